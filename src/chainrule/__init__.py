@@ -1,0 +1,60 @@
+"""chainrule: a deep-learning framework on NumPy with PyTorch's API.
+
+    import chainrule as cr
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    (x ** 2).sum().backward()
+    x.grad  # tensor([2., 4.])
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import _dtype
+from ._dtype import (  # noqa: F401
+    bool_ as bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
+    int, int8, int16, int32, int64, long, set_default_dtype, uint8,
+)
+from .tensor import Size, Tensor  # noqa: F401
+from . import autograd  # noqa: E402,F401
+from .autograd.grad_mode import (  # noqa: F401
+    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+)
+from . import _methods  # noqa: F401  (binds Tensor methods)
+from .tensor_ops import *  # noqa: F401,F403
+from .tensor_ops import (  # noqa: F401
+    abs, all, any, max, min, pow, round, sum,
+)
+from .shape_ops import *  # noqa: F401,F403
+from .creation import *  # noqa: F401,F403
+from .random import (  # noqa: F401
+    Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
+    set_rng_state,
+)
+from ._threads import get_num_threads, set_num_threads  # noqa: F401
+
+_ = _dtype
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:  # noqa: A002
+    return input.numel()
+
+
+def is_floating_point(input) -> bool:  # noqa: A002
+    return input.is_floating_point()
+
+
+def clone(input):  # noqa: A002
+    return input.clone()
+
+
+def detach(input):  # noqa: A002
+    return input.detach()
+
+
+def from_dlpack(*_):
+    raise NotImplementedError("from_dlpack is not supported")

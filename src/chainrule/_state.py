@@ -1,0 +1,13 @@
+"""Process-wide autograd switches, read on every primitive call (kept in one tiny object)."""
+
+
+class _State:
+    __slots__ = ("grad_enabled", "fw_level", "anomaly")
+
+    def __init__(self):
+        self.grad_enabled = True  # record operations for reverse mode
+        self.fw_level = 0  # > 0 inside forward_ad.dual_level()
+        self.anomaly = False  # detect_anomaly() is on
+
+
+STATE = _State()

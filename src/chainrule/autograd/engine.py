@@ -1,0 +1,309 @@
+"""The reverse-mode engine: walk the graph from the outputs back to the leaves.
+
+Algorithm (the course's "visit the nodes in reverse topological order and add each node's
+contribution to its parents' partial derivatives"):
+
+1. discovery: an iterative depth-first walk from the output nodes counts, for each node,
+   how many edges point at it (its pending contributions);
+2. a node runs once all its contributions have arrived (Kahn's algorithm, iterative, so a
+   graph 100,000 nodes deep needs no recursion); its ``backward`` gives one gradient per
+   input, which is summed back to the input's shape (undoing broadcasting, once, here) and
+   either added to the producing node's buffer or accumulated into the leaf's ``.grad``;
+3. unless ``retain_graph``, each node releases its saved values after it runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .grad_mode import STATE
+
+
+def _sum_to_shape(g, shape):
+    """Sum a broadcast gradient back to ``shape`` (differentiable: Tensor operations)."""
+    if g._data.shape == shape:
+        return g
+    lead = g._data.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and g._data.shape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axes, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``chainrule.autograd.backward``: accumulate gradients of ``tensors`` into leaves."""
+    from ..tensor import Tensor
+
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+        grad_tensors = [grad_tensors]
+    elif grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots, grads = _prepare(tensors, grad_tensors, "backward")
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        captured = run(roots, grads, retain_graph, create_graph, inputs, allow_unused=True)
+        for t, g in zip(inputs, captured):
+            if g is not None:
+                _accumulate(t, g, create_graph)
+        return
+    run(roots, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """``chainrule.autograd.grad``: return d(outputs)/d(inputs) without touching ``.grad``."""
+    from ..tensor import Tensor
+
+    single_in = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_in else list(inputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("grad: one of the differentiated tensors does not require grad")
+    roots, grads = _prepare(outputs, grad_outputs, "grad")
+    result = run(roots, grads, retain_graph, create_graph, inputs, allow_unused)
+    if materialize_grads:
+        from .. import tensor_ops
+
+        result = [tensor_ops.zeros_like(t) if g is None else g for t, g in zip(inputs, result)]
+    return tuple(result)
+
+
+def _prepare(tensors, grad_tensors, op):
+    from ..tensor import Tensor
+
+    roots, grads = [], []
+    for t, g in zip(tensors, grad_tensors):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{op}: element 0 of tensors does not require grad and does not have a grad_fn "
+                "(did you forget requires_grad=True, or compute it under no_grad?)"
+            )
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs, but the "
+                    f"output has shape {tuple(t._data.shape)}; pass a gradient of that shape "
+                    "(out.backward(gradient=chainrule.ones_like(out))) or reduce the output "
+                    "first (out.sum().backward())"
+                )
+            g = Tensor._make(np.ones_like(t._data), False, None, 0)
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=t._data.dtype), False, None, 0)
+        if g._data.shape != t._data.shape:
+            raise RuntimeError(
+                f"{op}: mismatch in shape: gradient has shape {tuple(g._data.shape)} but the "
+                f"output has shape {tuple(t._data.shape)}"
+            )
+        roots.append(t)
+        grads.append(g)
+    return roots, grads
+
+
+def _accumulate(leaf, g, create_graph):
+    """Add ``g`` into ``leaf.grad`` (in place when possible; float32 stays float32)."""
+    from ..tensor import Tensor
+
+    if leaf._hooks:
+        for hook in leaf._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    old = leaf.grad
+    if create_graph:
+        leaf.grad = g if old is None else old + g
+    elif old is None:
+        # Own a fresh copy: the same gradient array may be shared with another input.
+        leaf.grad = Tensor._make(np.array(g._data, copy=True), False, None, 0)
+    elif old.requires_grad:
+        leaf.grad = Tensor._make(old._data + g._data, False, None, 0)
+    else:
+        np.add(old._data, g._data, out=old._data, casting="unsafe")
+
+
+def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False):
+    """Run the backward pass. With ``inputs``, return their gradients instead of
+    accumulating into ``.grad``."""
+    from ..tensor import Tensor
+
+    # 1. discovery: count the edges into each node
+    deps = {}
+    stack = []
+    for r in roots:
+        fn = r.grad_fn
+        if fn is not None and fn not in deps:
+            deps[fn] = 0
+            stack.append(fn)
+    while stack:
+        node = stack.pop()
+        for e in node._edges:
+            if e is None or e[1] < 0:
+                continue
+            nxt = e[0]
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                stack.append(nxt)
+
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for pos, t in enumerate(inputs):
+            key = id(t) if t.grad_fn is None else (id(t.grad_fn), t._out_idx)
+            capture.setdefault(key, []).append(pos)
+        results = [None] * len(inputs)
+
+    # 2. seed the buffers with the output gradients
+    buffers = {}
+    for r, g in zip(roots, grads):
+        fn = r.grad_fn
+        if fn is None:
+            if capture is not None:
+                _capture(capture, results, id(r), g)
+            else:
+                _accumulate(r, g, create_graph)
+            continue
+        buf = buffers.get(fn)
+        if buf is None:
+            buf = buffers[fn] = [None] * fn._n_out
+        k = r._out_idx
+        buf[k] = g if buf[k] is None else buf[k] + g
+
+    ready = [fn for fn in buffers if deps[fn] == 0]
+    prev_mode = STATE.grad_enabled
+    STATE.grad_enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            out_grads = buffers.pop(node)
+            _run_tensor_hooks(node, out_grads)
+            if capture is not None:
+                for k, g in enumerate(out_grads):
+                    if g is not None:
+                        _capture(capture, results, (id(node), k), g)
+            in_grads = _call_backward(node, out_grads)
+            edges = node._edges
+            meta = node._in_meta
+            for i, e in enumerate(edges):
+                if e is None:
+                    continue
+                g = in_grads[i]
+                target, k = e
+                if g is not None:
+                    if not isinstance(g, Tensor):
+                        g = Tensor._make(np.asarray(g), False, None, 0)
+                    shape, dt = meta[i]
+                    if g._data.shape != shape:
+                        g = _sum_to_shape(g, shape)
+                    if g._data.dtype != dt:
+                        g = g.to(dt)
+                if k < 0:
+                    if g is not None:
+                        if capture is not None:
+                            _capture(capture, results, id(target), g)
+                        else:
+                            _accumulate(target, g, create_graph)
+                    continue
+                buf = buffers.get(target)
+                if buf is None:
+                    buf = buffers[target] = [None] * target._n_out
+                if g is not None:
+                    buf[k] = g if buf[k] is None else buf[k] + g
+                deps[target] -= 1
+                if deps[target] == 0:
+                    ready.append(target)
+            if not retain_graph:
+                node._release()
+    finally:
+        STATE.grad_enabled = prev_mode
+
+    if capture is None:
+        return None
+    for pos, g in enumerate(results):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {pos} was not used in the graph of the outputs (or its gradient "
+                "could not be computed); pass allow_unused=True to get None for it"
+            )
+    return results
+
+
+def _capture(capture, results, key, g):
+    positions = capture.get(key)
+    if positions is None:
+        return
+    for pos in positions:
+        results[pos] = g if results[pos] is None else results[pos] + g
+
+
+def _run_tensor_hooks(node, out_grads):
+    hooks = getattr(node, "_tensor_hooks", None)
+    if hooks:
+        for k, fns in hooks.items():
+            for fn in fns:
+                if out_grads[k] is not None:
+                    r = fn(out_grads[k])
+                    if r is not None:
+                        out_grads[k] = r
+    retained = getattr(node, "_retained", None)
+    if retained:
+        from ..tensor import Tensor
+
+        for k, ref in retained.items():
+            t = ref()
+            if t is not None and out_grads[k] is not None:
+                g = out_grads[k]
+                if t.grad is None:
+                    t.grad = Tensor._make(np.array(g._data, copy=True), False, None, 0)
+                else:
+                    t.grad = Tensor._make(t.grad._data + g._data, False, None, 0)
+
+
+def _call_backward(node, out_grads):
+    from ..tensor import Tensor
+
+    for k, g in enumerate(out_grads):
+        if g is None:
+            shape, dt = node._out_meta[k]
+            out_grads[k] = Tensor._make(np.zeros(shape, dt), False, None, 0)
+    result = type(node).backward(node, *out_grads)
+    if not isinstance(result, tuple):
+        result = (result,)
+    n = len(node._edges)
+    if len(result) != n:
+        if type(node)._arrays and len(result) < n:  # trailing non-tensor arguments
+            result = result + (None,) * (n - len(result))
+        else:
+            raise RuntimeError(
+                f"{node.name()}: backward returned an incorrect number of gradients "
+                f"(expected {n}, got {len(result)})"
+            )
+    if STATE.anomaly:
+        from .anomaly import check_backward
+
+        check_backward(node, result)
+    hooks = getattr(node, "_node_hooks", None)
+    if hooks:
+        for h in hooks:
+            r = h(result, tuple(out_grads))
+            if r is not None:
+                result = tuple(r)
+    return result

@@ -1,0 +1,302 @@
+"""``Function``: the one class every differentiable operation is, built-in or user-written.
+
+A call ``F.apply(*args)`` runs ``F.forward(ctx, *args)``; when grad mode is on and some
+tensor argument requires grad, the instance ``ctx`` becomes the graph node (the output's
+``grad_fn``) remembering, per argument, the edge to the node or leaf that produced it.
+When forward-mode AD is active and some argument carries a tangent, ``F.jvp`` is called
+right away with the argument tangents.
+
+Two kinds of subclass share this machinery:
+
+* built-in primitives (``chainrule.ops``) set ``_arrays = True``: ``forward`` receives
+  NumPy arrays for tensor arguments and returns an array (or a tuple of arrays);
+* user functions (PyTorch style) receive tensors (with grad mode off) and return tensors.
+
+In both, ``backward`` and ``jvp`` receive and return *tensors* and are written with tensor
+operations, so that with ``create_graph=True`` the backward pass is itself recorded.
+
+``ctx.save_for_backward(...)`` may be given inputs, outputs or new arrays/tensors; an input
+is saved as the input tensor itself, an output as a reference to the output (no reference
+cycle), anything else as a constant tensor. Saved values are released after backward unless
+``retain_graph=True``.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from .grad_mode import STATE
+
+_FREED = object()  # sentinel: saved values released by a backward pass
+
+
+class _OutRef:
+    """Marks "output k" inside ``ctx._saved`` (the output itself is held weakly)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+
+class Function:
+    """Base class of differentiable operations (PyTorch's ``torch.autograd.Function``).
+
+    Subclass it and write static ``forward(ctx, *args)``, ``backward(ctx, *grad_outputs)``
+    and optionally ``jvp(ctx, *tangents)``, then call ``MyFn.apply(*args)``::
+
+        class Cube(cr.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * 3 * x ** 2
+    """
+
+    _arrays = False  # True for built-in primitives: forward works on NumPy arrays
+
+    # -- ctx API -------------------------------------------------------------------
+    def save_for_backward(self, *values):
+        self._to_save = values
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to "
+                "read saved tensors after they were freed). Saved intermediate values are "
+                "freed after .backward() or autograd.grad(); pass retain_graph=True to the "
+                "first call if you need to backward through the graph again."
+            )
+        if saved is None:
+            return ()
+        out = []
+        versions = self._versions
+        for i, s in enumerate(saved):
+            if s.__class__ is _OutRef:
+                s = self._output(s.k)
+            if versions is not None and versions[i] is not None and s._version != versions[i]:
+                raise RuntimeError(
+                    f"{self.name()}: one of the tensors needed for gradient computation was "
+                    f"modified by an in-place operation: a tensor of shape {tuple(s.shape)} "
+                    f"is at version {s._version}; expected version {versions[i]}. Use the "
+                    "out-of-place form, or .clone() the tensor before modifying it."
+                )
+            out.append(s)
+        return tuple(out)
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_diff = outputs
+
+    def set_materialize_grads(self, value: bool):
+        self._materialize = bool(value)
+
+    def mark_dirty(self, *tensors):  # accepted for PyTorch compatibility; nothing to do
+        pass
+
+    # -- graph node API ------------------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__.lstrip("_") + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self):
+        result = []
+        for e in self._edges:
+            if e is None:
+                result.append((None, 0))
+            elif e[1] < 0:
+                result.append((_AccumulateGrad(e[0]), 0))
+            else:
+                result.append(e)
+        return tuple(result)
+
+    def register_hook(self, fn):
+        """Hook called as ``fn(grad_inputs, grad_outputs)`` after this node's backward."""
+        self._node_hooks = getattr(self, "_node_hooks", ()) + (fn,)
+
+    def _output(self, k):
+        ref = self._out_refs[k]
+        t = ref() if ref is not None else None
+        if t is None:  # the output tensor is gone: rebuild it (same array, same node)
+            from ..tensor import Tensor
+
+            t = Tensor._make(self._out_arrays[k], True, self, k)
+            fw = self._out_fw[k] if self._out_fw is not None else None
+            t._fw = fw
+        return t
+
+    def _release(self):
+        if self._saved is not None:
+            self._saved = _FREED
+        self._out_arrays = None
+
+    # -- the call ------------------------------------------------------------------
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(f"{type(ctx).__name__} does not implement backward")
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError(
+            f"{type(ctx).__name__} does not implement jvp, so it cannot be used in forward-mode AD"
+        )
+
+    @classmethod
+    def apply(cls, *args):
+        ctx = cls.__new__(cls)
+        ctx._to_save = None
+        ctx._non_diff = None
+        record = False
+        fw = False
+        arrays = cls._arrays
+        vals = [] if arrays else args
+        for a in args:
+            if isinstance(a, Tensor):
+                if arrays:
+                    vals.append(a._data)
+                if a.requires_grad:
+                    record = True
+                if a._fw is not None:
+                    fw = True
+            elif arrays:
+                vals.append(a)
+        record = record and STATE.grad_enabled
+        fw = fw and STATE.fw_level > 0
+        if record:
+            ctx.needs_input_grad = tuple(
+                isinstance(a, Tensor) and a.requires_grad for a in args
+            )
+        else:
+            ctx.needs_input_grad = (False,) * len(args)
+
+        if arrays:
+            raw = cls.forward(ctx, *vals)
+        else:
+            prev = STATE.grad_enabled
+            STATE.grad_enabled = False
+            try:
+                raw = cls.forward(ctx, *args)
+            finally:
+                STATE.grad_enabled = prev
+
+        single = not isinstance(raw, tuple)
+        outs_raw = (raw,) if single else raw
+        out_arrays = [o._data if isinstance(o, Tensor) else o for o in outs_raw]
+        if STATE.anomaly:
+            from .anomaly import check_forward
+
+            check_forward(cls, args, out_arrays)
+
+        if not (record or fw):
+            if single:
+                return Tensor._make(_as_array(out_arrays[0]), False, None, 0)
+            return tuple(Tensor._make(_as_array(a), False, None, 0) for a in out_arrays)
+
+        non_diff = ctx._non_diff
+        outs = []
+        for k, (o, a) in enumerate(zip(outs_raw, out_arrays)):
+            a = _as_array(a)
+            out_arrays[k] = a
+            diff = record and a.dtype.kind == "f"
+            if diff and non_diff is not None and any(o is n for n in non_diff):
+                diff = False
+            outs.append(Tensor._make(a, diff, ctx if diff else None, k))
+        if record:
+            edges = []
+            meta = []
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    fn = a.grad_fn
+                    edges.append((a, -1) if fn is None else (fn, a._out_idx))
+                    meta.append((a._data.shape, a._data.dtype))
+                else:
+                    edges.append(None)
+                    meta.append(None)
+            ctx._edges = edges
+            ctx._in_meta = meta
+            ctx._n_out = len(outs)
+            ctx._out_meta = [(a.shape, a.dtype) for a in out_arrays]
+            if STATE.anomaly:
+                import traceback
+
+                ctx._trace = traceback.format_stack()[:-2]
+        ctx._out_fw = None
+        ctx._saved = None
+        ctx._versions = None
+        to_save = ctx._to_save
+        if to_save is not None:
+            ctx._to_save = None
+            saved = []
+            versions = []
+            need_refs = False
+            for s in to_save:
+                v, ver = _map_saved(s, args, vals, outs_raw, out_arrays)
+                if v.__class__ is _OutRef:
+                    need_refs = True
+                saved.append(v)
+                versions.append(ver)
+            ctx._saved = tuple(saved)
+            ctx._versions = versions
+            if need_refs:
+                ctx._out_arrays = out_arrays
+                ctx._out_refs = [weakref.ref(t) for t in outs]
+        if fw:
+            from .forward_ad import run_jvp
+
+            run_jvp(cls, ctx, args, outs)
+        return outs[0] if single else tuple(outs)
+
+
+def _as_array(a):
+    if isinstance(a, np.ndarray):
+        return a
+    return np.asarray(a)
+
+
+def _map_saved(s, args, vals, outs_raw, out_arrays):
+    """Map a value given to save_for_backward to what is stored (and its version)."""
+    if s is None:
+        return None, None
+    for a, v in zip(args, vals):
+        if s is v or s is a:
+            if isinstance(a, Tensor):
+                return a, a._version
+            return a, None
+    for k, (o, arr) in enumerate(zip(outs_raw, out_arrays)):
+        if s is o or s is arr:
+            return _OutRef(k), None
+    if isinstance(s, Tensor):
+        return s, s._version
+    if isinstance(s, np.ndarray):
+        return Tensor._make(s, False, None, 0), None
+    return s, None
+
+
+class _AccumulateGrad:
+    """What ``next_functions`` shows for a leaf tensor (PyTorch's AccumulateGrad)."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+from ..tensor import Tensor  # noqa: E402  (tensor.py imports this module first)

@@ -1,0 +1,32 @@
+"""chainrule's primitives: every differentiable operation, and nothing else.
+
+Vocabulary used by every rule below (one meaning each):
+
+* ``x``, ``y``      primal inputs (NumPy arrays inside ``forward``; tensors when saved)
+* ``out``           the forward result
+* ``grad``          the incoming cotangent dL/d(out) (a tensor) in ``backward`` (the VJP)
+* ``x_dot``         the tangent of ``x`` in ``jvp`` (a tensor, zeros when ``x`` has none;
+                    None for non-tensor arguments such as Python scalars or axes)
+
+``forward`` computes with NumPy; ``backward`` and ``jvp`` compose tensor operations, so they
+can themselves be differentiated (``create_graph=True``). Gradients of broadcast inputs are
+summed back to the input's shape once, by the engine, never inside a rule.
+
+The primitives, by kind (everything else in chainrule is composed from these):
+
+elementwise  Add Sub Mul Div Neg Pow Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid
+             Relu Abs Maximum Minimum Where Clamp Cast ZeroGrad
+reduction    Sum Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
+shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut Gather ScatterAdd
+linalg       MatMul Linear
+"""
+
+from .elementwise import (  # noqa: F401
+    Abs, Add, Cast, Clamp, Cos, Div, Exp, Expm1, Log, Log1p, Maximum, Minimum, Mul, Neg, Pow,
+    Relu, Sigmoid, Sin, Sqrt, Sub, Tan, Tanh, Where, ZeroGrad,
+)
+from .linalg import Linear, MatMul  # noqa: F401
+from .reduction import Amax, Amin, Cumsum, LogSoftmax, LogSumExp, Prod, Softmax, Sum  # noqa: F401
+from .shape import (  # noqa: F401
+    Cat, Expand, Flip, Gather, Getitem, IndexAdd, IndexPut, Permute, Reshape, ScatterAdd,
+)

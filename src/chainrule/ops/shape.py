@@ -1,0 +1,242 @@
+"""Shape and indexing primitives: reshape, permute, expand, flip, cat, indexing, gather/scatter."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+
+
+class Reshape(Function):
+    """out = x with a new shape (a view when possible).   VJP: grad reshaped to x's shape."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.x_shape, ctx.shape = x.shape, shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Reshape.apply(grad, ctx.x_shape), None
+
+    @staticmethod
+    def jvp(ctx, x_dot, _):
+        return Reshape.apply(x_dot, ctx.shape)
+
+
+class Permute(Function):
+    """out = x with dims reordered by ``dims``.   VJP: grad permuted by the inverse order."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Permute.apply(grad, tuple(np.argsort(ctx.dims))), None
+
+    @staticmethod
+    def jvp(ctx, x_dot, _):
+        return Permute.apply(x_dot, ctx.dims)
+
+
+class Expand(Function):
+    """out = x broadcast to ``shape`` (a read-only view).   VJP: grad summed back to x's
+    shape (done by the engine's sum-to-shape).   JVP: x_dot expanded."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+    @staticmethod
+    def jvp(ctx, x_dot, _):
+        return Expand.apply(x_dot, ctx.shape)
+
+
+class Flip(Function):
+    """out = x reversed along ``dims``.   VJP: grad flipped the same way."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, ctx.dims), None
+
+    @staticmethod
+    def jvp(ctx, x_dot, _):
+        return Flip.apply(x_dot, ctx.dims)
+
+
+class Cat(Function):
+    """out = concatenation of xs along ``dim``.   VJP: the matching slices of grad."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.shape[dim] for x in xs]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        out = [None]
+        start = 0
+        idx = [slice(None)] * grad.ndim
+        for need, n in zip(ctx.needs_input_grad[1:], ctx.sizes):
+            if need:
+                idx[ctx.dim] = slice(start, start + n)
+                out.append(Getitem.apply(grad, tuple(idx)))
+            else:
+                out.append(None)
+            start += n
+        return tuple(out)
+
+    @staticmethod
+    def jvp(ctx, _, *xs_dot):
+        return Cat.apply(ctx.dim, *xs_dot)
+
+
+def _is_basic(idx) -> bool:
+    """True when an index tuple has only ints, slices, None and Ellipsis (a view, no repeats)."""
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in idx)
+
+
+class Getitem(Function):
+    """out = x[idx] (NumPy/PyTorch indexing).   VJP: grad added into zeros of x's shape at idx
+    (``IndexAdd``; repeated integer indices accumulate).   JVP: x_dot[idx]."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.idx, ctx.x_shape = idx, x.shape
+        return x[idx]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAdd.apply(grad, ctx.x_shape, ctx.idx), None
+
+    @staticmethod
+    def jvp(ctx, x_dot, _):
+        return Getitem.apply(x_dot, ctx.idx)
+
+
+class IndexAdd(Function):
+    """out = zeros(shape) with src added at idx (the adjoint of Getitem).
+    VJP: grad[idx].   JVP: IndexAdd of src_dot."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, src, shape, idx):
+        ctx.idx, ctx.shape = idx, shape
+        out = np.zeros(shape, src.dtype)
+        if _is_basic(idx):
+            out[idx] = src
+        else:
+            np.add.at(out, idx, src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Getitem.apply(grad, ctx.idx), None, None
+
+    @staticmethod
+    def jvp(ctx, src_dot, *_):
+        return IndexAdd.apply(src_dot, ctx.shape, ctx.idx)
+
+
+class IndexPut(Function):
+    """out = x with out[idx] = v (``x[idx] = v`` recorded out of place).
+    VJP: x gets grad with idx zeroed; v gets grad[idx] (summed to v's shape by the engine)."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, v, idx):
+        ctx.idx = idx
+        out = x.copy()
+        out[idx] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        gx = IndexPut.apply(grad, 0.0, ctx.idx) if need[0] else None
+        gv = Getitem.apply(grad, ctx.idx) if need[1] else None
+        return gx, gv, None
+
+    @staticmethod
+    def jvp(ctx, x_dot, v_dot, _):
+        return IndexPut.apply(x_dot, 0.0 if v_dot is None else v_dot, ctx.idx)
+
+
+class Gather(Function):
+    """out[..., i, ...] = x[..., index[..., i, ...], ...] along ``dim`` (torch.gather).
+    VJP: grad scatter-added into zeros of x's shape.   JVP: gather of x_dot."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.dim, ctx.index, ctx.x_shape = dim, index, x.shape
+        return np.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        zeros = grad.new_zeros(ctx.x_shape)
+        return ScatterAdd.apply(zeros, ctx.dim, ctx.index, grad), None, None
+
+    @staticmethod
+    def jvp(ctx, x_dot, *_):
+        return Gather.apply(x_dot, ctx.dim, ctx.index)
+
+
+def _scatter_index(x_shape, dim, index):
+    """Full index arrays addressing x at ``index`` along ``dim`` (for np.add.at)."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+class ScatterAdd(Function):
+    """out = x with src[..] added at index along ``dim`` (torch.scatter_add).
+    VJP: x gets grad; src gets gather(grad, dim, index).   JVP: scatter_add of the tangents."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, dim, index, src):
+        ctx.dim, ctx.index = dim, index
+        out = x.copy()
+        src = src[tuple(slice(0, n) for n in index.shape)]
+        np.add.at(out, _scatter_index(x.shape, dim, index), src)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        g_src = Gather.apply(grad, ctx.dim, ctx.index) if need[3] else None
+        return (grad if need[0] else None), None, None, g_src
+
+    @staticmethod
+    def jvp(ctx, x_dot, _, __, src_dot):
+        return ScatterAdd.apply(x_dot, ctx.dim, ctx.index, src_dot)
