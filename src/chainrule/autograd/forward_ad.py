@@ -100,10 +100,16 @@ def run_jvp(cls, ctx, args, outs):
             tangents.append(None)
     if not any_t:
         return
-    result = cls.jvp(ctx, *tangents)
+    level = STATE.fw_level
+    # the rule's own operations act on primals and tangents as plain values: no nested
+    # forward-mode propagation (one level, as in PyTorch)
+    STATE.fw_level = 0
+    try:
+        result = cls.jvp(ctx, *tangents)
+    finally:
+        STATE.fw_level = level
     if not isinstance(result, tuple):
         result = (result,)
-    level = STATE.fw_level
     for k, (o, t) in enumerate(zip(outs, result)):
         if t is None or o._data.dtype.kind != "f":
             continue
