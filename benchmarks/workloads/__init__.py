@@ -1,0 +1,22 @@
+"""The benchmark workloads, one module each.
+
+Each module defines ``NAME``, ``TITLE``, ``UNIT``, ``TARGET`` (the chainrule/PyTorch ratio
+the issue asks for, or None), ``ITEMS`` (the measured rows) and two entry points that run
+in a worker process and return a result dict ``{"items": {item: seconds}, ...}``:
+
+* ``framework(lib, quick)`` — the same code for ``lib = torch`` and ``lib = chainrule``
+  (the PyTorch-identical API: moving between them is changing the import);
+* ``numpy(quick)`` — a hand-written NumPy version with manual backward (the no-framework
+  limit), or ``None`` when the workload has no NumPy version.
+"""
+
+from importlib import import_module
+
+NAMES = ("ops", "mlp", "tiny-mlp", "cnn", "gru")
+
+
+def load(name):
+    """The workload module called ``name`` ("tiny-mlp" lives in ``tiny_mlp.py``)."""
+    if name not in NAMES:
+        raise ValueError(f"unknown workload {name!r}; expected one of {', '.join(NAMES)}")
+    return import_module(f"benchmarks.workloads.{name.replace('-', '_')}")

@@ -1,0 +1,104 @@
+"""Per-primitive overhead: forward + backward of one op on 8x8 float32 tensors.
+
+Tiny arrays make the arithmetic negligible, so this measures what a framework adds around
+each NumPy call (building the graph node, type promotion, wrapping, the backward walk).
+Rows: one op (add, mul, matmul, exp, sum, relu) forward + backward, and a chain of 1,000
+elementwise ops (mul, add, tanh repeated) forward + backward, reported per op. The NumPy
+rows are the floor: the single ops forward only, the chain forward plus its hand-written
+backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._common import SEED, per_iteration
+
+NAME = "ops"
+TITLE = "per-op overhead, 8x8 float32, forward + backward"
+UNIT = "s/op"
+TARGET = 1.5
+ITEMS = ("add", "mul", "matmul", "exp", "sum", "relu", "chain1000")
+CHAIN = 1000
+
+
+def _sizes(quick):
+    return (300, 3) if quick else (1000, 7)  # iterations per block, blocks
+
+
+def _inputs():
+    rng = np.random.default_rng(SEED)
+    return [rng.standard_normal((8, 8), dtype=np.float32) for _ in range(4)]
+
+
+def framework(lib, quick):
+    n, reps = _sizes(quick)
+    xa, ya, wa, ba = _inputs()
+    x = lib.tensor(xa, requires_grad=True)
+    y = lib.tensor(ya, requires_grad=True)
+    w = lib.tensor(0.5 + 0.5 * np.abs(wa))  # constants of the chain
+    b = lib.tensor(0.1 * ba)
+    g = lib.ones(8, 8)
+    single = {
+        "add": (lambda: x + y, g),
+        "mul": (lambda: x * y, g),
+        "matmul": (lambda: x @ y, g),
+        "exp": (lambda: x.exp(), g),
+        "sum": (lambda: x.sum(), None),
+        "relu": (lambda: lib.relu(x), g),
+    }
+    items = {}
+    for name, (op, grad) in single.items():
+
+        def step(op=op, grad=grad):
+            op().backward(grad)
+
+        step()
+        items[name] = per_iteration(step, n, reps)
+
+    def chain():
+        h = x
+        for i in range(CHAIN):
+            k = i % 3
+            h = h * w if k == 0 else h + b if k == 1 else h.tanh()
+        h.sum().backward()
+
+    chain()
+    items["chain1000"] = per_iteration(chain, max(1, n // 100), reps) / (CHAIN + 2)
+    return {"items": items}
+
+
+def numpy(quick):
+    n, reps = _sizes(quick)
+    x, y, wa, ba = _inputs()
+    w = 0.5 + 0.5 * np.abs(wa)
+    b = 0.1 * ba
+    single = {
+        "add": lambda: np.add(x, y),
+        "mul": lambda: np.multiply(x, y),
+        "matmul": lambda: np.matmul(x, y),
+        "exp": lambda: np.exp(x),
+        "sum": lambda: np.sum(x),
+        "relu": lambda: np.maximum(x, 0),
+    }
+    items = {name: per_iteration(op, n, reps) for name, op in single.items()}
+
+    def chain():
+        outs = []
+        h = x
+        for i in range(CHAIN):
+            k = i % 3
+            h = h * w if k == 0 else h + b if k == 1 else np.tanh(h)
+            outs.append(h)
+        grad = np.ones_like(h)
+        for i in range(CHAIN - 1, -1, -1):
+            k = i % 3
+            if k == 0:
+                grad = grad * w
+            elif k == 2:
+                grad = grad * (1 - outs[i] * outs[i])
+        return grad
+
+    chain()
+    items["chain1000"] = per_iteration(chain, max(1, n // 100), reps) / (CHAIN + 2)
+    return {"items": items}
