@@ -32,6 +32,7 @@ from .random import (  # noqa: F401
     set_rng_state,
 )
 from ._threads import get_num_threads, set_num_threads  # noqa: F401
+from . import utils  # noqa: E402,F401  (chainrule.utils.data, like torch.utils.data)
 
 _ = _dtype
 
