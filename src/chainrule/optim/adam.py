@@ -1,0 +1,125 @@
+"""Adam (adaptive moment estimation), optionally AMSGrad."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, check, check_betas, maybe_negate
+
+
+class Adam(Optimizer):
+    """Adam (``torch.optim.Adam``).
+
+    Update rule, for each parameter ``w`` with gradient ``g`` at step ``t`` (``m``, ``v``,
+    ``v_max`` start at 0)::
+
+        if maximize: g = -g
+        if weight_decay:
+            w = w * (1 - lr * weight_decay)   if decoupled_weight_decay   (AdamW)
+            g = g + weight_decay * w          otherwise
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        if amsgrad: v_max = max(v_max, v);  denom = sqrt(v_max) / sqrt(1 - beta2**t) + eps
+        else:                               denom = sqrt(v)     / sqrt(1 - beta2**t) + eps
+        w = w - lr / (1 - beta1**t) * m / denom
+
+    Args:
+        params: tensors to optimize, or parameter-group dicts.
+        lr: learning rate (default 1e-3).
+        betas: decay rates ``(beta1, beta2)`` of the two moment estimates (default
+            (0.9, 0.999)).
+        eps: added to the denominator for numerical stability (default 1e-8).
+        weight_decay: L2 penalty (default 0).
+        amsgrad: use the running maximum of ``v`` (AMSGrad).
+        maximize: maximize the objective instead of minimizing it.
+        decoupled_weight_decay: decay the weights directly, as AdamW does.
+
+    Example::
+
+        opt = chainrule.optim.Adam(model.parameters(), lr=1e-3)
+    """
+
+    _name = "Adam"
+    _decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused=None,
+                 decoupled_weight_decay: bool | None = None):
+        name = self._name
+        check(name, "lr", lr, lr >= 0.0, "must be >= 0")
+        check(name, "eps", eps, eps >= 0.0, "must be >= 0")
+        check_betas(name, betas)
+        check(name, "weight_decay", weight_decay, weight_decay >= 0.0, "must be >= 0")
+        if decoupled_weight_decay is None:
+            decoupled_weight_decay = self._decoupled
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
+                        capturable=capturable, differentiable=differentiable, fused=fused,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict) -> None:
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        wd = float(group["weight_decay"])
+        decoupled = group.get("decoupled_weight_decay", self._decoupled)
+        amsgrad = group["amsgrad"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w = p._data
+            g = maybe_negate(p.grad._data, group["maximize"])
+            if wd:
+                if decoupled:
+                    w *= 1.0 - lr * wd
+                else:
+                    g = g + wd * w
+            state = self.state.setdefault(p, {})
+            t = state["step"] = state.get("step", 0) + 1
+            m = self._state_tensor(state, "exp_avg", p)
+            v = self._state_tensor(state, "exp_avg_sq", p)
+            m *= beta1
+            m += (1.0 - beta1) * g
+            v *= beta2
+            v += (1.0 - beta2) * (g * g)
+            if amsgrad:
+                v_max = self._state_tensor(state, "max_exp_avg_sq", p)
+                np.maximum(v_max, v, out=v_max)
+                v = v_max
+            denom = np.sqrt(v)
+            denom /= math.sqrt(1.0 - beta2**t)
+            denom += eps
+            w -= (lr / (1.0 - beta1**t)) * (m / denom)
+            p._version += 1
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (``torch.optim.AdamW``; default weight_decay=1e-2).
+
+    Update rule: as :class:`Adam` with ``decoupled_weight_decay=True``, i.e. first
+    ``w = w * (1 - lr * weight_decay)``, then the Adam step without an L2 term::
+
+        m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g**2
+        w = w - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    Example::
+
+        opt = chainrule.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    """
+
+    _name = "AdamW"
+    _decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach=None, capturable: bool = False, differentiable: bool = False,
+                 fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)

@@ -1,0 +1,91 @@
+"""NAdam: Adam with Nesterov momentum (Dozat's momentum schedule)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, check, check_betas, maybe_negate
+
+
+class NAdam(Optimizer):
+    """NAdam (``torch.optim.NAdam``).
+
+    Update rule (``m``, ``v`` start at 0, ``mu_prod`` at 1, ``psi = momentum_decay``)::
+
+        if maximize: g = -g
+        if weight_decay:
+            w = w * (1 - lr * weight_decay)   if decoupled_weight_decay
+            g = g + weight_decay * w          otherwise
+        mu_t      = beta1 * (1 - 0.5 * 0.96**(t * psi))
+        mu_next   = beta1 * (1 - 0.5 * 0.96**((t + 1) * psi))
+        mu_prod   = mu_prod * mu_t
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        denom = sqrt(v / (1 - beta2**t)) + eps
+        w = w - lr * (1 - mu_t) / (1 - mu_prod) * g / denom
+        w = w - lr * mu_next / (1 - mu_prod * mu_next) * m / denom
+
+    Args:
+        params: tensors to optimize, or parameter-group dicts.
+        lr: learning rate (default 2e-3).
+        betas: ``(beta1, beta2)`` (default (0.9, 0.999)).
+        eps: added to the denominator (default 1e-8).
+        weight_decay: weight decay (default 0).
+        momentum_decay: ``psi`` (default 4e-3).
+        decoupled_weight_decay: decay the weights directly (NAdamW).
+        maximize: maximize the objective instead of minimizing it.
+
+    Example::
+
+        opt = chainrule.optim.NAdam(model.parameters())
+    """
+
+    def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False):
+        check("NAdam", "lr", lr, lr >= 0.0, "must be >= 0")
+        check("NAdam", "eps", eps, eps >= 0.0, "must be >= 0")
+        check_betas("NAdam", betas)
+        check("NAdam", "weight_decay", weight_decay, weight_decay >= 0.0, "must be >= 0")
+        check("NAdam", "momentum_decay", momentum_decay, momentum_decay >= 0.0, "must be >= 0")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        momentum_decay=momentum_decay,
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
+                        foreach=foreach, capturable=capturable, differentiable=differentiable)
+        super().__init__(params, defaults)
+
+    def _update(self, group: dict) -> None:
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        wd = float(group["weight_decay"])
+        psi = float(group["momentum_decay"])
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w = p._data
+            g = maybe_negate(p.grad._data, group["maximize"])
+            if wd:
+                if group["decoupled_weight_decay"]:
+                    w *= 1.0 - lr * wd
+                else:
+                    g = g + wd * w
+            state = self.state.setdefault(p, {})
+            t = state["step"] = state.get("step", 0) + 1
+            m = self._state_tensor(state, "exp_avg", p)
+            v = self._state_tensor(state, "exp_avg_sq", p)
+            mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+            mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+            mu_prod = state["mu_product"] = state.get("mu_product", 1.0) * mu
+            m *= beta1
+            m += (1.0 - beta1) * g
+            v *= beta2
+            v += (1.0 - beta2) * (g * g)
+            denom = v / (1.0 - beta2**t)
+            np.sqrt(denom, out=denom)
+            denom += eps
+            w -= (lr * (1.0 - mu) / (1.0 - mu_prod)) * (g / denom)
+            w -= (lr * mu_next / (1.0 - mu_prod * mu_next)) * (m / denom)
+            p._version += 1
