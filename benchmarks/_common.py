@@ -63,19 +63,19 @@ class NumpyAdam:
     def step(self, grads):
         self.t += 1
         b1, b2 = self.b1, self.b2
-        bc1 = 1 - b1**self.t
         sqrt_bc2 = np.sqrt(1 - b2**self.t)
-        step = self.lr / bc1
+        step = self.lr / (1 - b1**self.t) * sqrt_bc2
+        eps = self.eps * sqrt_bc2  # p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps), rescaled
         for p, g, m, v, tmp in zip(self.params, grads, self.m, self.v, self.tmp):
-            m *= b1
-            m += (1 - b1) * g
-            v *= b2
-            np.multiply(g, g, out=tmp)
+            np.subtract(g, m, out=tmp)  # m = b1 m + (1 - b1) g = m + (1 - b1)(g - m)
+            tmp *= 1 - b1
+            m += tmp
+            np.multiply(g, g, out=tmp)  # v = v + (1 - b2)(g^2 - v)
+            tmp -= v
             tmp *= 1 - b2
             v += tmp
             np.sqrt(v, out=tmp)
-            tmp /= sqrt_bc2
-            tmp += self.eps
+            tmp += eps
             np.divide(m, tmp, out=tmp)
             tmp *= step
             p -= tmp
