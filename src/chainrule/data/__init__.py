@@ -9,5 +9,12 @@ generators, and optional bundled datasets.
 from ._table import DataError, DataFileNotFoundError
 from .preprocess import Preprocessor
 from .tabular import CSVData, load_csv
+from .heart import HEART_URL, cache_dir, heart
+from .synthetic import bars_images, blobs, circles, moons, sine_regression, spirals, xor
+from .bundled import TrainTest, digits, mnist1d
 
-__all__ = ["CSVData", "DataError", "DataFileNotFoundError", "Preprocessor", "load_csv"]
+__all__ = [
+    "CSVData", "DataError", "DataFileNotFoundError", "HEART_URL", "Preprocessor", "TrainTest",
+    "bars_images", "blobs", "cache_dir", "circles", "digits", "heart", "load_csv", "mnist1d",
+    "moons", "sine_regression", "spirals", "xor",
+]
