@@ -1,0 +1,34 @@
+"""``chainrule.nn`` (``torch.nn``): modules, layers, activations, losses, init and utils."""
+
+from __future__ import annotations
+
+from . import functional, init, utils  # noqa: F401
+from .activation import *  # noqa: F401,F403
+from .container import (  # noqa: F401
+    ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
+)
+from .dropout import AlphaDropout, Dropout  # noqa: F401
+from .linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
+from .loss import *  # noqa: F401,F403
+from .module import (  # noqa: F401
+    Module, RemovableHandle, register_module_forward_hook, register_module_forward_pre_hook,
+)
+from .normalization import (  # noqa: F401
+    BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm,
+)
+from .parameter import Buffer, Parameter  # noqa: F401
+from .sparse import Embedding  # noqa: F401
+from .summary import summary  # noqa: F401
+
+try:  # convolution and pooling layers are written separately
+    from .conv import *  # noqa: F401,F403
+except ImportError:
+    pass
+try:
+    from .pooling import *  # noqa: F401,F403
+except ImportError:
+    pass
+try:  # recurrent layers are written separately
+    from .rnn import *  # noqa: F401,F403
+except ImportError:
+    pass

@@ -1,0 +1,25 @@
+"""``chainrule.nn.functional`` (``torch.nn.functional``): stateless layers, activations and
+losses. ``import chainrule.nn.functional as F``.
+"""
+
+from __future__ import annotations
+
+from ._functional_act import (  # noqa: F401
+    celu, cosine_similarity, elu, erf, eswish, gelu, hardshrink, hardsigmoid, hardswish,
+    hardtanh, leaky_relu, log_softmax, logsigmoid, maxout, mish, normalize, one_hot,
+    piecewise_linear, relu, relu6, selu, sigmoid, sign, silu, softmax, softmin, softplus,
+    softshrink, softsign, step, tanh, tanhshrink, threshold,
+)
+from ._functional_layers import (  # noqa: F401
+    alpha_dropout, batch_norm, bilinear, dropout, embedding, group_norm, layer_norm, linear,
+)
+from ._functional_loss import (  # noqa: F401
+    binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,
+    cross_entropy, gaussian_nll_loss, huber_loss, kl_div, l1_loss, margin_ranking_loss,
+    mse_loss, multi_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
+)
+
+try:  # convolution and pooling (chainrule.nn._spatial) are written separately
+    from ._spatial import *  # noqa: F401,F403
+except ImportError:
+    pass
