@@ -35,6 +35,8 @@ from ._threads import get_num_threads, set_num_threads  # noqa: F401
 from . import utils  # noqa: E402,F401  (chainrule.utils.data, like torch.utils.data)
 from . import data  # noqa: E402,F401  (chainrule.data: CSV and built-in datasets)
 from . import nn  # noqa: E402,F401  (chainrule.nn, like torch.nn)
+from . import optim  # noqa: E402,F401  (chainrule.optim, like torch.optim)
+from .serialization import load, save  # noqa: E402,F401
 from .nn.summary import summary  # noqa: E402,F401
 
 _ = _dtype
