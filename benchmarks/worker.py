@@ -13,6 +13,7 @@ thread-pool facts of this environment instead.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -21,6 +22,7 @@ import traceback
 
 PREFIX = "BENCH_RESULT "
 MISSING = (ImportError, AttributeError, NotImplementedError)
+_IMPORT_ERRORS: list[str] = []
 
 
 def _emit(obj) -> None:
@@ -44,6 +46,11 @@ def _load_lib(library: str, threads: int):
     if library == "chainrule":
         import chainrule
 
+        for sub in ("chainrule.nn", "chainrule.optim"):  # as `import torch` brings torch.nn
+            try:
+                importlib.import_module(sub)
+            except Exception as e:  # noqa: BLE001  (reported if the workload needs it)
+                _IMPORT_ERRORS.append(f"import {sub} failed: {type(e).__name__}: {e}")
         chainrule.set_num_threads(threads)
         _limit_blas(threads)
         return chainrule
@@ -101,7 +108,8 @@ def main(argv=None) -> int:
     except MISSING as e:
         if args.library != "chainrule":
             raise
-        _emit({"status": "unavailable", "reason": f"{type(e).__name__}: {e}"})
+        reason = "; ".join([f"{type(e).__name__}: {e}", *_IMPORT_ERRORS])
+        _emit({"status": "unavailable", "reason": reason})
         return 0
     except Exception as e:  # noqa: BLE001  (reported, not hidden: the runner prints it)
         traceback.print_exc()
