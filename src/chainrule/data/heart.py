@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from ._table import DataError, DataFileNotFoundError
@@ -32,6 +30,9 @@ def cache_dir() -> Path:
 
 def _download(url: str, dest: Path, timeout: float) -> None:
     """Fetch ``url`` into ``dest`` atomically (temporary file, fsync, rename)."""
+    import urllib.error  # imported here: urllib.request (http, ssl, email) is slow to import
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - fixed https URL
             body = resp.read()
