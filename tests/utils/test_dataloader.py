@@ -209,3 +209,23 @@ def test_iterable_dataset():
 def test_tensor_dataset_size_mismatch():
     with pytest.raises(ValueError, match=r"\[3, 4\]"):
         TensorDataset(cr.zeros(3, 2), cr.zeros(4))
+
+
+def test_fast_path_never_fetches_single_samples(monkeypatch):
+    ds = _ds(17)
+
+    def no_per_sample(self, index):
+        raise AssertionError("per-sample __getitem__ used")
+
+    monkeypatch.setattr(TensorDataset, "__getitem__", no_per_sample)
+    got = _epoch(DataLoader(ds, batch_size=4, shuffle=True))
+    assert sorted(got.tolist()) == list(range(17))
+    sub = Subset(ds, [3, 5, 7])
+    assert _epoch(DataLoader(sub, batch_size=2)).tolist() == [3, 5, 7]
+
+
+def test_tensors_requiring_grad_keep_their_graph():
+    x = cr.randn(6, 2, requires_grad=True)
+    batch = next(iter(DataLoader(TensorDataset(x), batch_size=6)))[0]
+    batch.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((6, 2), np.float32))
