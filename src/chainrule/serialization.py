@@ -60,7 +60,7 @@ class _Encoder:
 
     def _store(self, arr: np.ndarray, node: dict, obj) -> dict:
         key = str(len(self.arrays))
-        self.arrays[key] = np.ascontiguousarray(arr)
+        self.arrays[key] = arr if arr.flags.c_contiguous else arr.copy(order="C")
         node["k"] = key
         self.seen[id(obj)] = (node, obj)
         return node
