@@ -53,6 +53,8 @@ def _wrap_scalar_like(v, t):
 
 def _promote(a, b):
     """Bring two operands (tensors or Python/NumPy scalars) to PyTorch's common dtype."""
+    if b.__class__ is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        return a, b  # the most common mixed case: a float tensor and a Python float
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         da, db = a._data.dtype, b._data.dtype
         if da == db:
@@ -525,7 +527,9 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def logsumexp(input, dim, keepdim=False):  # noqa: A002
     """log(sum(exp(x))) over ``dim``, computed stably (shifted by the max)."""
-    return P.LogSumExp.apply(as_float(input), _axes(dim, input._data.ndim, "logsumexp"), keepdim)
+    if input._data.dtype.kind != "f":
+        input = as_float(input)
+    return P.LogSumExp.apply(input, _axes(dim, input._data.ndim, "logsumexp"), keepdim)
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002

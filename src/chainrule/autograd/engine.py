@@ -193,27 +193,31 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     try:
         while ready:
             node = ready.pop()
-            out_grads = buffers.pop(node)
-            _run_tensor_hooks(node, out_grads)
-            if capture is not None:
-                for k, g in enumerate(out_grads):
-                    if g is not None:
-                        _capture(capture, results, (id(node), k), g)
-            in_grads = _call_backward(node, out_grads)
-            edges = node._edges
+            out_grads = buffers.pop(node, None)
+            if out_grads is None or all(g is None for g in out_grads):
+                in_grads = None  # nothing flows through this node: only release its parents
+            else:
+                if node._tensor_hooks is not None or node._retained is not None:
+                    _run_tensor_hooks(node, out_grads)
+                if capture is not None:
+                    for k, g in enumerate(out_grads):
+                        if g is not None:
+                            _capture(capture, results, (id(node), k), g)
+                in_grads = _call_backward(node, out_grads)
             meta = node._in_meta
-            for i, e in enumerate(edges):
+            for i, e in enumerate(node._edges):
                 if e is None:
                     continue
-                g = in_grads[i]
                 target, k = e
+                g = None if in_grads is None else in_grads[i]
                 if g is not None:
-                    if not isinstance(g, Tensor):
-                        g = Tensor._make(np.asarray(g), False, None, 0)
+                    if g.__class__ is not Tensor:
+                        g = _as_grad(g)
                     shape, dt = meta[i]
-                    if g._data.shape != shape:
+                    d = g._data
+                    if d.shape != shape:
                         g = _sum_to_shape(g, shape)
-                    if g._data.dtype != dt:
+                    if d.dtype != dt:
                         g = g.to(dt)
                 if k < 0:
                     if g is not None:
@@ -222,13 +226,14 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                         else:
                             _accumulate(target, g, create_graph)
                     continue
-                buf = buffers.get(target)
-                if buf is None:
-                    buf = buffers[target] = [None] * target._n_out
                 if g is not None:
+                    buf = buffers.get(target)
+                    if buf is None:
+                        buf = buffers[target] = [None] * target._n_out
                     buf[k] = g if buf[k] is None else buf[k] + g
-                deps[target] -= 1
-                if deps[target] == 0:
+                n = deps[target] - 1
+                deps[target] = n
+                if n == 0:
                     ready.append(target)
             if not retain_graph:
                 node._release()
@@ -246,6 +251,14 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     return results
 
 
+def _as_grad(g):
+    from ..tensor import Tensor
+
+    if isinstance(g, Tensor):
+        return g
+    return Tensor._make(np.asarray(g), False, None, 0)
+
+
 def _capture(capture, results, key, g):
     positions = capture.get(key)
     if positions is None:
@@ -255,7 +268,7 @@ def _capture(capture, results, key, g):
 
 
 def _run_tensor_hooks(node, out_grads):
-    hooks = getattr(node, "_tensor_hooks", None)
+    hooks = node._tensor_hooks
     if hooks:
         for k, fns in hooks.items():
             for fn in fns:
@@ -263,7 +276,7 @@ def _run_tensor_hooks(node, out_grads):
                     r = fn(out_grads[k])
                     if r is not None:
                         out_grads[k] = r
-    retained = getattr(node, "_retained", None)
+    retained = node._retained
     if retained:
         from ..tensor import Tensor
 
@@ -280,10 +293,11 @@ def _run_tensor_hooks(node, out_grads):
 def _call_backward(node, out_grads):
     from ..tensor import Tensor
 
-    for k, g in enumerate(out_grads):
-        if g is None:
-            shape, dt = node._out_meta[k]
-            out_grads[k] = Tensor._make(np.zeros(shape, dt), False, None, 0)
+    if len(out_grads) > 1:
+        for k, g in enumerate(out_grads):
+            if g is None:
+                shape, dt = node._out_meta[k]
+                out_grads[k] = Tensor._make(np.zeros(shape, dt), False, None, 0)
     result = type(node).backward(node, *out_grads)
     if not isinstance(result, tuple):
         result = (result,)
@@ -300,10 +314,11 @@ def _call_backward(node, out_grads):
         from .anomaly import check_backward
 
         check_backward(node, result)
-    hooks = getattr(node, "_node_hooks", None)
+    hooks = node._node_hooks
     if hooks:
         for h in hooks:
             r = h(result, tuple(out_grads))
             if r is not None:
                 result = tuple(r)
     return result
+

@@ -120,7 +120,7 @@ def run_jvp(cls, ctx, args, outs):
         if t._data.dtype != o._data.dtype:
             t = t.to(o.dtype)
         o._fw = (level, t)
-        if ctx.__dict__.get("_out_refs") is not None:
+        if ctx._out_refs is not None:
             if ctx._out_fw is None:
                 ctx._out_fw = [None] * len(outs)
             ctx._out_fw[k] = (level, t)

@@ -60,6 +60,21 @@ class Function:
     """
 
     _arrays = False  # True for built-in primitives: forward works on NumPy arrays
+    # per-call state, with class-level defaults so a call sets only what it uses
+    needs_input_grad = (False,) * 16
+    _to_save = None
+    _non_diff = None
+    _saved = None
+    _versions = None
+    _out_fw = None
+    _out_refs = None
+    _out_arrays = None
+    _n_out = 1
+    _out_meta = None
+    _tensor_hooks = None
+    _retained = None
+    _node_hooks = None
+    _trace = None
 
     # -- ctx API -------------------------------------------------------------------
     def save_for_backward(self, *values):
@@ -122,7 +137,7 @@ class Function:
 
     def register_hook(self, fn):
         """Hook called as ``fn(grad_inputs, grad_outputs)`` after this node's backward."""
-        self._node_hooks = getattr(self, "_node_hooks", ()) + (fn,)
+        self._node_hooks = (self._node_hooks or ()) + (fn,)
 
     def _output(self, k):
         ref = self._out_refs[k]
@@ -138,7 +153,7 @@ class Function:
     def _release(self):
         if self._saved is not None:
             self._saved = _FREED
-        self._out_arrays = None
+            self._out_arrays = None
 
     # -- the call ------------------------------------------------------------------
     @staticmethod
@@ -158,44 +173,57 @@ class Function:
     @classmethod
     def apply(cls, *args):
         ctx = cls.__new__(cls)
-        ctx._to_save = None
-        ctx._non_diff = None
         record = False
         fw = False
-        arrays = cls._arrays
-        vals = [] if arrays else args
-        for a in args:
-            if isinstance(a, Tensor):
-                if arrays:
+        if cls._arrays:
+            vals = []
+            for a in args:
+                if isinstance(a, Tensor):
                     vals.append(a._data)
-                if a.requires_grad:
-                    record = True
-                if a._fw is not None:
-                    fw = True
-            elif arrays:
-                vals.append(a)
-        record = record and STATE.grad_enabled
-        fw = fw and STATE.fw_level > 0
-        if record:
-            ctx.needs_input_grad = tuple(
-                isinstance(a, Tensor) and a.requires_grad for a in args
-            )
-        else:
-            ctx.needs_input_grad = (False,) * len(args)
-
-        if arrays:
+                    if a.requires_grad:
+                        record = True
+                    if a._fw is not None:
+                        fw = True
+                else:
+                    vals.append(a)
+            if record and STATE.grad_enabled:
+                ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad
+                                              for a in args])
+            else:
+                record = False
             raw = cls.forward(ctx, *vals)
         else:
+            vals = args
+            for a in args:
+                if isinstance(a, Tensor):
+                    if a.requires_grad:
+                        record = True
+                    if a._fw is not None:
+                        fw = True
+            record = record and STATE.grad_enabled
+            ctx.needs_input_grad = tuple([record and isinstance(a, Tensor) and a.requires_grad
+                                          for a in args])
             prev = STATE.grad_enabled
             STATE.grad_enabled = False
             try:
                 raw = cls.forward(ctx, *args)
             finally:
                 STATE.grad_enabled = prev
+        fw = fw and STATE.fw_level > 0
 
-        single = not isinstance(raw, tuple)
-        outs_raw = (raw,) if single else raw
-        out_arrays = [o._data if isinstance(o, Tensor) else o for o in outs_raw]
+        # -- the common case: one array output -----------------------------------------
+        if raw.__class__ is not tuple:
+            single = True
+            if raw.__class__ is not np.ndarray:
+                raw_arr = raw._data if isinstance(raw, Tensor) else np.asarray(raw)
+            else:
+                raw_arr = raw
+            out_arrays = [raw_arr]
+            outs_raw = (raw,)
+        else:
+            single = False
+            outs_raw = raw
+            out_arrays = [_as_array(o._data if isinstance(o, Tensor) else o) for o in raw]
         if STATE.anomaly:
             from .anomaly import check_forward
 
@@ -203,16 +231,14 @@ class Function:
 
         if not (record or fw):
             if single:
-                return Tensor._make(_as_array(out_arrays[0]), False, None, 0)
-            return tuple(Tensor._make(_as_array(a), False, None, 0) for a in out_arrays)
+                return Tensor._make(out_arrays[0], False, None, 0)
+            return tuple(Tensor._make(a, False, None, 0) for a in out_arrays)
 
         non_diff = ctx._non_diff
         outs = []
-        for k, (o, a) in enumerate(zip(outs_raw, out_arrays)):
-            a = _as_array(a)
-            out_arrays[k] = a
+        for k, a in enumerate(out_arrays):
             diff = record and a.dtype.kind == "f"
-            if diff and non_diff is not None and any(o is n for n in non_diff):
+            if diff and non_diff is not None and any(outs_raw[k] is n for n in non_diff):
                 diff = False
             outs.append(Tensor._make(a, diff, ctx if diff else None, k))
         if record:
@@ -222,21 +248,20 @@ class Function:
                 if isinstance(a, Tensor) and a.requires_grad:
                     fn = a.grad_fn
                     edges.append((a, -1) if fn is None else (fn, a._out_idx))
-                    meta.append((a._data.shape, a._data.dtype))
+                    d = a._data
+                    meta.append((d.shape, d.dtype))
                 else:
                     edges.append(None)
                     meta.append(None)
             ctx._edges = edges
             ctx._in_meta = meta
-            ctx._n_out = len(outs)
-            ctx._out_meta = [(a.shape, a.dtype) for a in out_arrays]
+            if not single:
+                ctx._n_out = len(outs)
+                ctx._out_meta = [(a.shape, a.dtype) for a in out_arrays]
             if STATE.anomaly:
                 import traceback
 
                 ctx._trace = traceback.format_stack()[:-2]
-        ctx._out_fw = None
-        ctx._saved = None
-        ctx._versions = None
         to_save = ctx._to_save
         if to_save is not None:
             ctx._to_save = None
@@ -249,7 +274,7 @@ class Function:
                     need_refs = True
                 saved.append(v)
                 versions.append(ver)
-            ctx._saved = tuple(saved)
+            ctx._saved = saved
             ctx._versions = versions
             if need_refs:
                 ctx._out_arrays = out_arrays
@@ -271,13 +296,14 @@ def _map_saved(s, args, vals, outs_raw, out_arrays):
     """Map a value given to save_for_backward to what is stored (and its version)."""
     if s is None:
         return None, None
-    for a, v in zip(args, vals):
-        if s is v or s is a:
+    for i, v in enumerate(vals):
+        if s is v or s is args[i]:
+            a = args[i]
             if isinstance(a, Tensor):
                 return a, a._version
             return a, None
-    for k, (o, arr) in enumerate(zip(outs_raw, out_arrays)):
-        if s is o or s is arr:
+    for k, arr in enumerate(out_arrays):
+        if s is arr or s is outs_raw[k]:
             return _OutRef(k), None
     if isinstance(s, Tensor):
         return s, s._version
