@@ -420,8 +420,10 @@ def setitem(input, idx, value):  # noqa: A002
     otherwise recorded as an out-of-place ``IndexPut`` that becomes x's new history."""
     np_idx = _index(idx)
     val_requires = isinstance(value, Tensor) and value.requires_grad
-    if STATE.grad_enabled and (input.requires_grad or val_requires):
-        if input.requires_grad and input.grad_fn is None:
+    val_dual = isinstance(value, Tensor) and value._fw is not None
+    record = STATE.grad_enabled and (input.requires_grad or val_requires)
+    if record or (STATE.fw_level and (input._fw is not None or val_dual)):
+        if record and input.requires_grad and input.grad_fn is None:
             raise RuntimeError(
                 "setitem: a leaf tensor that requires grad can't be modified in place; wrap "
                 "the assignment in `with chainrule.no_grad():` or clone the tensor first"
@@ -432,7 +434,8 @@ def setitem(input, idx, value):  # noqa: A002
             value = value.to(input.dtype)
         new = P.IndexPut.apply(input, value, np_idx)
         input._data, input.grad_fn, input._out_idx = new._data, new.grad_fn, new._out_idx
-        input.requires_grad = True
+        input.requires_grad = new.requires_grad
+        input._fw = new._fw  # the tangent follows the new value (forward mode)
         input._version += 1
         return
     input._check_inplace("setitem")

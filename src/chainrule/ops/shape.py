@@ -198,7 +198,9 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.dim, ctx.index, ctx.x_shape = dim, index, x.shape
-        return np.take_along_axis(x, index, axis=dim)
+        # torch.gather allows an index smaller than x in the other dims: read that corner
+        corner = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
+        return np.take_along_axis(x[corner], index, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
@@ -225,7 +227,7 @@ class ScatterAdd(Function):
 
     @staticmethod
     def forward(ctx, x, dim, index, src):
-        ctx.dim, ctx.index = dim, index
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.shape
         out = x.copy()
         src = src[tuple(slice(0, n) for n in index.shape)]
         np.add.at(out, _scatter_index(x.shape, dim, index), src)
@@ -235,6 +237,10 @@ class ScatterAdd(Function):
     def backward(ctx, grad):
         need = ctx.needs_input_grad
         g_src = Gather.apply(grad, ctx.dim, ctx.index) if need[3] else None
+        if g_src is not None and g_src.shape != ctx.src_shape:
+            # src may be larger than index: its unused corner gets a zero gradient
+            corner = tuple(slice(0, n) for n in ctx.index.shape)
+            g_src = IndexAdd.apply(g_src, ctx.src_shape, corner)
         return (grad if need[0] else None), None, None, g_src
 
     @staticmethod
