@@ -31,7 +31,9 @@ required = _Required()
 def check(name: str, key: str, value, ok: bool, expected: str) -> None:
     """Raise ``ValueError`` naming the optimizer and the bad hyper-parameter."""
     if not ok:
-        raise ValueError(f"{name}: invalid {_WORDS.get(key, key)} {key}={value!r} ({expected})")
+        word = _WORDS.get(key.split("[")[0])
+        what = f"{word} {key}" if word else key
+        raise ValueError(f"{name}: invalid {what}={value!r} ({expected})")
 
 
 _WORDS = {
@@ -47,6 +49,7 @@ _WORDS = {
     "momentum_decay": "momentum decay",
     "beta": "beta value",
     "damping": "damping value",
+    "betas": "beta parameter",
 }
 
 
