@@ -122,8 +122,8 @@ class Neg(Function):
 class Pow(Function):
     """out = x ** y.
 
-    VJP: grad * y * x^(y-1) for x;  grad * out * log(x) for y (0 where x == 0 and y >= 0,
-    as PyTorch). JVP: the sum of both terms with x_dot and y_dot.
+    VJP: grad * y * x^(y-1) for x (0 where y == 0);  grad * out * log(x) for y (0 where
+    x == 0 and y >= 0, as PyTorch). JVP: the sum of both terms with x_dot and y_dot.
     """
 
     _arrays = True
@@ -144,7 +144,8 @@ class Pow(Function):
             if y == 2:
                 return x * 2.0
             return y * x ** (y - 1)
-        return y * x ** (y - 1)
+        # 0 where y == 0 (not 0 * 0^-1 = nan at x == 0), as PyTorch
+        return (y * x ** (y - 1)).masked_fill(y == 0, 0.0)
 
     @staticmethod
     def _dy(x, y, out):
