@@ -139,6 +139,11 @@ _METHODS = {
     "__ge__": M.ge, "__and__": M.bitwise_and, "__or__": M.bitwise_or,
     "__xor__": M.bitwise_xor, "__invert__": M.bitwise_not,
     "__getitem__": S.getitem, "__setitem__": S.setitem,
+    # augmented assignment is in place, as in PyTorch (x -= lr * g under no_grad)
+    "__iadd__": lambda self, other: self.add_(other),
+    "__isub__": lambda self, other: self.sub_(other),
+    "__imul__": lambda self, other: self.mul_(other),
+    "__itruediv__": lambda self, other: self.div_(other),
 }
 
 for _name, _fn in _METHODS.items():
