@@ -56,16 +56,15 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     if nd == 1:
         x = x.unsqueeze(2)
     geom = _geom(x, kernel_size, stride, padding, dilation, ceil_mode, nd, op)
-    out, arg = P.MaxPool2d.apply(x, geom)
+    res = P.MaxPool2d.apply(x, geom, bool(return_indices))
+    out, idx = res if return_indices else (res, None)
     if nd == 1:
         out = out.squeeze(2)
     if unbatched:
         out = out.squeeze(0)
     if not return_indices:
         return out
-    idx = geom.flat_index(arg._data)
-    idx = idx.reshape(out.shape)
-    return out, Tensor._make(idx, False, None, 0)
+    return out, idx.reshape(out.shape)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002

@@ -1,14 +1,14 @@
 """Pooling primitives: max pooling and the linear pair "gather one/all window entries" and its
 adjoint "scatter back into the input", on which max and average pooling are built.
 
-A pooling window of output (h, w) at kernel offset k = (i, j) reads the padded input at
-(h*s + i*d, w*s + j*d). For a fixed offset these positions form one strided slice of the
-padded input, so every rule is a loop over the kh*kw offsets of vectorised slice operations:
-no Python loop over the batch or the pixels, no np.add.at. (With kernel == stride the slices
-are the reshaped (N, C, H/k, k, W/k, k) view, one offset at a time.)
+A pooling window of output (h, w) at kernel offset (i, j) reads the padded input at
+(h*s + i*d, w*s + j*d). Windows are separable (rows x cols), so each rule is two passes,
+along W then along H, each a loop over the kernel offsets of that axis: offset i is one
+strided slice of the input (with kernel == stride: the reshaped (N, C, H/k, k, W/k, k) view
+at index i), so there is no Python loop over the batch or the pixels and no np.add.at.
 
-``arg`` is the chosen offset per output window (max pooling: the first maximum, as PyTorch;
-a NaN wins over numbers). ``arg=None`` means every offset (sum pooling).
+``arg`` is the chosen offsets (max pooling: the first maximum in row-major window order, as
+PyTorch; a NaN wins over numbers). ``arg=None`` means every offset (sum pooling).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class PoolGeom:
     """Static shape data of one 2-D pooling: input (H, W), kernel, stride, padding, dilation,
     ceil_mode, the output size and the padded buffer size covering every window."""
 
-    __slots__ = ("x_hw", "k_hw", "stride", "pad", "dil", "out_hw", "buf_hw", "overlap")
+    __slots__ = ("x_hw", "k_hw", "stride", "pad", "dil", "out_hw", "buf_hw")
 
     def __init__(self, x_hw, k_hw, stride, pad, dil, ceil_mode):
         self.x_hw, self.k_hw, self.stride = tuple(x_hw), tuple(k_hw), tuple(stride)
@@ -43,16 +43,10 @@ class PoolGeom:
             max(n + 2 * p, (o - 1) * s + d * (k - 1) + 1)
             for n, p, o, s, d, k in zip(x_hw, pad, self.out_hw, stride, dil, k_hw)
         )
-        self.overlap = any(s < d * (k - 1) + 1 for s, d, k in zip(stride, dil, k_hw))
 
-    def slices(self):
-        """(k, index) per kernel offset: x_buf[index] is the (N, C, H_out, W_out) slice."""
-        (kh, kw), (sh, sw), (dh, dw), (ho, wo) = self.k_hw, self.stride, self.dil, self.out_hw
-        for i in range(kh):
-            for j in range(kw):
-                rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-                cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-                yield i * kw + j, (Ellipsis, rows, cols)
+    def axis(self, ax):
+        """(k, s, d, out, buf) of spatial axis ax (0: H, 1: W)."""
+        return self.k_hw[ax], self.stride[ax], self.dil[ax], self.out_hw[ax], self.buf_hw[ax]
 
     def padded(self, x, value):
         """x placed in a buffer of size buf_hw filled with ``value`` (x itself if none needed)."""
@@ -70,64 +64,107 @@ class PoolGeom:
         return np.ascontiguousarray(buf[..., ph : ph + h, pw : pw + w])
 
     def flat_index(self, arg):
-        """The offset per window -> PyTorch's index into the unpadded (H, W) plane, h * W + w."""
-        kw, (sh, sw), (ph, pw), (dh, dw) = self.k_hw[1], self.stride, self.pad, self.dil
+        """The chosen offsets -> PyTorch's index into the unpadded (H, W) plane, h * W + w."""
+        a_h, a_w = arg
+        (sh, sw), (ph, pw), (dh, dw) = self.stride, self.pad, self.dil
         ho, wo = self.out_hw
-        rows = (np.arange(ho) * sh - ph)[:, None] + (arg // kw) * dh
-        cols = (np.arange(wo) * sw - pw) + (arg % kw) * dw
-        return (rows * self.x_hw[1] + cols).astype(np.int64)
+        brow = (np.arange(ho) * sh)[:, None] + a_h.astype(np.int64) * dh  # row in the buffer
+        j = np.take_along_axis(a_w, brow, axis=-2).astype(np.int64)
+        col = np.arange(wo) * sw + j * dw - pw
+        return (brow - ph) * self.x_hw[1] + col
+
+
+# Pooling is separable: a window is a product (rows x cols), so each rule runs along W
+# (over all buffer rows) and then along H. Along one axis, offset i reads the strided slice
+# i*d, i*d + s, ...; the max keeps the first maximum, so W-then-H gives the first maximum in
+# row-major window order. ``arg`` = (rows offset per output, cols offset per buffer row x
+# output col), int8 when the kernel allows.
+
+
+def _sl(ax, i, k, s, d, o):
+    return (Ellipsis, slice(i * d, i * d + s * (o - 1) + 1, s)) + ((slice(None),) if ax == 0 else ())
+
+
+def _max_axis(x, ax, geom, has_nan):
+    k, s, d, o, _ = geom.axis(ax)
+    m = x[_sl(ax, 0, k, s, d, o)]
+    arg = None
+    for i in range(1, k):
+        v = x[_sl(ax, i, k, s, d, o)]
+        better = v > m
+        if has_nan:
+            better |= np.isnan(v)
+        if i == 1:
+            m = np.maximum(m, v)
+            if k == 2:  # the offset is 0 or 1: the comparison itself (no copy)
+                arg = better.view(np.int8)
+                break
+            arg = better.astype(np.int8 if k < 128 else np.int64)
+        else:
+            np.maximum(m, v, out=m)
+            np.copyto(arg, i, where=better)
+    if arg is None:  # k == 1
+        return m.copy(), np.zeros(m.shape, np.int8)
+    return m, arg
+
+
+def _gather_axis(x, arg, ax, geom):
+    k, s, d, o, _ = geom.axis(ax)
+    out = None
+    for i in range(k):
+        v = x[_sl(ax, i, k, s, d, o)]
+        if arg is not None:
+            v = v * (arg == i)
+        if out is None:
+            out = v.copy() if arg is None else v
+        else:
+            out += v
+    return out
+
+
+def _scatter_axis(g, arg, ax, geom):
+    k, s, d, o, n = geom.axis(ax)
+    shape = list(g.shape)
+    shape[ax - 2] = n
+    overlap = s < d * (k - 1) + 1
+    tiled = not overlap and d == 1 and s == k and n == o * k  # the slices cover buf exactly
+    buf = np.empty(shape, g.dtype) if tiled else np.zeros(shape, g.dtype)
+    for i in range(k):
+        idx = _sl(ax, i, k, s, d, o)
+        if overlap:
+            buf[idx] += g if arg is None else g * (arg == i)
+        elif arg is None:
+            buf[idx] = g
+        elif k == 2:  # offsets 0/1: g * (1 - arg) and g * arg
+            np.multiply(g, arg, out=buf[idx]) if i == 1 else np.multiply(g, arg == 0, out=buf[idx])
+        else:
+            np.multiply(g, arg == i, out=buf[idx])
+    return buf
 
 
 def window_max(x, geom):
-    """Max over each window and the offset of its first maximum (NaN propagates)."""
-    xb = geom.padded(x, -np.inf)
+    """Max over each window and the offsets (arg) of its first maximum (NaN propagates)."""
     has_nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
-    arg = np.zeros(x.shape[:-2] + geom.out_hw, np.int16 if np.prod(geom.k_hw) < 32000 else np.int64)
-    out = None
-    for k, idx in geom.slices():
-        s = xb[idx]
-        if out is None:
-            out = s.copy()
-            continue
-        better = s > out
-        if has_nan:
-            better |= np.isnan(s)
-        np.copyto(out, s, where=better)
-        np.copyto(arg, k, where=better)
-    return out, arg
+    m, a_w = _max_axis(geom.padded(x, -np.inf), 1, geom, has_nan)
+    out, a_h = _max_axis(m, 0, geom, has_nan)
+    return out, (a_h, a_w)
 
 
 def window_gather(x, arg, geom):
-    """out = x_pad at each window's offset ``arg`` (or the window sum when arg is None)."""
-    xb = geom.padded(x, 0)
-    out = None
-    for k, idx in geom.slices():
-        s = xb[idx]
-        if arg is not None:
-            s = np.where(arg == k, s, 0)
-        if out is None:
-            out = s.copy() if arg is None else s
-        else:
-            out += s
-    return out
+    """out = x_pad at each window's chosen offset (or the window sum when arg is None)."""
+    a_h, a_w = (None, None) if arg is None else arg
+    return _gather_axis(_gather_axis(geom.padded(x, 0), a_w, 1, geom), a_h, 0, geom)
 
 
 def window_scatter(g, arg, geom):
     """The adjoint of window_gather: each window's value added back at its offset(s)."""
-    buf = np.zeros(g.shape[:-2] + geom.buf_hw, g.dtype)
-    for k, idx in geom.slices():
-        if arg is None:
-            buf[idx] += g
-        elif geom.overlap:
-            buf[idx] += np.where(arg == k, g, 0)
-        else:  # disjoint windows: each input pixel receives at most one value
-            np.copyto(buf[idx], g, where=arg == k)
-    return geom.crop(buf)
+    a_h, a_w = (None, None) if arg is None else arg
+    return geom.crop(_scatter_axis(_scatter_axis(g, a_h, 0, geom), a_w, 1, geom))
 
 
 class MaxPool2d(Function):
-    """out[n, c, h, w] = max over the window of x_pad (padding is -inf); second output: the
-    offset of the chosen (first) maximum, not differentiable.
+    """out[n, c, h, w] = max over the window of x_pad (padding is -inf); with return_indices
+    also the flat index h * W + w of the chosen (first) maximum, not differentiable.
 
     VJP: grad routed to the chosen element of each window (``WindowScatter``).
     JVP: x_dot at the chosen element (``WindowGather``).
@@ -136,18 +173,21 @@ class MaxPool2d(Function):
     _arrays = True
 
     @staticmethod
-    def forward(ctx, x, geom):
+    def forward(ctx, x, geom, return_indices):
         out, arg = window_max(x, geom)
-        ctx.geom, ctx.arg = geom, arg
-        return out, arg
+        ctx.geom, ctx.arg, ctx.idx = geom, arg, return_indices
+        if return_indices:
+            return out, geom.flat_index(arg)
+        return out
 
     @staticmethod
     def backward(ctx, grad, _=None):
-        return WindowScatter.apply(grad, ctx.arg, ctx.geom), None
+        return WindowScatter.apply(grad, ctx.arg, ctx.geom), None, None
 
     @staticmethod
-    def jvp(ctx, x_dot, _):
-        return WindowGather.apply(x_dot, ctx.arg, ctx.geom), None
+    def jvp(ctx, x_dot, *_):
+        out = WindowGather.apply(x_dot, ctx.arg, ctx.geom)
+        return (out, None) if ctx.idx else out
 
 
 class WindowGather(Function):
