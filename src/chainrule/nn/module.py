@@ -294,10 +294,29 @@ class Module:
                     seen.add(id(value))
                 yield (mod_prefix + "." + name if mod_prefix else name), value
 
+    def _all_modules(self) -> list:
+        """Every distinct submodule (self first, depth-first), without building names."""
+        out, seen, stack = [], set(), [self]
+        while stack:
+            m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append(m)
+            kids = [c for c in m._modules.values() if c is not None]
+            stack.extend(reversed(kids))
+        return out
+
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         if not recurse or not self._modules:
-            return (p for p in self._parameters.values() if p is not None)
-        return (p for _, p in self._named_members("_parameters", "", recurse, True))
+            return iter([p for p in self._parameters.values() if p is not None])
+        params, seen = [], set()
+        for m in self._all_modules():
+            for p in m._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    params.append(p)
+        return iter(params)
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
@@ -321,7 +340,7 @@ class Module:
                 yield name, m
 
     def modules(self) -> Iterator[Module]:
-        return (m for _, m in self.named_modules())
+        return iter(self._all_modules())
 
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
