@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tensor import Tensor
 from .grad_mode import STATE
 
 
@@ -36,8 +37,6 @@ def _sum_to_shape(g, shape):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """``chainrule.autograd.backward``: accumulate gradients of ``tensors`` into leaves."""
-    from ..tensor import Tensor
-
     if isinstance(tensors, Tensor):
         tensors = [tensors]
         grad_tensors = [grad_tensors]
@@ -61,8 +60,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """``chainrule.autograd.grad``: return d(outputs)/d(inputs) without touching ``.grad``."""
-    from ..tensor import Tensor
-
     single_in = isinstance(inputs, Tensor)
     inputs = [inputs] if single_in else list(inputs)
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -80,15 +77,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     roots, grads = _prepare(outputs, grad_outputs, "grad")
     result = run(roots, grads, retain_graph, create_graph, inputs, allow_unused)
     if materialize_grads:
-        from .. import tensor_ops
+        from ..creation import zeros_like
 
-        result = [tensor_ops.zeros_like(t) if g is None else g for t, g in zip(inputs, result)]
+        result = [zeros_like(t) if g is None else g for t, g in zip(inputs, result)]
     return tuple(result)
 
 
 def _prepare(tensors, grad_tensors, op):
-    from ..tensor import Tensor
-
     roots, grads = [], []
     for t, g in zip(tensors, grad_tensors):
         if not t.requires_grad:
@@ -119,8 +114,6 @@ def _prepare(tensors, grad_tensors, op):
 
 def _accumulate(leaf, g, create_graph):
     """Add ``g`` into ``leaf.grad`` (in place when possible; float32 stays float32)."""
-    from ..tensor import Tensor
-
     if leaf._hooks:
         for hook in leaf._hooks:
             r = hook(g)
@@ -141,8 +134,6 @@ def _accumulate(leaf, g, create_graph):
 def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False):
     """Run the backward pass. With ``inputs``, return their gradients instead of
     accumulating into ``.grad``."""
-    from ..tensor import Tensor
-
     # 1. discovery: count the edges into each node
     deps = {}
     stack = []
@@ -252,8 +243,6 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
 
 
 def _as_grad(g):
-    from ..tensor import Tensor
-
     if isinstance(g, Tensor):
         return g
     return Tensor._make(np.asarray(g), False, None, 0)
@@ -278,8 +267,6 @@ def _run_tensor_hooks(node, out_grads):
                         out_grads[k] = r
     retained = node._retained
     if retained:
-        from ..tensor import Tensor
-
         for k, ref in retained.items():
             t = ref()
             if t is not None and out_grads[k] is not None:
@@ -291,8 +278,6 @@ def _run_tensor_hooks(node, out_grads):
 
 
 def _call_backward(node, out_grads):
-    from ..tensor import Tensor
-
     if len(out_grads) > 1:
         for k, g in enumerate(out_grads):
             if g is None:
