@@ -575,7 +575,8 @@ def matmul(input, other):  # noqa: A002
             f"matmul: {tuple(sa)} @ {tuple(sb)}: inner dimensions {ka} and {kb} differ"
         )
     try:
-        np.broadcast_shapes(sa[:-2], sb[:-2])
+        if len(sa) > 2 and len(sb) > 2:
+            np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
         raise RuntimeError(
             f"matmul: {tuple(sa)} @ {tuple(sb)}: batch dimensions {tuple(sa[:-2])} and "

@@ -12,6 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..tensor import Tensor
 from .grad_mode import STATE
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
@@ -44,8 +45,6 @@ def exit_dual_level(*, level=None):
 
 def make_dual(tensor, tangent, *, level=None):
     """A view of ``tensor`` carrying ``tangent`` (same shape) at the current level."""
-    from ..tensor import Tensor
-
     if STATE.fw_level == 0:
         raise RuntimeError("make_dual: must be called inside `with forward_ad.dual_level():`")
     if not isinstance(tangent, Tensor):
@@ -69,8 +68,6 @@ def unpack_dual(tensor, *, level=None):
     """``(primal, tangent)``: tangent is None when the tensor carries none at this level."""
     fw = tensor._fw
     tangent = fw[1] if (fw is not None and fw[0] == STATE.fw_level and STATE.fw_level) else None
-    from ..tensor import Tensor
-
     primal = Tensor._make(tensor._data, tensor.requires_grad, tensor.grad_fn, tensor._out_idx)
     return UnpackedDualTensor(primal, tangent)
 
@@ -84,8 +81,6 @@ def _tangent(a):
 
 def run_jvp(cls, ctx, args, outs):
     """Compute the output tangents of one primitive call (called by Function.apply)."""
-    from ..tensor import Tensor
-
     tangents = []
     any_t = False
     for a in args:

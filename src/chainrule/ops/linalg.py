@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from .shape import Permute
+
+
+def _mT(x):
+    """x with its last two dims swapped (one Permute primitive, no argument checks)."""
+    n = x.ndim
+    return Permute.apply(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 class MatMul(Function):
@@ -26,8 +33,8 @@ class MatMul(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need = ctx.needs_input_grad
-        gx = MatMul.apply(grad, y.mT) if need[0] else None
-        gy = MatMul.apply(x.mT, grad) if need[1] else None
+        gx = MatMul.apply(grad, _mT(y)) if need[0] else None
+        gy = MatMul.apply(_mT(x), grad) if need[1] else None
         return gx, gy
 
     @staticmethod
@@ -64,7 +71,7 @@ class Linear(Function):
             g2 = grad.reshape((-1, grad.shape[-1])) if grad.ndim != 2 else grad
             if need[1]:
                 x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
-                gw = MatMul.apply(g2.mT, x2)
+                gw = MatMul.apply(_mT(g2), x2)
             if need[2]:
                 gb = g2.sum(0)
         return gx, gw, gb
@@ -73,4 +80,4 @@ class Linear(Function):
     def jvp(ctx, x_dot, w_dot, b_dot):
         x, w = ctx.saved_tensors
         out = Linear.apply(x_dot, w, b_dot)
-        return out + MatMul.apply(x, w_dot.mT)
+        return out + MatMul.apply(x, _mT(w_dot))
