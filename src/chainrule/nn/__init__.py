@@ -32,3 +32,4 @@ try:  # recurrent layers are written separately
     from .rnn import *  # noqa: F401,F403
 except ImportError:
     pass
+from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample layers)

@@ -12,6 +12,7 @@ from ..ops import conv as C
 from ..ops.shape import Getitem
 from ..tensor import Tensor
 from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
+from .spatial_extra import dropout1d, dropout2d
 from ._pooling_fn import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
     avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
@@ -21,7 +22,7 @@ __all__ = [
     "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad", "unfold", "fold",
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
     "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "interpolate",
-    "upsample", "upsample_nearest", "upsample_bilinear",
+    "upsample", "upsample_nearest", "upsample_bilinear", "dropout1d", "dropout2d",
 ]
 
 
