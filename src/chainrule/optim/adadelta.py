@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, decayed, maybe_negate
+from .optimizer import Optimizer, check, effective_grad
 
 
 class Adadelta(Optimizer):
@@ -52,17 +52,26 @@ class Adadelta(Optimizer):
             if p.grad is None:
                 continue
             w = p._data
-            g = decayed(maybe_negate(p.grad._data, group["maximize"]), w, wd)
+            s0, s1, s2 = self._scratch(w)
+            g = effective_grad(p, group["maximize"], wd, s0)
             state = self.state.setdefault(p, {})
             state["step"] = state.get("step", 0) + 1
             v = self._state_tensor(state, "square_avg", p)
             u = self._state_tensor(state, "acc_delta", p)
             v *= rho
-            v += (1.0 - rho) * (g * g)
-            delta = np.sqrt(u + eps)
-            delta /= np.sqrt(v + eps)
+            np.multiply(g, g, out=s1)
+            s1 *= 1.0 - rho
+            v += s1
+            delta = np.add(u, eps, out=s1)
+            np.sqrt(delta, out=delta)
+            np.add(v, eps, out=s2)
+            np.sqrt(s2, out=s2)
+            delta /= s2
             delta *= g
             u *= rho
-            u += (1.0 - rho) * (delta * delta)
-            w -= lr * delta
+            np.multiply(delta, delta, out=s2)
+            s2 *= 1.0 - rho
+            u += s2
+            delta *= lr
+            w -= delta
             p._version += 1

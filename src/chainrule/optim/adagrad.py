@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check, decayed, maybe_negate
+from .optimizer import Optimizer, check, effective_grad
 
 
 class Adagrad(Optimizer):
@@ -65,13 +65,16 @@ class Adagrad(Optimizer):
             if p.grad is None:
                 continue
             w = p._data
-            g = decayed(maybe_negate(p.grad._data, group["maximize"]), w, wd)
+            s0, s1, _ = self._scratch(w)
+            g = effective_grad(p, group["maximize"], wd, s0)
             state = self.state[p]
             t = state["step"] = state["step"] + 1
-            s = state["sum"]._data
-            s += g * g
-            clr = lr / (1.0 + (t - 1) * lr_decay)
-            denom = np.sqrt(s)
-            denom += eps
-            w -= clr * (g / denom)
+            acc = state["sum"]._data
+            np.multiply(g, g, out=s1)
+            acc += s1
+            np.sqrt(acc, out=s1)
+            s1 += eps
+            np.divide(g, s1, out=s1)
+            s1 *= lr / (1.0 + (t - 1) * lr_decay)
+            w -= s1
             p._version += 1

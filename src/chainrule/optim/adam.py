@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, maybe_negate
+from .optimizer import Optimizer, check, check_betas, effective_grad
 
 
 class Adam(Optimizer):
@@ -73,29 +73,35 @@ class Adam(Optimizer):
             if p.grad is None:
                 continue
             w = p._data
-            g = maybe_negate(p.grad._data, group["maximize"])
-            if wd:
-                if decoupled:
-                    w *= 1.0 - lr * wd
-                else:
-                    g = g + wd * w
+            s0, s1, _ = self._scratch(w)
+            if wd and decoupled:
+                w *= 1.0 - lr * wd
+                g = effective_grad(p, group["maximize"], 0.0, s0)
+            else:
+                g = effective_grad(p, group["maximize"], wd, s0)
             state = self.state.setdefault(p, {})
             t = state["step"] = state.get("step", 0) + 1
             m = self._state_tensor(state, "exp_avg", p)
             v = self._state_tensor(state, "exp_avg_sq", p)
             m *= beta1
-            m += (1.0 - beta1) * g
+            np.multiply(g, 1.0 - beta1, out=s1)
+            m += s1
             v *= beta2
-            v += (1.0 - beta2) * (g * g)
+            np.multiply(g, g, out=s1)
+            s1 *= 1.0 - beta2
+            v += s1
             if amsgrad:
                 v_max = self._state_tensor(state, "max_exp_avg_sq", p)
                 np.maximum(v_max, v, out=v_max)
                 v = v_max
-            denom = np.sqrt(v)
+            denom = np.sqrt(v, out=s1)
             denom /= math.sqrt(1.0 - beta2**t)
             denom += eps
-            w -= (lr / (1.0 - beta1**t)) * (m / denom)
+            np.divide(m, denom, out=s1)
+            s1 *= lr / (1.0 - beta1**t)
+            w -= s1
             p._version += 1
+
 
 
 class AdamW(Adam):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, decayed, maybe_negate
+from .optimizer import Optimizer, check, check_betas, effective_grad
 
 
 class Adamax(Optimizer):
@@ -52,16 +52,20 @@ class Adamax(Optimizer):
             if p.grad is None:
                 continue
             w = p._data
-            g = decayed(maybe_negate(p.grad._data, group["maximize"]), w, wd)
+            s0, s1, _ = self._scratch(w)
+            g = effective_grad(p, group["maximize"], wd, s0)
             state = self.state.setdefault(p, {})
             t = state["step"] = state.get("step", 0) + 1
             m = self._state_tensor(state, "exp_avg", p)
             u = self._state_tensor(state, "exp_inf", p)
             m *= beta1
-            m += (1.0 - beta1) * g
+            np.multiply(g, 1.0 - beta1, out=s1)
+            m += s1
             u *= beta2
-            a = np.abs(g)
-            a += eps
-            np.maximum(u, a, out=u)
-            w -= (lr / (1.0 - beta1**t)) * (m / u)
+            np.abs(g, out=s1)
+            s1 += eps
+            np.maximum(u, s1, out=u)
+            np.divide(m, u, out=s1)
+            s1 *= lr / (1.0 - beta1**t)
+            w -= s1
             p._version += 1

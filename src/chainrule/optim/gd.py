@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .optimizer import Optimizer, check, required
 
 
@@ -29,7 +31,9 @@ class GD(Optimizer):
         lr = float(group["lr"])
         for p in group["params"]:
             if p.grad is not None:
-                p._data -= lr * p.grad._data
+                s0 = self._scratch(p._data)[0]
+                np.multiply(p.grad._data, lr, out=s0)
+                p._data -= s0
                 p._version += 1
 
 
@@ -70,8 +74,10 @@ class Momentum(Optimizer):
             state = self.state.setdefault(p, {})
             t = state["step"] = state.get("step", 0) + 1
             v = self._state_tensor(state, "velocity", p)
+            s0 = self._scratch(p._data)[0]
             v *= beta
-            v += (1.0 - beta) * p.grad._data
-            scale = lr / (1.0 - beta**t) if group["bias_correction"] else lr
-            p._data -= scale * v
+            np.multiply(p.grad._data, 1.0 - beta, out=s0)
+            v += s0
+            np.multiply(v, lr / (1.0 - beta**t) if group["bias_correction"] else lr, out=s0)
+            p._data -= s0
             p._version += 1

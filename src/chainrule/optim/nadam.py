@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, maybe_negate
+from .optimizer import Optimizer, check, check_betas, effective_grad
 
 
 class NAdam(Optimizer):
@@ -66,12 +66,12 @@ class NAdam(Optimizer):
             if p.grad is None:
                 continue
             w = p._data
-            g = maybe_negate(p.grad._data, group["maximize"])
-            if wd:
-                if group["decoupled_weight_decay"]:
-                    w *= 1.0 - lr * wd
-                else:
-                    g = g + wd * w
+            s0, s1, s2 = self._scratch(w)
+            if wd and group["decoupled_weight_decay"]:
+                w *= 1.0 - lr * wd
+                g = effective_grad(p, group["maximize"], 0.0, s0)
+            else:
+                g = effective_grad(p, group["maximize"], wd, s0)
             state = self.state.setdefault(p, {})
             t = state["step"] = state.get("step", 0) + 1
             m = self._state_tensor(state, "exp_avg", p)
@@ -80,12 +80,19 @@ class NAdam(Optimizer):
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
             mu_prod = state["mu_product"] = state.get("mu_product", 1.0) * mu
             m *= beta1
-            m += (1.0 - beta1) * g
+            np.multiply(g, 1.0 - beta1, out=s1)
+            m += s1
             v *= beta2
-            v += (1.0 - beta2) * (g * g)
-            denom = v / (1.0 - beta2**t)
+            np.multiply(g, g, out=s1)
+            s1 *= 1.0 - beta2
+            v += s1
+            denom = np.divide(v, 1.0 - beta2**t, out=s1)
             np.sqrt(denom, out=denom)
             denom += eps
-            w -= (lr * (1.0 - mu) / (1.0 - mu_prod)) * (g / denom)
-            w -= (lr * mu_next / (1.0 - mu_prod * mu_next)) * (m / denom)
+            np.divide(g, denom, out=s2)
+            s2 *= lr * (1.0 - mu) / (1.0 - mu_prod)
+            w -= s2
+            np.divide(m, denom, out=s2)
+            s2 *= lr * mu_next / (1.0 - mu_prod * mu_next)
+            w -= s2
             p._version += 1

@@ -74,6 +74,7 @@ class Optimizer:
     def __init__(self, params, defaults: dict):
         self.defaults = defaults
         self.state: dict = {}
+        self._scratch_arrays: dict = {}
         self.param_groups: list[dict] = []
         name = type(self).__name__
         if isinstance(params, Tensor):
@@ -173,6 +174,15 @@ class Optimizer:
             t = state[key] = Tensor._make(np.full_like(p._data, fill), False, None, 0)
         return t._data
 
+    def _scratch(self, arr: np.ndarray) -> list[np.ndarray]:
+        """Three scratch arrays shaped like ``arr``, shared by all parameters of that shape
+        and dtype: updates write temporaries into them instead of allocating new arrays."""
+        key = (arr.shape, arr.dtype)
+        bufs = self._scratch_arrays.get(key)
+        if bufs is None:
+            bufs = self._scratch_arrays[key] = [np.empty_like(arr) for _ in range(3)]
+        return bufs
+
     # -- state dicts --------------------------------------------------------------------
     def state_dict(self) -> dict:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``, the
@@ -253,15 +263,20 @@ def _cast_state(value, p: Tensor, key: str):
     return copy.deepcopy(value)
 
 
-def maybe_negate(g: np.ndarray, maximize: bool) -> np.ndarray:
-    """``-g`` when maximizing (a new array), else ``g`` itself."""
-    return np.negative(g) if maximize else g
-
-
-def decayed(g: np.ndarray, p: np.ndarray, weight_decay: float) -> np.ndarray:
-    """``g + weight_decay * p`` (a new array) when ``weight_decay`` is set, else ``g``."""
+def effective_grad(p: Tensor, maximize: bool, weight_decay: float, buf: np.ndarray):
+    """The gradient an update uses: ``(-g if maximize else g) + weight_decay * w``, written
+    into the scratch array ``buf`` when it differs from ``p.grad`` (never modified)."""
+    g = p.grad._data
     if weight_decay:
-        return g + weight_decay * p
+        np.multiply(p._data, weight_decay, out=buf)
+        if maximize:
+            buf -= g
+        else:
+            buf += g
+        return buf
+    if maximize:
+        np.negative(g, out=buf)
+        return buf
     return g
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, decayed, maybe_negate
+from .optimizer import Optimizer, check, effective_grad
 
 
 class RMSprop(Optimizer):
@@ -62,34 +62,42 @@ class RMSprop(Optimizer):
         eps = float(group["eps"])
         mu = float(group["momentum"])
         wd = float(group["weight_decay"])
+        centered = group["centered"]
         for p in group["params"]:
             if p.grad is None:
                 continue
             w = p._data
-            g = decayed(maybe_negate(p.grad._data, group["maximize"]), w, wd)
+            s0, s1, _ = self._scratch(w)
+            g = effective_grad(p, group["maximize"], wd, s0)
             state = self.state.setdefault(p, {})
             state["step"] = state.get("step", 0) + 1
             v = self._state_tensor(state, "square_avg", p)
             if mu > 0:
                 self._state_tensor(state, "momentum_buffer", p)
-            if group["centered"]:
+            if centered:
                 self._state_tensor(state, "grad_avg", p)
             v *= alpha
-            v += (1.0 - alpha) * (g * g)
-            if group["centered"]:
+            np.multiply(g, g, out=s1)
+            s1 *= 1.0 - alpha
+            v += s1
+            if centered:
                 g_avg = state["grad_avg"]._data
                 g_avg *= alpha
-                g_avg += (1.0 - alpha) * g
-                denom = v - g_avg * g_avg
-                np.sqrt(denom, out=denom)
+                np.multiply(g, 1.0 - alpha, out=s1)
+                g_avg += s1
+                np.multiply(g_avg, g_avg, out=s1)
+                np.subtract(v, s1, out=s1)
+                np.sqrt(s1, out=s1)
             else:
-                denom = np.sqrt(v)
-            denom += eps
+                np.sqrt(v, out=s1)
+            s1 += eps
+            np.divide(g, s1, out=s1)
             if mu > 0:
                 b = state["momentum_buffer"]._data
                 b *= mu
-                b += g / denom
-                w -= lr * b
+                b += s1
+                np.multiply(b, lr, out=s1)
             else:
-                w -= lr * (g / denom)
+                s1 *= lr
+            w -= s1
             p._version += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check, decayed, maybe_negate
+from .optimizer import Optimizer, check, effective_grad
 
 
 class SGD(Optimizer):
@@ -63,7 +63,8 @@ class SGD(Optimizer):
             if p.grad is None:
                 continue
             w = p._data
-            g = decayed(maybe_negate(p.grad._data, maximize), w, wd)
+            s0, s1, _ = self._scratch(w)
+            g = effective_grad(p, maximize, wd, s0)
             if mu:
                 state = self.state.setdefault(p, {})
                 buf_t = state.get("momentum_buffer")
@@ -73,10 +74,17 @@ class SGD(Optimizer):
                 else:
                     buf = buf_t._data
                     buf *= mu
-                    buf += damp * g if damp != 1.0 else g
-                g = g + mu * buf if nesterov else buf
-            if lr == 1.0:
-                w -= g
-            else:
-                w -= lr * g
+                    if damp != 1.0:
+                        np.multiply(g, damp, out=s1)
+                        buf += s1
+                    else:
+                        buf += g
+                if nesterov:
+                    np.multiply(buf, mu, out=s1)
+                    s1 += g
+                    g = s1
+                else:
+                    g = buf
+            np.multiply(g, lr, out=s1)
+            w -= s1
             p._version += 1
