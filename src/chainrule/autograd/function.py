@@ -118,7 +118,7 @@ class Function:
 
     # -- graph node API ------------------------------------------------------------
     def name(self) -> str:
-        return type(self).__name__.lstrip("_") + "Backward"
+        return type(self).__name__.lstrip("_") + "Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
@@ -259,9 +259,9 @@ class Function:
                 ctx._n_out = len(outs)
                 ctx._out_meta = [(a.shape, a.dtype) for a in out_arrays]
             if STATE.anomaly:
-                import traceback
+                from .anomaly import record_creation
 
-                ctx._trace = traceback.format_stack()[:-2]
+                record_creation(ctx, args)
         to_save = ctx._to_save
         if to_save is not None:
             ctx._to_save = None
