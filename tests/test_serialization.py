@@ -85,6 +85,23 @@ def test_tied_tensors_load_as_one(tmp_path):
     assert back["a"] is back["b"] is back["c"][0]
 
 
+def test_parameters_round_trip_as_parameters(tmp_path):
+    nn = pytest.importorskip("chainrule.nn")
+    p = nn.Parameter(cr.randn(2, 3))
+    frozen = nn.Parameter(cr.randn(2), requires_grad=False)
+    cr.save([p, frozen], tmp_path / "p.pt")
+    back = cr.load(tmp_path / "p.pt")
+    _same_tensor(back[0], p)
+    _same_tensor(back[1], frozen)
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    cr.save(cr.ones(1), tmp_path / "m.pt")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "m.pt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_file_objects(tmp_path):
     buf = io.BytesIO()
     cr.save({"x": cr.ones(2, 2)}, buf)
