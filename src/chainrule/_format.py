@@ -7,18 +7,33 @@ import numpy as np
 from . import _dtype
 
 
+def _summarized(arr: np.ndarray, edge: int = 3) -> np.ndarray:
+    """The values that are printed when a large tensor is summarized (3 at each end)."""
+    for axis, n in enumerate(arr.shape):
+        if n > 2 * edge:
+            arr = np.concatenate([arr.take(range(edge), axis), arr.take(range(n - edge, n), axis)],
+                                 axis)
+    return arr
+
+
 def _float_formatter(arr: np.ndarray):
-    finite = arr[np.isfinite(arr)]
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.4f}"
-    absmax = float(np.abs(finite).max())
-    nonzero = np.abs(finite[finite != 0])
-    absmin = float(nonzero.min()) if nonzero.size else 0.0
-    if np.all(finite == np.round(finite)) and absmax < 1e8:
+    """PyTorch's rules: integers print as ``2.``, else 4 decimals, else scientific when the
+    nonzero magnitudes span more than 1e3 (or exceed 1e8, or go below 1e-4); every value is
+    right-aligned to the widest one so that columns line up."""
+    vals = arr[np.isfinite(arr) & (arr != 0)].astype(np.float64)
+    if vals.size == 0:
         return lambda v: _special(v) or f"{v:.0f}."
-    if absmax >= 1e8 or (absmin > 0 and (absmax / absmin > 1e3 or absmin < 1e-4)):
-        return lambda v: _special(v) or f"{v:.4e}"
-    return lambda v: _special(v) or f"{v:.4f}"
+    mags = np.abs(vals)
+    lo, hi = float(mags.min()), float(mags.max())
+    int_mode = bool(np.all(vals == np.ceil(vals)))
+    if hi / lo > 1e3 or hi > 1e8 or (not int_mode and lo < 1e-4):
+        fmt = "{:.4e}"
+    elif int_mode:
+        fmt = "{:.0f}."
+    else:
+        fmt = "{:.4f}"
+    width = max(len(fmt.format(v)) for v in vals)
+    return lambda v: (_special(v) or fmt.format(v)).rjust(width)
 
 
 def _special(v):
@@ -33,10 +48,15 @@ def tensor_repr(t) -> str:
     arr = t._data
     prefix = "tensor("
     opts = {}
+    shown = _summarized(arr) if arr.size > 1000 else arr
     if arr.dtype.kind == "f":
-        opts["formatter"] = {"float_kind": _float_formatter(arr)}
+        opts["formatter"] = {"float_kind": _float_formatter(shown)}
     elif arr.dtype.kind == "b":
-        opts["formatter"] = {"bool": lambda v: "True" if v else "False"}
+        width = 5 if shown.size and not shown.all() else 4
+        opts["formatter"] = {"bool": lambda v: ("True" if v else "False").rjust(width)}
+    elif shown.size:
+        width = max(len(str(v)) for v in (shown.min(), shown.max()))
+        opts["formatter"] = {"int": lambda v: str(v).rjust(width)}
     body = np.array2string(
         arr, separator=", ", prefix=prefix, threshold=1000, edgeitems=3, max_line_width=80, **opts
     )
