@@ -60,6 +60,8 @@ def _promote(a, b):
         if da == db:
             return a, b
         r = _result_dtype(a._data, b._data)
+        if (da.kind == "b" and db == r) or (db.kind == "b" and da == r):
+            return a, b  # NumPy already computes number-with-bool in the number's dtype
         return (a if da == r else P.Cast.apply(a, r)), (b if db == r else P.Cast.apply(b, r))
     if isinstance(b, Tensor):
         b2, a2 = _promote(b, a)
