@@ -355,7 +355,7 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, np_dtype):
-        return x.astype(np_dtype)
+        return x.astype(np_dtype, order="C")  # a C-contiguous copy (contiguous() relies on it)
 
     @staticmethod
     def backward(ctx, grad):
