@@ -204,3 +204,41 @@ def test_interpolate2d(torch, kw):
 def test_interpolate1d(torch, kw):
     x = np.random.default_rng(0).standard_normal((2, 3, 6))
     _compare(torch, lambda a: F.interpolate(a, **kw), lambda a: torch.nn.functional.interpolate(a, **kw), [x])
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+def test_conv_layers_with_copied_weights(torch, mode):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 7, 6))
+    for padding in [(2, 1), "same"]:
+        ours = cr.nn.Conv2d(4, 6, (3, 2), padding=padding, groups=2, padding_mode=mode, dtype=cr.float64)
+        theirs = torch.nn.Conv2d(4, 6, (3, 2), padding=padding, groups=2, padding_mode=mode).double()
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(ours.weight.detach().numpy()))
+            theirs.bias.copy_(torch.tensor(ours.bias.detach().numpy()))
+        _compare(torch, ours, theirs, [x])
+    ours1 = cr.nn.Conv1d(4, 3, 4, padding="same", padding_mode=mode, dtype=cr.float64)
+    theirs1 = torch.nn.Conv1d(4, 3, 4, padding="same", padding_mode=mode).double()
+    with torch.no_grad():
+        theirs1.weight.copy_(torch.tensor(ours1.weight.detach().numpy()))
+        theirs1.bias.copy_(torch.tensor(ours1.bias.detach().numpy()))
+    _compare(torch, ours1, theirs1, [x[:, :, 0]])
+
+
+def test_conv_transpose_layer_output_size(torch):
+    ours = cr.nn.ConvTranspose2d(3, 2, 3, stride=3, padding=1, dtype=cr.float64)
+    theirs = torch.nn.ConvTranspose2d(3, 2, 3, stride=3, padding=1).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.detach().numpy()))
+        theirs.bias.copy_(torch.tensor(ours.bias.detach().numpy()))
+    x = np.random.default_rng(0).standard_normal((1, 3, 4, 5))
+    _compare(torch, lambda a: ours(a, output_size=(11, 14)), lambda a: theirs(a, output_size=(11, 14)), [x])
+
+
+def test_layer_reprs_match(torch):
+    pairs = [("Conv2d", (1, 16, 3), dict(padding=1)), ("Conv1d", (2, 4, 5), dict(stride=2, bias=False)),
+             ("ConvTranspose2d", (16, 8, 4), dict(stride=2, padding=1)), ("MaxPool2d", (2,), {}),
+             ("AvgPool2d", (3,), dict(stride=1)), ("AdaptiveAvgPool2d", ((1, 1),), {}),
+             ("Dropout2d", (0.25,), {}), ("Upsample", (), dict(scale_factor=2, mode="bilinear"))]
+    for name, args, kw in pairs:
+        assert repr(getattr(cr.nn, name)(*args, **kw)) == repr(getattr(torch.nn, name)(*args, **kw))
