@@ -23,7 +23,7 @@ CHAIN = 1000
 
 
 def _sizes(quick):
-    return (300, 3) if quick else (1000, 7)  # iterations per block, blocks
+    return (100, 3) if quick else (300, 5)  # iterations per block, blocks
 
 
 def _inputs():
