@@ -432,7 +432,10 @@ def setitem(input, idx, value):  # noqa: A002
             value = Tensor._make(np.asarray(value, input._data.dtype), False, None, 0)
         elif value._data.dtype != input._data.dtype:
             value = value.to(input.dtype)
-        new = P.IndexPut.apply(input, value, np_idx)
+        try:
+            new = P.IndexPut.apply(input, value, np_idx)
+        except (IndexError, ValueError) as e:
+            raise _setitem_error(e, input, np_idx, value) from None
         input._data, input.grad_fn, input._out_idx = new._data, new.grad_fn, new._out_idx
         input.requires_grad = new.requires_grad
         input._fw = new._fw  # the tangent follows the new value (forward mode)
@@ -442,7 +445,18 @@ def setitem(input, idx, value):  # noqa: A002
     try:
         input._data[np_idx] = _raw(value)
     except (IndexError, ValueError) as e:
-        raise type(e)(f"setitem: {e} (tensor shape {tuple(input._data.shape)})") from None
+        raise _setitem_error(e, input, np_idx, value) from None
+
+
+def _setitem_error(e, input, np_idx, value):  # noqa: A002
+    shape = tuple(input._data.shape)
+    if isinstance(e, IndexError):
+        return IndexError(f"setitem: {e} (tensor shape {shape})")
+    target = tuple(input._data[np_idx].shape)
+    return RuntimeError(
+        f"setitem: shape mismatch: a value of shape {tuple(np.shape(_raw(value)))} cannot be "
+        f"broadcast to the indexed result of shape {target} (tensor shape {shape})"
+    )
 
 
 def index_select(input, dim, index):  # noqa: A002
