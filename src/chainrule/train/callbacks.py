@@ -192,7 +192,8 @@ class ModelCheckpoint(Callback):
 
 class LRScheduler(Callback):
     """Step a learning-rate scheduler once per epoch (``ReduceLROnPlateau`` gets the
-    ``monitor`` value). ``fit(scheduler=s)`` adds one of these.
+    ``monitor`` value, or the training ``loss`` when there is no validation data).
+    ``fit(scheduler=s)`` adds one of these.
 
     Example::
 
