@@ -33,3 +33,4 @@ try:  # recurrent layers are written separately
 except ImportError:
     pass
 from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample layers)
+from .recurrent_course import EchoStateNetwork, LeakyRNN, SkipRNN  # noqa: F401,E402
