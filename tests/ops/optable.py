@@ -70,6 +70,12 @@ def quotient_away_from_int(rng, shapes, params):
     return [q * y, y]
 
 
+def five_over_fractional(rng, shapes, params):
+    """x with 5 / x away from integers: for 5.0 // x and 5.0 % x."""
+    q = fractional(rng, shapes, params)[0] + rng.choice([-6.0, 6.0], shapes[0])
+    return [5.0 / q]
+
+
 def away_from_bounds(rng, shapes, params):
     """For clamp(-0.5, 0.8): no value within 0.05 of a bound."""
     x = rng.uniform(-2, 2, shapes[0])
@@ -181,6 +187,10 @@ ELEMENTWISE = [
     unary("tan", cr.tan, np.tan, lambda rng, s, p: [rng.uniform(-1.2, 1.2, s[0])]),
     unary("tanh", cr.tanh, np.tanh),
     unary("sigmoid", cr.sigmoid, _sigmoid),
+    # the fused backward nodes of tanh and sigmoid, as functions of (grad, y) in their own right
+    binary("tanh_grad", lambda g, y: cr.ops.TanhGrad.apply(g, y), lambda g, y: g * (1 - y * y)),
+    binary("sigmoid_grad", lambda g, y: cr.ops.SigmoidGrad.apply(g, y),
+           lambda g, y: g * y * (1 - y)),
     unary("relu", cr.relu, lambda x: np.maximum(x, 0), nonzero),
     unary("neg", lambda x: -x, np.negative),
     unary("clamp", lambda x: cr.clamp(x, -0.5, 0.8), lambda x: np.clip(x, -0.5, 0.8),
@@ -198,6 +208,8 @@ ELEMENTWISE = [
     unary("rsub", lambda x: 1.5 - x, lambda x: 1.5 - x),
     unary("rmul", lambda x: 1.5 * x, lambda x: 1.5 * x),
     unary("rtruediv", lambda x: 1.5 / x, lambda x: 1.5 / x, nonzero),
+    unary("rfloordiv", lambda x: 5.0 // x, lambda x: 5.0 // x, five_over_fractional),
+    unary("rmod", lambda x: 5.0 % x, lambda x: 5.0 % x, five_over_fractional),
     unary("sub_scalar", lambda x: x - 0.25, lambda x: x - 0.25),
     unary("div_scalar", lambda x: x / 4.0, lambda x: x / 4.0),
     unary("maximum_scalar_tensor", lambda x: cr.maximum(x, cr.tensor(0.3, dtype=cr.float64)),
