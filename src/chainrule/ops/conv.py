@@ -69,7 +69,8 @@ def im2col(x, geom):
     if geom.wide:
         wp = geom.pad_hw[1]
         L = ho * wp
-        xf = _padded(x, geom, tail=(kw - 1) * dw)
+        # flattened (N, C, Hp*Wp + tail) even when tail == 0 and there is no padding (1x1)
+        xf = _padded(x, geom, tail=(kw - 1) * dw).reshape(n, c, -1)
         cols = np.empty((n, c, kh, kw, L), x.dtype)
         for i in range(kh):
             for j in range(kw):
