@@ -1,0 +1,204 @@
+"""The chainrule command: Heart acceptance, demo, info, explain, run directories and every
+bad-input case (one line on stderr, exit code 2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import chainrule as cr
+from chainrule.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+HEART = ROOT / ".." / "shared" / "data" / "Heart.csv"
+CLI = [sys.executable, "-c", "import sys; from chainrule.cli import main; sys.exit(main())"]
+
+
+def _heart():
+    if not HEART.exists():
+        pytest.skip(f"{HEART} not found (the shared data folder sits beside the repo)")
+    return HEART
+
+
+@pytest.fixture(scope="module")
+def heart_run(tmp_path_factory):
+    """``chainrule train Heart.csv --target AHD --seed 0`` run once, as a subprocess."""
+    out = tmp_path_factory.mktemp("runs") / "heart"
+    t0 = time.perf_counter()
+    proc = subprocess.run(CLI + ["train", str(_heart()), "--target", "AHD", "--seed", "0",
+                                 "--out", str(out)], capture_output=True, text=True,
+                          timeout=120)
+    return proc, out, time.perf_counter() - t0
+
+
+def test_heart_acceptance(heart_run):
+    proc, out, seconds = heart_run
+    assert proc.returncode == 0, proc.stderr
+    assert seconds < 30
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] >= 0.80
+    assert set(metrics) == {"train", "val", "test"}
+    assert "test" in proc.stdout and "accuracy" in proc.stdout
+    files = {p.name for p in out.iterdir()}
+    assert {"model.safetensors", "config.json", "metrics.json", "history.csv",
+            "report.md"} <= files
+    report = (out / "report.md").read_text()
+    assert "dropped 6 rows with missing values" in report  # the NA rows are reported
+    assert "BCEWithLogitsLoss" in report and "Total params" in report
+    config = json.loads((out / "config.json").read_text())
+    assert config["chainrule_version"] == cr.__version__ and config["task"] == "binary"
+    assert config["preprocessing"]["target"] == "AHD"
+    # 60/20/20 stratified split of the 297 complete rows
+    assert config["data"]["splits"] == {"train": 179, "val": 59, "test": 59}
+
+
+def test_python_api_gives_the_same_numbers(heart_run):
+    proc, out, _ = heart_run
+    ex = subprocess.run([sys.executable, str(ROOT / "examples" / "heart.py"), str(_heart())],
+                        capture_output=True, text=True, timeout=120)
+    assert ex.returncode == 0, ex.stderr
+    line = next(s for s in ex.stdout.splitlines() if s.startswith("test "))
+    acc = float(line.split("accuracy ")[1].split()[0])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert acc == pytest.approx(metrics["test"]["accuracy"], abs=1e-4)
+    assert "dropped 6 rows" in ex.stdout
+
+
+def test_evaluate_predict_summary(heart_run, tmp_path, capsys):
+    _, out, _ = heart_run
+    assert main(["evaluate", str(out), str(_heart())]) == 0
+    text = capsys.readouterr().out
+    assert "skipped 6 row(s)" in text and "accuracy" in text
+    preds = tmp_path / "preds.csv"
+    assert main(["predict", str(out), str(_heart()), "--out", str(preds)]) == 0
+    lines = preds.read_text().splitlines()
+    assert lines[0] == "row,prediction,p_No,p_Yes" and len(lines) == 298
+    row = lines[1].split(",")
+    assert row[1] in ("No", "Yes") and float(row[2]) + float(row[3]) == pytest.approx(1, 1e-5)
+    assert main(["summary", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Total params" in text and "Linear" in text
+
+
+def _error(argv, capsys) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chainrule: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _csv(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_train_errors(tmp_path, capsys):
+    heart = str(_heart())
+    assert "not found" in _error(["train", str(tmp_path / "nope.csv"), "--target", "y"],
+                                 capsys)
+    msg = _error(["train", heart, "--target", "AHDX"], capsys)
+    assert "target column 'AHDX' not found" in msg and "'Age'" not in msg and "'age'" in msg
+    one = _csv(tmp_path, "one.csv", "a,b,y\n1,2,yes\n3,4,yes\n5,6,yes\n")
+    assert "only one class" in _error(["train", one, "--target", "y"], capsys)
+    text = _csv(tmp_path, "text.csv", "a,y\n1,low\n2,high\n3,mid\n")
+    assert "not numeric" in _error(["train", text, "--target", "y", "--task", "regression"],
+                                   capsys)
+    empty = _csv(tmp_path, "empty.csv", "")
+    assert "empty" in _error(["train", empty, "--target", "y"], capsys)
+    nan = _csv(tmp_path, "nan.csv", "a,b,y\n1,NA,0\n2,NA,1\n3,NA,0\n")
+    assert "'b'" in _error(["train", nan, "--target", "y"], capsys)
+    assert "--hidden" in _error(["train", heart, "--target", "AHD", "--hidden", "64,x"],
+                                capsys)
+    assert "invalid choice" in _error(["train", heart, "--target", "AHD", "--optimizer",
+                                       "adamm"], capsys)
+
+
+def test_model_dir_errors(tmp_path, capsys, heart_run):
+    _, out, _ = heart_run
+    heart = str(_heart())
+    assert "model directory not found" in _error(["evaluate", str(tmp_path / "x"), heart],
+                                                 capsys)
+    (tmp_path / "empty").mkdir()
+    assert "no config.json" in _error(["summary", str(tmp_path / "empty")], capsys)
+    old = tmp_path / "old"
+    old.mkdir()
+    config = json.loads((out / "config.json").read_text())
+    (old / "config.json").write_text(json.dumps({**config, "chainrule_version": "9.9.0"}))
+    assert "written by chainrule 9.9.0" in _error(["summary", str(old)], capsys)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text(json.dumps(config))
+    (bad / "model.safetensors").write_bytes(b"\x00garbage" * 3)
+    assert "cannot be loaded" in _error(["predict", str(bad), heart, "--out",
+                                         str(tmp_path / "p.csv")], capsys)
+    (bad / "config.json").write_text("{not json")
+    assert "corrupt" in _error(["summary", str(bad)], capsys)
+    wrong = _csv(tmp_path, "wrong.csv", "a,b\n1,2\n")
+    assert "lacks the column(s)" in _error(["evaluate", str(out), wrong], capsys)
+
+
+def test_console_script_error_exit_code(tmp_path):
+    proc = subprocess.run(CLI + ["train", str(tmp_path / "missing.csv"), "--target", "y"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"chainrule: error: CSV file not found: {tmp_path / 'missing.csv'}"]
+
+
+def test_explain(capsys):
+    assert main(["explain", "cos(sin(x**2)+3*x**2)", "--at", "x=1.5"]) == 0
+    text = capsys.readouterr().out
+    import math
+
+    x = 1.5
+    d = -math.sin(math.sin(x * x) + 3 * x * x) * (math.cos(x * x) * 2 * x + 6 * x)
+    assert f"{d:.4f}"[:6] in text
+    assert "not allowed" in _error(["explain", "__import__('os').system('true')", "--at",
+                                    "x=1"], capsys)
+    assert "NAME=VALUE" in _error(["explain", "x", "--at", "x"], capsys)
+
+
+def test_demo_writes_its_files(tmp_path, capsys):
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["demo", "--epochs", "3"]) == 0
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out
+    d = tmp_path / "runs" / "demo"
+    assert f"wrote {Path('runs') / 'demo'}/" in out
+    for name in ("model.safetensors", "history.csv", "metrics.json"):
+        assert (d / name).exists()
+    if "note:" not in out:  # chainrule.viz and matplotlib present
+        assert (d / "loss_curve.png").stat().st_size > 1000
+        assert (d / "decision_boundary.png").stat().st_size > 1000
+    assert len(json.loads((d / "metrics.json").read_text())["train"]) == 2
+
+
+def test_info(capsys):
+    import numpy as np
+
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f"chainrule {cr.__version__}" in out and np.__version__ in out
+    assert "Python" in out and "threads" in out
+
+
+def test_spirals_example_reaches_98_percent(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "spirals.py"), "--epochs",
+                           "60", "--out", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    line = next(s for s in proc.stdout.splitlines() if s.startswith("training accuracy"))
+    assert float(line.split()[2]) >= 0.98
