@@ -172,7 +172,11 @@ def markdown(stored: dict) -> str:
         wl = workloads.load(name)
         out += [f"### {name}: {wl.TITLE}", "",
                 f"{entry['date']}, {entry['threads']} thread(s), {entry['pairs']} rounds"
-                + (" (--quick)" if entry["quick"] else "") + ".", ""]
+                + (" (--quick)" if entry["quick"] else "")
+                + (f", 1-minute load average {entry['loadavg']:.1f} at the start"
+                   if "loadavg" in entry else "") + ".", ""]
+        if getattr(wl, "NOTE", None):
+            out += [wl.NOTE, ""]
         for item in wl.ITEMS:
             st = item_stats(entry, item)
             for lib in ("chainrule", "numpy"):

@@ -96,6 +96,7 @@ def run_workload(name: str, threads: int, pairs: int, quick: bool, env: dict) ->
     """Alternate the libraries over ``pairs`` rounds; collect every process's result."""
     runs = {lib: [] for lib in LIBS}
     skip = {}
+    load = os.getloadavg()[0]
     for k in range(pairs):
         order = LIBS if k % 2 == 0 else LIBS[::-1]
         for lib in order:
@@ -114,7 +115,7 @@ def run_workload(name: str, threads: int, pairs: int, quick: bool, env: dict) ->
             print(f"  {name:9s} {lib:9s} round {k + 1}/{pairs}: {secs}  "
                   f"({res['wall']:.1f} s)", flush=True)
     return {"runs": runs, "skipped": skip, "pairs": pairs, "quick": quick,
-            "threads": threads,
+            "threads": threads, "loadavg": load,
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
@@ -127,7 +128,14 @@ def main(argv=None) -> int:
     p.add_argument("--pairs", type=int, default=None,
                    help="rounds of alternating runs (default 5, or 2 with --quick)")
     p.add_argument("--no-write", action="store_true", help="print only; keep BENCHMARKS.md")
+    p.add_argument("--report-only", action="store_true",
+                   help="rewrite BENCHMARKS.md from benchmarks/results.json without running")
     args = p.parse_args(argv)
+    if args.report_only:
+        stored = json.loads(RESULTS.read_text())
+        print(report.table(stored, list(workloads.NAMES)))
+        (ROOT / "BENCHMARKS.md").write_text(report.markdown(stored))
+        return 0
     pairs = args.pairs or (2 if args.quick else 5)
     env = worker_env(args.threads)
     names = args.only or list(workloads.NAMES)

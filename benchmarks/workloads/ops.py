@@ -18,6 +18,10 @@ NAME = "ops"
 TITLE = "per-op overhead, 8x8 float32, forward + backward"
 UNIT = "s/op"
 TARGET = 1.5
+NOTE = (
+    "The single-op rows include the fixed cost of one `.backward()` call per op (large for "
+    "PyTorch too); `chain1000` (one backward for 1,000 ops) is the per-op cost proper."
+)
 ITEMS = ("add", "mul", "matmul", "exp", "sum", "relu", "chain1000")
 CHAIN = 1000
 
