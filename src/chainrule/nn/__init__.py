@@ -34,3 +34,4 @@ except ImportError:
     pass
 from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample layers)
 from .recurrent_course import EchoStateNetwork, LeakyRNN, SkipRNN  # noqa: F401,E402
+from .residual import ResidualBlock  # noqa: F401,E402
