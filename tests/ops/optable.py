@@ -172,6 +172,18 @@ def _sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def grad_of(f):
+    """x -> d(sum f(x))/dx, recorded (create_graph=True): its VJP is a Hessian-vector
+    product and its JVP forward-over-reverse, so these rows test double backward."""
+
+    def fn(x):
+        with cr.enable_grad():
+            x2 = x + cr.zeros_like(x).requires_grad_()  # requires grad, keeps x's history
+            return cr.autograd.grad(f(x2).sum(), x2, create_graph=True)[0]
+
+    return fn
+
+
 ELEMENTWISE = [
     unary("exp", cr.exp, np.exp),
     unary("expm1", cr.expm1, np.expm1),
@@ -233,6 +245,19 @@ ELEMENTWISE = [
         lambda x, w, b: x @ w.T + b,
         st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)).map(
             lambda t: (((t[0], t[1]), (t[2], t[1]), (t[2],)), {}))),
+]
+
+SECOND_ORDER = [
+    unary("grad_tanh", grad_of(cr.tanh), lambda x: 1 - np.tanh(x) ** 2),
+    unary("grad_sigmoid", grad_of(cr.sigmoid), lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    unary("grad_exp_sin", grad_of(lambda x: x.exp() * x.sin()),
+          lambda x: np.exp(x) * (np.sin(x) + np.cos(x))),
+    unary("grad_cube_log", grad_of(lambda x: x ** 3 + x.log()), lambda x: 3 * x ** 2 + 1 / x,
+          positive),
+    Row("grad_softmax_sq", grad_of(lambda x: x.softmax(-1) ** 2),
+        lambda x: _softmax(x, -1) * 2 * (_softmax(x, -1)
+                                         - (_softmax(x, -1) ** 2).sum(-1, keepdims=True)),
+        one(SHAPE1)),
 ]
 
 REDUCTIONS = [
@@ -540,4 +565,4 @@ PRODUCTS = [
         st.sampled_from(EINSUM).map(lambda e: (e[1], {"eq": e[0]}))),
 ]
 
-ROWS = ELEMENTWISE + REDUCTIONS + SHAPES + PRODUCTS
+ROWS = ELEMENTWISE + SECOND_ORDER + REDUCTIONS + SHAPES + PRODUCTS
