@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("dir")
     m = sub.add_parser("demo", help="train on the built-in spirals and draw the pictures")
     m.add_argument("--out", default=os.path.join("runs", "demo"))
-    m.add_argument("--epochs", type=int, default=120)
+    m.add_argument("--epochs", type=int, default=150)
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--quiet", action="store_true")
     sub.add_parser("info", help="versions, BLAS and threads")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -308,8 +309,9 @@ class ProgressBar(Callback):
         if self.bars:
             from tqdm.auto import tqdm
 
+            width = shutil.get_terminal_size((100, 20)).columns or 100
             self._bar = tqdm(total=self.run.steps, desc=f"Epoch {epoch + 1}/{self.run.epochs}",
-                             file=self._out(), leave=True, dynamic_ncols=True, unit="batch")
+                             file=self._out(), leave=True, ncols=width, unit="batch")
 
     def on_batch_end(self, batch, logs=None):
         if self._bar is not None:

