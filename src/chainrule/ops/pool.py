@@ -144,9 +144,12 @@ def _scatter_axis(g, arg, ax, geom):
 
 def window_max(x, geom):
     """Max over each window and the offsets (arg) of its first maximum (NaN propagates)."""
-    has_nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
-    m, a_w = _max_axis(geom.padded(x, -np.inf), 1, geom, has_nan)
-    out, a_h = _max_axis(m, 0, geom, has_nan)
+    xb = geom.padded(x, -np.inf)
+    for has_nan in (False, True):  # NaN-aware second pass only when a NaN reached the output
+        m, a_w = _max_axis(xb, 1, geom, has_nan)
+        out, a_h = _max_axis(m, 0, geom, has_nan)
+        if out.dtype.kind != "f" or not np.isnan(out).any():
+            break
     return out, (a_h, a_w)
 
 
