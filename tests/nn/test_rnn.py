@@ -195,3 +195,8 @@ def test_double_backward_is_refused_with_a_clear_error():
     assert g.shape == x.shape
     with pytest.raises(NotImplementedError, match="double backward"):
         cr.autograd.grad(gru(x)[0].sum(), x, create_graph=True)
+
+
+def test_dtype_mismatch_is_an_error():
+    with pytest.raises(RuntimeError, match="dtype"):
+        nn.GRU(2, 3)(cr.randn(4, 1, 2, dtype=cr.float64))

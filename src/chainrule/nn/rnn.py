@@ -150,6 +150,10 @@ class RNNBase(Module):
         if x.shape[-1] != self.input_size:
             raise ValueError(f"{owner}: input has {x.shape[-1]} features in its last "
                              f"dimension, expected input_size={self.input_size}")
+        w_dt = self.weight_ih_l0._data.dtype
+        if x._data.dtype != w_dt:
+            raise RuntimeError(f"{owner}: input dtype {x.dtype} does not match the parameters' "
+                               f"dtype ({w_dt}); convert one with .to(...) or .double()")
         if x.shape[0] == 0:
             raise ValueError(f"{owner}: got an empty sequence (length 0)")
         N = x.shape[1]
