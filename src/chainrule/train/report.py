@@ -36,6 +36,14 @@ def diagnostics_lines(history) -> list[str]:
         return [f"(could not check the loss curve: {e})"]
 
 
+def _lr(tr) -> str:
+    from ._setup import DEFAULT_LR
+
+    if tr["lr"] is not None:
+        return f"{tr['lr']:g}"
+    return f"{DEFAULT_LR.get(tr['optimizer'], float('nan')):g} (default)"
+
+
 def run_report(ds, head, model, config, history, metrics, seconds, notes) -> str:
     arch = config["architecture"]
     tr = config["training"]
@@ -54,7 +62,7 @@ def run_report(ds, head, model, config, history, metrics, seconds, notes) -> str
         f"dropout {arch['dropout']}) -> {arch['n_outputs']} output(s)", "",
         "```", text, "```", "",
         "## Training", "",
-        f"optimizer {tr['optimizer']} (lr {tr['lr'] if tr['lr'] is not None else 'default'}, "
+        f"optimizer {tr['optimizer']} (lr {_lr(tr)}, "
         f"weight decay {tr['weight_decay']}), batch size {tr['batch_size']}, at most "
         f"{tr['epochs']} epochs, early-stopping patience {tr['patience']} on val_loss, "
         f"seed {tr['seed']}", "",
