@@ -528,17 +528,24 @@ def scatter_add(input, dim, index, src):  # noqa: A002
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A002
-    """out = input with src (or value) written at index along dim (not differentiable in src
-    when indices repeat)."""
+    """out = input with src (or value) written at index along dim. Where an index repeats,
+    the last write wins (PyTorch leaves the choice unspecified) and only it gets a gradient."""
+    from .ops.shape import _scatter_index
+
     d = _norm_dim(dim, input._data.ndim, "scatter")
     idx = _check_index("scatter", input, index, d)
     src = value if src is None else src
     if not isinstance(src, Tensor):
         src = Tensor._make(np.full(idx.shape, src, input._data.dtype), False, None, 0)
-    mask = np.zeros(input._data.shape, bool)
-    np.put_along_axis(mask, idx, True, axis=d)
-    cleared = masked_fill(input, Tensor._make(mask, False, None, 0), 0.0)
+    target = _scatter_index(input._data.shape, d, idx)
+    writer = np.full(input._data.shape, -1)
+    ids = np.arange(idx.size).reshape(idx.shape)
+    writer[target] = ids  # with repeated targets, the last assignment stays
+    cleared = masked_fill(input, Tensor._make(writer >= 0, False, None, 0), 0.0)
     src = getitem(src, tuple(slice(0, n) for n in idx.shape))
+    losers = writer[target] != ids
+    if losers.any():
+        src = masked_fill(src, Tensor._make(losers, False, None, 0), 0.0)
     return P.ScatterAdd.apply(cleared, d, idx, src)
 
 

@@ -288,7 +288,7 @@ def clamp(input, min=None, max=None):  # noqa: A001, A002
         if max is not None:
             out = minimum(out, max)
         return out
-    if input._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+    if input._data.dtype.kind != "f" and builtins.any(isinstance(v, float) for v in (min, max)):
         input = input.to(_dtype.get_default_dtype())
     return P.Clamp.apply(input, min, max)
 
