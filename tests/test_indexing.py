@@ -134,3 +134,18 @@ def test_gather_index_select_take_along_dim_masked_fill():
                                                    [0 + 1, 2 + 0, 2 + 1]])
     with pytest.raises(RuntimeError, match="masked_fill: expected a bool mask"):
         x.masked_fill(cr.tensor([[1, 0, 1], [0, 0, 0]]), 0.0)
+
+
+def test_scatter_writes_and_repeated_indices_do_not_add_up():
+    src = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    index = cr.tensor([[0, 2, 2], [1, 1, 3]])
+    out = cr.zeros(2, 4).scatter(1, index, src)
+    # row 0: 1 at col 0, and one of {2, 3} at col 2; row 1: one of {4, 5} at col 1, 6 at col 3
+    o = out.detach().numpy()
+    assert o[0, 0] == 1.0 and o[0, 2] in (2.0, 3.0) and o[0, 1] == o[0, 3] == 0.0
+    assert o[1, 1] in (4.0, 5.0) and o[1, 3] == 6.0 and o[1, 0] == o[1, 2] == 0.0
+    out.sum().backward()
+    g = src.grad.numpy()
+    np.testing.assert_array_equal(g.sum(1), [2.0, 2.0])  # one gradient per written element
+    filled = cr.ones(2, 4).scatter(1, cr.tensor([[3], [0]]), 7.5)
+    assert filled.tolist() == [[1.0, 1.0, 1.0, 7.5], [7.5, 1.0, 1.0, 1.0]]

@@ -140,6 +140,13 @@ def test_type_promotion_matches_torch(torch):
                 assert ours == theirs.replace("torch.", ""), (da, db, zero_dim)
 
 
+def test_clamp_of_integer_tensors():
+    i = cr.tensor([[1, 2], [3, 4]])
+    assert i.clamp(2, 3).tolist() == [[2, 2], [3, 3]] and i.clamp(2, 3).dtype == cr.int64
+    f = i.clamp(min=2.5)
+    assert f.dtype == cr.float32 and f.tolist() == [[2.5, 2.5], [3.0, 4.0]]
+
+
 def test_in_place_ops_under_no_grad_bump_the_version():
     w = cr.ones(3, requires_grad=True)
     v0 = w._version
