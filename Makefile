@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/chainrule demo
 
 test: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest -q tests
 	$(VENV)/bin/ruff check src tests benchmarks examples
 
 # PyTorch oracle tests need torch==2.13.0 (a CPU build on local disk on the project machines)

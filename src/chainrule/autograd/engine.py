@@ -195,16 +195,14 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                         if g is not None:
                             _capture(capture, results, (id(node), k), g)
                 in_grads = _call_backward(node, out_grads)
-            meta = node._in_meta
             for i, e in enumerate(node._edges):
                 if e is None:
                     continue
-                target, k = e
+                target, k, shape, dt = e
                 g = None if in_grads is None else in_grads[i]
                 if g is not None:
                     if g.__class__ is not Tensor:
                         g = _as_grad(g)
-                    shape, dt = meta[i]
                     d = g._data
                     if d.shape != shape:
                         g = _sum_to_shape(g, shape)

@@ -132,7 +132,7 @@ class Function:
             elif e[1] < 0:
                 result.append((_AccumulateGrad(e[0]), 0))
             else:
-                result.append(e)
+                result.append((e[0], e[1]))
         return tuple(result)
 
     def register_hook(self, fn):
@@ -175,34 +175,50 @@ class Function:
         ctx = cls.__new__(cls)
         record = False
         fw = False
+        # one pass over the arguments collects the arrays and, when grad mode is on, the
+        # graph edges: (target, output index, shape, dtype) per argument that requires grad,
+        # where target is the producing node, or the leaf tensor itself with index -1
+        edges = [] if STATE.grad_enabled else None
         if cls._arrays:
             vals = []
             for a in args:
                 if isinstance(a, Tensor):
-                    vals.append(a._data)
-                    if a.requires_grad:
-                        record = True
+                    d = a._data
+                    vals.append(d)
                     if a._fw is not None:
                         fw = True
+                    if edges is not None:
+                        if a.requires_grad:
+                            record = True
+                            fn = a.grad_fn
+                            edges.append((a, -1, d.shape, d.dtype) if fn is None
+                                         else (fn, a._out_idx, d.shape, d.dtype))
+                        else:
+                            edges.append(None)
                 else:
                     vals.append(a)
-            if record and STATE.grad_enabled:
-                ctx.needs_input_grad = tuple([isinstance(a, Tensor) and a.requires_grad
-                                              for a in args])
-            else:
-                record = False
+                    if edges is not None:
+                        edges.append(None)
+            if record:
+                ctx.needs_input_grad = tuple([e is not None for e in edges])
             raw = cls.forward(ctx, *vals)
         else:
             vals = args
             for a in args:
-                if isinstance(a, Tensor):
-                    if a.requires_grad:
+                is_t = isinstance(a, Tensor)
+                if is_t and a._fw is not None:
+                    fw = True
+                if edges is not None:
+                    if is_t and a.requires_grad:
                         record = True
-                    if a._fw is not None:
-                        fw = True
-            record = record and STATE.grad_enabled
-            ctx.needs_input_grad = tuple([record and isinstance(a, Tensor) and a.requires_grad
-                                          for a in args])
+                        fn = a.grad_fn
+                        d = a._data
+                        edges.append((a, -1, d.shape, d.dtype) if fn is None
+                                     else (fn, a._out_idx, d.shape, d.dtype))
+                    else:
+                        edges.append(None)
+            ctx.needs_input_grad = tuple([record and e is not None for e in edges or ()]) or (
+                (False,) * len(args))
             prev = STATE.grad_enabled
             STATE.grad_enabled = False
             try:
@@ -242,19 +258,7 @@ class Function:
                 diff = False
             outs.append(Tensor._make(a, diff, ctx if diff else None, k))
         if record:
-            edges = []
-            meta = []
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    fn = a.grad_fn
-                    edges.append((a, -1) if fn is None else (fn, a._out_idx))
-                    d = a._data
-                    meta.append((d.shape, d.dtype))
-                else:
-                    edges.append(None)
-                    meta.append(None)
             ctx._edges = edges
-            ctx._in_meta = meta
             if not single:
                 ctx._n_out = len(outs)
                 ctx._out_meta = [(a.shape, a.dtype) for a in out_arrays]

@@ -10,12 +10,13 @@ Vocabulary used by every rule below (one meaning each):
 
 ``forward`` computes with NumPy; ``backward`` and ``jvp`` compose tensor operations, so they
 can themselves be differentiated (``create_graph=True``). Gradients of broadcast inputs are
-summed back to the input's shape once, by the engine, never inside a rule.
+summed back to the input's shape once, by the engine, never inside a rule. TanhGrad and
+SigmoidGrad are the fused backward nodes of Tanh and Sigmoid (one node, still differentiable).
 
 The primitives, by kind (everything else in chainrule is composed from these):
 
 elementwise  Add Sub Mul Div Neg Pow Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid
-             Relu Abs Maximum Minimum Where Clamp Cast ZeroGrad
+             Relu Abs Maximum Minimum Where Clamp Cast ZeroGrad TanhGrad SigmoidGrad
 reduction    Sum Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
 shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut Gather ScatterAdd
 linalg       MatMul Linear
@@ -23,7 +24,7 @@ linalg       MatMul Linear
 
 from .elementwise import (  # noqa: F401
     Abs, Add, Cast, Clamp, Cos, Div, Exp, Expm1, Log, Log1p, Maximum, Minimum, Mul, Neg, Pow,
-    Relu, Sigmoid, Sin, Sqrt, Sub, Tan, Tanh, Where, ZeroGrad,
+    Relu, Sigmoid, SigmoidGrad, Sin, Sqrt, Sub, Tan, Tanh, TanhGrad, Where, ZeroGrad,
 )
 from .linalg import Linear, MatMul  # noqa: F401
 from .reduction import Amax, Amin, Cumsum, LogSoftmax, LogSumExp, Prod, Softmax, Sum  # noqa: F401
