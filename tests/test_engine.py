@@ -307,3 +307,60 @@ def test_forward_over_reverse_hessian_vector_product():
     hess = np.diag(6 * x0)
     hess[0, 1] = hess[1, 0] = 1.0
     np.testing.assert_allclose(hv, hess @ v)
+
+
+def test_needs_input_grad_reflects_which_inputs_require_grad():
+    class Mul(cr.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return x * y
+
+        @staticmethod
+        def backward(ctx, grad):
+            x, y = ctx.saved_tensors
+            return (grad * y if ctx.needs_input_grad[0] else None), grad * x
+
+    x, y = _f64([1.0, 2.0], False), _f64([3.0, 4.0])
+    out = Mul.apply(x, y)
+    assert out.grad_fn.needs_input_grad == (False, True)
+    out.sum().backward()
+    assert x.grad is None and y.grad.tolist() == [1.0, 2.0]
+
+
+def test_retained_grad_sees_the_hooked_gradient_like_pytorch():
+    a = _f64([1.0, 2.0])
+    b = a * 2
+    b.retain_grad()
+    b.register_hook(lambda g: g * 3)  # retain_grad's hook runs last, as in PyTorch 2
+    (b * b).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [12.0, 24.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [24.0, 48.0])
+
+
+def test_graph_without_saved_values_can_be_backpropagated_twice():
+    x = _f64([1.0, 2.0])
+    y = (x + 1).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_autograd_backward_of_several_roots_and_grad_of_a_non_leaf():
+    x = _f64(2.0)
+    cr.autograd.backward([x * 2, x * x])
+    assert x.grad.item() == 2 + 4
+    h = x * 3
+    (gh,) = cr.autograd.grad((h ** 2).sum(), h)
+    assert gh.item() == 2 * 6.0
+
+
+def test_anomaly_mode_as_decorator_and_switch():
+    @cr.autograd.detect_anomaly()
+    def inside():
+        return cr.autograd.is_anomaly_enabled()
+
+    assert inside() and not cr.autograd.is_anomaly_enabled()
+    with cr.autograd.set_detect_anomaly(True):
+        assert cr.autograd.is_anomaly_enabled()
+    assert not cr.autograd.is_anomaly_enabled()
