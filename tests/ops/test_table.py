@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from optable import ROWS, uniform
+from .optable import ROWS, uniform
 
 import chainrule as cr
 from chainrule.autograd import forward_ad as fwAD
