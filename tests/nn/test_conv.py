@@ -231,3 +231,13 @@ def test_conv_module_trains_under_autograd():
         opt.step()
         losses.append(float(loss))
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 0), (1, 1), (2, 0)])
+def test_conv2d_1x1_kernel(stride, padding):
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((4, 3, 1, 1))
+    out = F.conv2d(_t(x), _t(w), None, stride, padding).numpy()
+    ref = naive_conv2d(x, w, None, (stride, stride), ((padding, padding),) * 2)
+    np.testing.assert_allclose(out, ref, atol=1e-12)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, None, stride, padding), (_t(x, True), _t(w, True)))

@@ -9,11 +9,12 @@ All three primitives are bilinear pieces of one trilinear form ``T(x, w, y) = <c
 so the gradients of each are the other two, and double backward comes for free.
 
 Layout (measured on this machine; see DESIGN.md "Convolution and pooling"): the columns are
-``(N, C*kh*kw, L)`` with one batched GEMM ``W (O, C*kh*kw) @ cols`` giving NCHW directly. With
-stride 1 the columns use the "wide" layout: ``L = H_out * W_pad`` (every padded column is an
-output column, the last ``W_pad - W_out`` are discarded), so each kernel offset is one
-contiguous slice of the flattened padded input; im2col is kh*kw contiguous copies and col2im
-kh*kw contiguous adds (no np.add.at). Other strides use a strided view (as_strided).
+``(N, C*kh*kw, H_out*W_out)``, one copy of an as_strided view, and one batched GEMM
+``W (O, C*kh*kw) @ cols`` gives NCHW directly (contiguous). The forward columns are kept
+for the weight gradient ``sum_n cols_n @ grad_n^T``. The input gradient ``W^T @ grad``
+is scattered back by col2im, one slice-add per kernel offset (no np.add.at); with stride 1
+it uses the "wide" layout: ``L = H_out * W_pad`` (the gradient zero-widened to every padded
+column), so each kernel offset is one contiguous slice of the flattened padded input.
 1-D convolutions are 2-D ones with a kernel height of 1.
 """
 
@@ -61,22 +62,12 @@ def _padded(x, geom, tail=0):
 
 
 def im2col(x, geom):
-    """cols[n, (c, i, j), l] = x_pad[n, c, h*s + i*d, w*s + j*d] with l = (h, w) -> (N, C*kh*kw, L)."""
+    """cols[n, (c, i, j), (h, w)] = x_pad[n, c, h*s + i*d, w*s + j*d] -> (N, C*kh*kw, H_out*W_out):
+    one copy of a strided view of the padded input."""
     n, c = x.shape[:2]
     kh, kw = geom.k_hw
     dh, dw = geom.dil
     ho, wo = geom.out_hw
-    if geom.wide:
-        wp = geom.pad_hw[1]
-        L = ho * wp
-        # flattened (N, C, Hp*Wp + tail) even when tail == 0 and there is no padding (1x1)
-        xf = _padded(x, geom, tail=(kw - 1) * dw).reshape(n, c, -1)
-        cols = np.empty((n, c, kh, kw, L), x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                off = i * dh * wp + j * dw
-                cols[:, :, i, j] = xf[:, :, off : off + L]
-        return cols.reshape(n, c * kh * kw, L)
     xp = _padded(x, geom)
     sn, sc, sh, sw = xp.strides
     sth, stw = geom.stride
@@ -129,15 +120,6 @@ def _to_cols(y, geom):
     return y.reshape(n, o, ho * wo)
 
 
-def _from_cols(out, geom):
-    """(N, O, L) -> (N, O, H_out, W_out) (a view dropping the wide layout's extra columns)."""
-    n, o = out.shape[:2]
-    ho, wo = geom.out_hw
-    if geom.wide:
-        return out.reshape(n, o, ho, geom.pad_hw[1])[:, :, :, :wo]
-    return out.reshape(n, o, ho, wo)
-
-
 def _grouped(a, g, axis):
     """Split ``axis`` of a into (g, size/g)."""
     s = a.shape
@@ -155,7 +137,7 @@ def conv_gemm(x, w, geom, b=None):
         out = np.matmul(w.reshape(g, o // g, -1), _grouped(cols, g, 1)).reshape(n, o, -1)
     if b is not None:
         out += b.reshape(-1, 1)  # on the contiguous (N, O, L) result, before cropping
-    return _from_cols(out, geom), cols
+    return out.reshape((n, o) + geom.out_hw), cols
 
 
 _BLOCK_BYTES = 1 << 21  # batch block of the input-gradient columns: stays in cache for col2im
@@ -184,13 +166,10 @@ def conv_input_grad(y, w, geom):
     return out
 
 
-def _to_cols_t(y, geom):
-    """y (N, O, H_out, W_out) -> (N, L, O) (transposed, zero-widened in the wide layout)."""
+def _to_cols_t(y):
+    """y (N, O, H_out, W_out) -> (N, H_out*W_out, O) (contiguous)."""
     n, o, ho, wo = y.shape
-    wp = geom.pad_hw[1] if geom.wide else wo
-    yt = np.zeros((n, ho, wp, o), y.dtype) if wp != wo else np.empty((n, ho, wp, o), y.dtype)
-    yt[:, :, :wo, :] = y.transpose(0, 2, 3, 1)
-    return yt.reshape(n, ho * wp, o)
+    return np.ascontiguousarray(y.reshape(n, o, ho * wo).transpose(0, 2, 1))
 
 
 def conv_weight_grad(x, y, geom, cols=None):
@@ -200,7 +179,7 @@ def conv_weight_grad(x, y, geom, cols=None):
     if cols is None:
         cols = im2col(x, geom)
     g, o = geom.groups, y.shape[1]
-    yt = _to_cols_t(y, geom)
+    yt = _to_cols_t(y)
     if g == 1:
         gw = np.matmul(cols, yt).sum(0).T
     else:
