@@ -516,7 +516,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # n
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+    """sqrt(var); its gradient where the variance is 0 (constant input) is 0, as PyTorch."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    zero = v == 0
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
