@@ -118,3 +118,11 @@ def test_large_magnitudes_stay_finite(dtype):
 def test_exp_of_large_input_saturates_to_inf_like_numpy():
     with np.errstate(over="ignore"):
         assert np.isposinf(cr.exp(cr.tensor([1000.0])).item())
+
+
+def test_std_of_a_constant_has_zero_gradient():
+    x = cr.tensor([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]], dtype=cr.float64, requires_grad=True)
+    s = x.std(1)
+    assert s.tolist() == [0.0, 1.0]
+    s.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0, 0], [-0.5, 0, 0.5]])
