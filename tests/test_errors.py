@@ -70,6 +70,18 @@ def test_in_place_modification_of_a_saved_tensor():
         b.sum().backward()
 
 
+def test_in_place_update_of_a_leaf_saved_by_w_times_w():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = (w * w).sum()
+    with cr.no_grad():
+        w.sub_(0.1 * cr.ones(2))  # an optimizer step before backward
+    with _raises(RuntimeError, "MulBackward0: one of the tensors needed for gradient computation "
+                 "was modified by an in-place operation: a tensor of shape (2,) is at version 1; "
+                 "expected version 0. Use the out-of-place form, or .clone() the tensor before "
+                 "modifying it."):
+        y.backward()
+
+
 def test_setitem_on_a_saved_tensor_is_detected_too():
     w = cr.tensor([1.0, 2.0], requires_grad=True)
     a = w * 2
