@@ -311,8 +311,9 @@ def _trace(names, xs, calls, out):
     index = {id(x): i for i, x in enumerate(xs)}
     merged = {}
     for cls, args, res in calls:
-        if not isinstance(res, Tensor) or not res.requires_grad:
-            continue  # a constant, or an inner call of a user Function's forward
+        if not isinstance(res, Tensor) or not res.requires_grad or not any(
+                isinstance(a, Tensor) and id(a) in index for a in args):
+            continue  # a constant, an inner call of a user Function, another thread's op
         keys = tuple(("v", index[id(a)]) if isinstance(a, Tensor) and id(a) in index
                      else ("c", _const(a)) for a in args)
         key = (cls, keys)
@@ -412,4 +413,3 @@ def _tangents(variables, n, seed, fn, point, names):
     if not math.isclose(fw, variables[-1].tangent, rel_tol=1e-9, abs_tol=1e-12):
         raise RuntimeError(f"explain: forward-mode tangent {fw} disagrees with the table's "
                            f"{variables[-1].tangent}; please report this")
-    variables[-1].tangent_forward_ad = fw

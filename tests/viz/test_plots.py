@@ -89,3 +89,13 @@ def test_decision_boundary_multiclass_and_estimator(tmp_path):
         plot_decision_boundary(Linear3(), np.ones((5, 3)), np.zeros(5), None)
     with pytest.raises(ValueError, match="rows"):
         plot_decision_boundary(Linear3(), np.ones((5, 2)), np.zeros(4), None)
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    import sys
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"chainrule\[plot\]"):
+        plot_history({"loss": [1.0, 0.5]}, None)
