@@ -113,3 +113,24 @@ def test_as_fit_callback():
               verbose=0, callbacks=[mon])
     assert len(mon.history["step"]) == 4
     assert len(mon.history["grad_norm"]["0.weight"]) == 4
+
+
+def test_message_names_the_module_path_and_layer():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1 = nn.Linear(6, 128)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.fc2(cr.relu(self.fc1(x)))
+
+    cr.manual_seed(0)
+    net = Net()
+    mon = GradientMonitor(net, explode_threshold=1e-3, warn=False)  # everything "explodes"
+    loss = net(cr.randn(4, 6)).pow(2).sum()
+    loss.backward()
+    mon.record()
+    assert any(w.startswith("model.fc2 (Linear(128 -> 10)): exploding gradient: ||grad weight||")
+               for w in mon.warnings)
+    assert set(mon.history["grad_norm"]) == {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}
