@@ -138,3 +138,13 @@ def test_constants_and_functions():
     grad = math.exp(2) + math.pi / (2 * math.sqrt(2)) - 1 / 3
     assert e.value == pytest.approx(expected, rel=1e-12)
     assert e.gradient["x"] == pytest.approx(grad, rel=1e-12)
+
+
+def test_repeated_operand_and_constant_subexpressions():
+    e = explain("x*x", x=3.0)
+    assert e.gradient["x"] == 6.0
+    assert e.variables[1].partials[0] == ("v0 + v0", 6.0)
+    # sin(1) is a constant, 2**x has the exponent as variable: d/dx = sin(1) + 2^x log 2
+    e = explain("sin(1)*x + 2**x", x=0.5)
+    assert e.gradient["x"] == pytest.approx(math.sin(1) + 2 ** 0.5 * math.log(2), rel=1e-12)
+    assert [v.expr for v in e.variables][1:] == [f"{math.sin(1):.6g} * v0", "2^v0", "v1 + v2"]

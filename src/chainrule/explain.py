@@ -341,7 +341,7 @@ def _trace(names, xs, calls, out):
                 text = tpl.format(*shown, out=name)
             else:
                 text = f"d{op}/d{variables[k].name}"
-            tensors = [args[p] for p in pos]
+            tensors = list({id(args[p]): args[p] for p in pos}.values())  # x*x: once
             g = _grad([res], tensors, retain_graph=True, allow_unused=True)
             v.partials[k] = (text, float(sum(0.0 if gi is None else gi._data for gi in g)))
         merged[key] = len(variables)
