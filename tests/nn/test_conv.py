@@ -241,3 +241,33 @@ def test_conv2d_1x1_kernel(stride, padding):
     ref = naive_conv2d(x, w, None, (stride, stride), ((padding, padding),) * 2)
     np.testing.assert_allclose(out, ref, atol=1e-12)
     assert gradcheck(lambda x, w: F.conv2d(x, w, None, stride, padding), (_t(x, True), _t(w, True)))
+
+
+JVP_FUNCS = {
+    "conv_transpose2d": lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+    "conv2d_groups": lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=1, groups=2),
+    "unfold": lambda x, w: F.unfold(x, 2, dilation=2, padding=1, stride=2) * w.sum(),
+    "fold": lambda x, w: F.fold(F.unfold(x, 3, padding=1), (5, 6), 3, padding=1) * w.sum(),
+    "pad": lambda x, w: F.pad(x, (2, -1, 1, 3), value=0.5) * w.sum(),
+    "avg_pool2d": lambda x, w: F.avg_pool2d(x * w.sum(), 3, 2, 1, True, False),
+    "max_pool2d": lambda x, w: F.max_pool2d(x * w.sum(), 3, 2, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(JVP_FUNCS))
+def test_spatial_jvp_agrees_with_vjp_and_finite_differences(name):
+    """<u, J v> == <J^T u, v> (no finite differences), and J v matches central differences."""
+    f = JVP_FUNCS[name]
+    rng = np.random.default_rng(9)
+    x = rng.permutation(2 * 4 * 5 * 6).reshape(2, 4, 5, 6) / 11.0  # distinct: max is smooth
+    w = rng.standard_normal((4, 2, 3, 3))
+    xd, wd = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    _, tangent = cr.func.jvp(f, (_t(x), _t(w)), (_t(xd), _t(wd)))
+    eps = 1e-6
+    fd = (f(_t(x + eps * xd), _t(w + eps * wd)).numpy() - f(_t(x - eps * xd), _t(w - eps * wd)).numpy()) / (2 * eps)
+    np.testing.assert_allclose(tangent.numpy(), fd, atol=1e-6)
+    u = rng.standard_normal(fd.shape)
+    xt, wt = _t(x, True), _t(w, True)
+    (f(xt, wt) * _t(u)).sum().backward()
+    rhs = float((xt.grad.numpy() * xd).sum() + (wt.grad.numpy() * wd).sum())
+    assert math.isclose(float((u * tangent.numpy()).sum()), rhs, rel_tol=1e-9, abs_tol=1e-9)
