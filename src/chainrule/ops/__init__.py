@@ -20,13 +20,17 @@ elementwise  Add Sub Mul Div Neg Pow Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh S
 reduction    Sum Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
 shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut Gather ScatterAdd
 linalg       MatMul Linear
+conv         Conv2d ConvInputGrad ConvWeightGrad Unfold Fold Pad
+pool         MaxPool2d WindowGather WindowScatter
 """
 
 from .elementwise import (  # noqa: F401
     Abs, Add, Cast, Clamp, Cos, Div, Exp, Expm1, Log, Log1p, Maximum, Minimum, Mul, Neg, Pow,
     Relu, Sigmoid, SigmoidGrad, Sin, Sqrt, Sub, Tan, Tanh, TanhGrad, Where, ZeroGrad,
 )
+from .conv import Conv2d, ConvInputGrad, ConvWeightGrad, Fold, Pad, Unfold  # noqa: F401
 from .linalg import Linear, MatMul  # noqa: F401
+from .pool import MaxPool2d, WindowGather, WindowScatter  # noqa: F401
 from .reduction import Amax, Amin, Cumsum, LogSoftmax, LogSumExp, Prod, Softmax, Sum  # noqa: F401
 from .shape import (  # noqa: F401
     Cat, Expand, Flip, Gather, Getitem, IndexAdd, IndexPut, Permute, Reshape, ScatterAdd,
