@@ -194,3 +194,16 @@ def test_bad_hyper_parameters_are_named(param, value):
     X, y = _blobs(20)
     with pytest.raises(ValueError, match=param):
         MLPClassifier(**{param: value}).fit(X, y)
+
+
+def test_fit_does_not_move_chainrule_global_random_stream():
+    import chainrule as cr
+
+    X, y = _blobs(20)
+    cr.manual_seed(5)
+    expected = cr.randn(3).numpy()
+    cr.manual_seed(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(cr.randn(3).numpy(), expected)

@@ -21,6 +21,8 @@ import warnings
 import numpy as np
 
 from . import nn, optim
+from ._dtype import float64
+from .random import get_rng_state, set_rng_state
 from .autograd.grad_mode import no_grad
 from .nn import functional as F
 from .tensor import Tensor
@@ -134,10 +136,11 @@ class _BaseMLP(BaseEstimator):
     # -- the network ---------------------------------------------------------------------
     def _initialize(self, n_features, n_outputs, rng):
         sizes = [n_features, *self._check_params(), n_outputs]
+        global_rng = get_rng_state()  # nn.Linear's own init must not move the global stream
         layers = []
         factor = 2.0 if self.activation == "logistic" else 6.0  # Glorot, as scikit-learn
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            lin = nn.Linear(fan_in, fan_out, dtype=np.float64)
+            lin = nn.Linear(fan_in, fan_out, dtype=float64)
             bound = np.sqrt(factor / (fan_in + fan_out))
             with no_grad():
                 # drawn in scikit-learn's order and layout: same random_state, same weights
@@ -146,7 +149,8 @@ class _BaseMLP(BaseEstimator):
             layers.append(lin)
             if i < len(sizes) - 2:
                 layers.append(_ACTIVATIONS[self.activation]())
-        self._model = nn.Sequential(*layers).double()
+        set_rng_state(global_rng)
+        self._model = nn.Sequential(*layers)
         self._optimizer = self._make_optimizer()
         self.n_iter_ = 0
         self.t_ = 0
@@ -201,15 +205,17 @@ class _BaseMLP(BaseEstimator):
         opt_state = state.pop("_opt_state", None)
         super().__setstate__(state)
         if weights is not None:
+            global_rng = get_rng_state()
             layers = []
             for i in range(0, len(weights), 2):
-                lin = nn.Linear(weights[i].shape[1], weights[i].shape[0], dtype=np.float64)
+                lin = nn.Linear(weights[i].shape[1], weights[i].shape[0], dtype=float64)
                 with no_grad():
                     lin.weight.copy_(_t(weights[i]))
                     lin.bias.copy_(_t(weights[i + 1]))
                 layers.append(lin)
                 if i + 2 < len(weights):
                     layers.append(_ACTIVATIONS[self.activation]())
+            set_rng_state(global_rng)
             self._model = nn.Sequential(*layers)
             self._optimizer = self._make_optimizer()
             self._optimizer.load_state_dict(_to_tensors(opt_state))
