@@ -73,3 +73,15 @@ def test_leaf_and_errors():
     assert "input  shape (2,)" in graph_text(t)
     with pytest.raises(TypeError, match="tensor"):
         draw_graph([1.0])
+
+
+def test_without_graphviz_writes_dot_and_warns(tmp_path, monkeypatch):
+    import chainrule.viz.graph as graph_module
+
+    monkeypatch.setattr(graph_module.shutil, "which", lambda name: None)
+    _, j = _composite()
+    with pytest.warns(RuntimeWarning, match="not installed"):
+        g = draw_graph(j, tmp_path / "g.svg")
+    assert g.path == str(tmp_path / "g.dot") and not (tmp_path / "g.svg").exists()
+    assert (tmp_path / "g.dot").read_text() == g.dot
+    assert g._repr_svg_() is None and str(g).startswith("[#1] Cos")
