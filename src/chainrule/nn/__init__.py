@@ -20,18 +20,9 @@ from .parameter import Buffer, Parameter  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from .summary import summary  # noqa: F401
 
-try:  # convolution and pooling layers are written separately
-    from .conv import *  # noqa: F401,F403
-except ImportError:
-    pass
-try:
-    from .pooling import *  # noqa: F401,F403
-except ImportError:
-    pass
-try:  # recurrent layers are written separately
-    from .rnn import *  # noqa: F401,F403
-except ImportError:
-    pass
+from .conv import *  # noqa: F401,F403,E402
+from .pooling import *  # noqa: F401,F403,E402
+from .rnn import *  # noqa: F401,F403,E402
 from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample layers)
 from .recurrent_course import EchoStateNetwork, LeakyRNN, SkipRNN  # noqa: F401,E402
 from .residual import ResidualBlock  # noqa: F401,E402

@@ -19,7 +19,4 @@ from ._functional_loss import (  # noqa: F401
     mse_loss, multi_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
 )
 
-try:  # convolution and pooling (chainrule.nn._spatial) are written separately
-    from ._spatial import *  # noqa: F401,F403
-except ImportError:
-    pass
+from ._spatial import *  # noqa: F401,F403,E402  (convolution, pooling, padding, interpolation)
