@@ -40,25 +40,18 @@ class ConvGeom:
             (p - d * (k - 1) - 1) // s + 1
             for p, k, s, d in zip(self.pad_hw, self.k_hw, self.stride, self.dil)
         )
+        # the input gradient's col2im uses the wide layout (see the module docstring)
         self.wide = allow_wide and self.stride == (1, 1)
 
-    @property
-    def L(self):  # noqa: N802  (columns per sample)
-        ho, wo = self.out_hw
-        return ho * (self.pad_hw[1] if self.wide else wo)
 
-
-def _padded(x, geom, tail=0):
-    """x (N, C, H, W) zero-padded to (N, C, Hp, Wp); with ``tail`` > 0 flattened to
-    (N, C, Hp*Wp + tail) (the extra zeros let the last wide slices run past the end)."""
-    n, c = x.shape[:2]
+def _padded(x, geom):
+    """x (N, C, H, W) zero-padded to (N, C, Hp, Wp) (x itself when there is no padding)."""
     (pt, pb), (pl, pr) = geom.pad
-    hp, wp = geom.pad_hw
-    if tail == 0 and pt == pb == pl == pr == 0:
+    if pt == pb == pl == pr == 0:
         return x
-    buf = np.zeros((n, c, hp * wp + tail), x.dtype)
-    buf[:, :, : hp * wp].reshape(n, c, hp, wp)[:, :, pt : pt + geom.x_hw[0], pl : pl + geom.x_hw[1]] = x
-    return buf if tail else buf.reshape(n, c, hp, wp)
+    buf = np.zeros(x.shape[:2] + geom.pad_hw, x.dtype)
+    buf[:, :, pt : pt + geom.x_hw[0], pl : pl + geom.x_hw[1]] = x
+    return buf
 
 
 def im2col(x, geom):
