@@ -242,3 +242,26 @@ def test_layer_reprs_match(torch):
              ("Dropout2d", (0.25,), {}), ("Upsample", (), dict(scale_factor=2, mode="bilinear"))]
     for name, args, kw in pairs:
         assert repr(getattr(cr.nn, name)(*args, **kw)) == repr(getattr(torch.nn, name)(*args, **kw))
+
+
+def test_batchnorm2d_over_nchw(torch):
+    """BatchNorm2d (from nn.normalization) on conv feature maps: training output, input and
+    affine gradients, running statistics, then eval mode."""
+    rng = np.random.default_rng(0)
+    ours = cr.nn.BatchNorm2d(3, momentum=0.2, dtype=cr.float64)
+    theirs = torch.nn.BatchNorm2d(3, momentum=0.2).double()
+    with torch.no_grad():
+        w, b = rng.standard_normal(3), rng.standard_normal(3)
+        theirs.weight.copy_(torch.tensor(w))
+        theirs.bias.copy_(torch.tensor(b))
+    with cr.no_grad():
+        ours.weight.copy_(cr.tensor(w))
+        ours.bias.copy_(cr.tensor(b))
+    x = rng.standard_normal((4, 3, 5, 6)) * 2 + 1
+    _compare(torch, ours, theirs, [x])
+    np.testing.assert_allclose(ours.running_mean.numpy(), theirs.running_mean.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), atol=1e-10)
+    ours.eval()
+    theirs.eval()
+    _compare(torch, ours, theirs, [x])
