@@ -119,21 +119,49 @@ def _grouped(a, g, axis):
     return a.reshape(s[:axis] + (g, s[axis] // g) + s[axis + 1 :])
 
 
+_KEEP_BYTES = 1 << 26  # forward columns up to 64 MB are kept for the weight gradient
+_BIG_BLOCK_BYTES = 1 << 23  # larger ones are built 8 MB at a time (and rebuilt in backward)
+
+
+def _col_bytes(x, geom):
+    """Bytes of im2col(x) per sample."""
+    return x.shape[1] * geom.k_hw[0] * geom.k_hw[1] * geom.out_hw[0] * geom.out_hw[1] * x.itemsize
+
+
+def _sample_blocks(n, per_sample, budget):
+    step = max(1, budget // max(per_sample, 1))
+    return [slice(s, s + step) for s in range(0, n, step)]
+
+
+def _gemm(w, cols, g):
+    """W @ cols per sample, by groups: (O, C/g*k*k) x (N, C*k*k, L) -> (N, O, L)."""
+    o = w.shape[0]
+    if g == 1:
+        return np.matmul(w.reshape(o, -1), cols)
+    out = np.matmul(w.reshape(g, o // g, -1), _grouped(cols, g, 1))
+    return out.reshape(cols.shape[0], o, -1)
+
+
 def conv_gemm(x, w, geom, b=None):
     """conv(x, w) + b as arrays: (N, C, H, W), (O, C/g, kh, kw) -> (N, O, H_out, W_out); also
-    the columns (kept for the weight gradient)."""
-    cols = im2col(x, geom)
-    n, o, g = x.shape[0], w.shape[0], geom.groups
-    if g == 1:
-        out = np.matmul(w.reshape(o, -1), cols)
+    the columns (kept for the weight gradient), or None when they would exceed 64 MB: then
+    the forward runs over blocks of samples, bounding its memory, and backward rebuilds them."""
+    n, o = x.shape[0], w.shape[0]
+    per_sample = _col_bytes(x, geom)
+    if per_sample * n <= _KEEP_BYTES:
+        cols = im2col(x, geom)
+        out = _gemm(w, cols, geom.groups)
     else:
-        out = np.matmul(w.reshape(g, o // g, -1), _grouped(cols, g, 1)).reshape(n, o, -1)
+        cols = None
+        out = np.empty((n, o, geom.out_hw[0] * geom.out_hw[1]), x.dtype)
+        for blk in _sample_blocks(n, per_sample, _BIG_BLOCK_BYTES):
+            out[blk] = _gemm(w, im2col(x[blk], geom), geom.groups)
     if b is not None:
-        out += b.reshape(-1, 1)  # on the contiguous (N, O, L) result, before cropping
+        out += b.reshape(-1, 1)
     return out.reshape((n, o) + geom.out_hw), cols
 
 
-_BLOCK_BYTES = 1 << 21  # batch block of the input-gradient columns: stays in cache for col2im
+_BLOCK_BYTES = 1 << 21  # block of the input-gradient columns: still in cache for col2im
 
 
 def conv_input_grad(y, w, geom):
@@ -147,15 +175,15 @@ def conv_input_grad(y, w, geom):
         wt = np.ascontiguousarray(w.reshape(w.shape[0], -1).T)
     else:
         wt = np.ascontiguousarray(w.reshape(g, w.shape[0] // g, -1).transpose(0, 2, 1))
-    step = max(1, _BLOCK_BYTES // (c * geom.k_hw[0] * geom.k_hw[1] * yc.shape[-1] * y.itemsize))
+    per_sample = c * geom.k_hw[0] * geom.k_hw[1] * yc.shape[-1] * y.itemsize
     out = np.empty((n, c) + geom.x_hw, y.dtype)
-    for s in range(0, n, step):
-        blk = yc[s : s + step]
+    for blk in _sample_blocks(n, per_sample, _BLOCK_BYTES):
+        yb = yc[blk]
         if g == 1:
-            gc = np.matmul(wt, blk)
+            gc = np.matmul(wt, yb)
         else:
-            gc = np.matmul(wt, _grouped(blk, g, 1)).reshape(blk.shape[0], -1, blk.shape[-1])
-        out[s : s + step] = col2im(gc, geom, c)
+            gc = np.matmul(wt, _grouped(yb, g, 1)).reshape(yb.shape[0], -1, yb.shape[-1])
+        out[blk] = col2im(gc, geom, c)
     return out
 
 
@@ -168,16 +196,24 @@ def _to_cols_t(y):
 def conv_weight_grad(x, y, geom, cols=None):
     """sum over n, l of y[n, o, l] * cols(x)[n, (c, i, j), l] -> (O, C/g, kh, kw).
     Computed as sum_n cols_n @ y_n^T with both operands contiguous (NumPy's batched matmul
-    is much slower with a transposed operand)."""
-    if cols is None:
-        cols = im2col(x, geom)
+    is much slower with a transposed operand); without given columns, block by block."""
     g, o = geom.groups, y.shape[1]
     yt = _to_cols_t(y)
-    if g == 1:
-        gw = np.matmul(cols, yt).sum(0).T
+    if cols is not None:
+        blocks = [(cols, yt)]
     else:
-        gw = np.matmul(_grouped(cols, g, 1), _grouped(yt, g, 2).transpose(0, 2, 1, 3))
-        gw = gw.sum(0).transpose(0, 2, 1)
+        blocks = (
+            (im2col(x[blk], geom), yt[blk])
+            for blk in _sample_blocks(x.shape[0], _col_bytes(x, geom), _BIG_BLOCK_BYTES)
+        )
+    gw = 0
+    for c_blk, y_blk in blocks:
+        if g == 1:
+            gw = gw + np.matmul(c_blk, y_blk).sum(0)
+        else:
+            prod = np.matmul(_grouped(c_blk, g, 1), _grouped(y_blk, g, 2).transpose(0, 2, 1, 3))
+            gw = gw + prod.sum(0)
+    gw = gw.T if g == 1 else gw.transpose(0, 2, 1)
     return np.ascontiguousarray(gw).reshape((o, x.shape[1] // g) + geom.k_hw)
 
 
@@ -196,7 +232,7 @@ class Conv2d(Function):
     def forward(ctx, x, w, b, geom):
         ctx.geom = geom
         out, cols = conv_gemm(x, w, geom, b)
-        ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
+        ctx.save_for_backward(x, w, cols)  # cols: None when too big to keep
         return out
 
     @staticmethod
