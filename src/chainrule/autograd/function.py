@@ -61,7 +61,8 @@ class Function:
 
     _arrays = False  # True for built-in primitives: forward works on NumPy arrays
     # per-call state, with class-level defaults so a call sets only what it uses
-    needs_input_grad = (False,) * 16
+    _needs = None
+    _edges = None
     _to_save = None
     _non_diff = None
     _saved = None
@@ -115,6 +116,19 @@ class Function:
 
     def mark_dirty(self, *tensors):  # accepted for PyTorch compatibility; nothing to do
         pass
+
+    @property
+    def needs_input_grad(self):
+        """Per argument, whether its gradient is needed (derived from the graph edges)."""
+        if self._needs is None:
+            edges = self._edges
+            self._needs = (tuple([e is not None for e in edges]) if edges is not None
+                           else (False,) * 16)
+        return self._needs
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, value):
+        self._needs = tuple(value)
 
     # -- graph node API ------------------------------------------------------------
     def name(self) -> str:
@@ -199,8 +213,6 @@ class Function:
                     vals.append(a)
                     if edges is not None:
                         edges.append(None)
-            if record:
-                ctx.needs_input_grad = tuple([e is not None for e in edges])
             raw = cls.forward(ctx, *vals)
         else:
             vals = args
@@ -247,16 +259,22 @@ class Function:
 
         if not (record or fw):
             if single:
-                return Tensor._make(out_arrays[0], False, None, 0)
-            return tuple(Tensor._make(a, False, None, 0) for a in out_arrays)
+                return _make(out_arrays[0], False, None, 0)
+            return tuple(_make(a, False, None, 0) for a in out_arrays)
 
         non_diff = ctx._non_diff
-        outs = []
-        for k, a in enumerate(out_arrays):
-            diff = record and a.dtype.kind == "f"
-            if diff and non_diff is not None and any(outs_raw[k] is n for n in non_diff):
-                diff = False
-            outs.append(Tensor._make(a, diff, ctx if diff else None, k))
+        if single:
+            a = out_arrays[0]
+            diff = record and a.dtype.kind == "f" and (
+                non_diff is None or not any(raw is n for n in non_diff))
+            outs = [_make(a, diff, ctx if diff else None, 0)]
+        else:
+            outs = []
+            for k, a in enumerate(out_arrays):
+                diff = record and a.dtype.kind == "f"
+                if diff and non_diff is not None and any(outs_raw[k] is n for n in non_diff):
+                    diff = False
+                outs.append(_make(a, diff, ctx if diff else None, k))
         if record:
             ctx._edges = edges
             if not single:
@@ -330,3 +348,5 @@ class _AccumulateGrad:
 
 
 from ..tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
+
+_make = Tensor._make
