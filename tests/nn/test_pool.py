@@ -224,3 +224,16 @@ def test_upsample_layers():
     np.testing.assert_allclose(z, [[0, 0.5, 1], [1, 1.5, 2], [2, 2.5, 3]])
     with pytest.raises(ValueError, match="align_corners"):
         F.interpolate(x, scale_factor=2, align_corners=True)
+
+
+def test_max_pool_routes_infinite_gradients_only_to_the_maximum():
+    """An inf upstream gradient must not become NaN at the non-maximal elements (inf * 0)."""
+    x = _t(np.random.default_rng(11).permutation(25).reshape(1, 1, 5, 5), True)
+    out = F.max_pool2d(x, 3, stride=1, padding=1)
+    out.backward(cr.full(tuple(out.shape), float("inf"), dtype=cr.float64))
+    g = x.grad.numpy()
+    assert not np.isnan(g).any()
+    _, idx = F.max_pool2d(x.detach(), 3, stride=1, padding=1, return_indices=True)
+    chosen = np.zeros(25, bool)
+    chosen[idx.numpy().ravel()] = True
+    assert np.all(np.isinf(g.ravel()) == chosen)

@@ -108,13 +108,31 @@ def _max_axis(x, ax, geom, has_nan):
     return m, arg
 
 
+_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def _mask(arg, i, k):
+    """int8 -1 where arg == i, else 0 (for k = 2, arg is 0/1: no comparison needed)."""
+    if k == 2:
+        return -arg if i == 1 else arg - 1
+    return -(arg == i).view(np.int8)
+
+
+def _select(v, mask, out=None):
+    """v where mask is -1, else +0.0, as a bitwise AND of the float bits: exact, and an inf or
+    NaN gradient goes only where selected (v * [arg == i] would spread NaN = inf * 0)."""
+    it = _INT[v.itemsize]
+    res = np.bitwise_and(v.view(it), mask, out=None if out is None else out.view(it))
+    return res.view(v.dtype)
+
+
 def _gather_axis(x, arg, ax, geom):
     k, s, d, o, _ = geom.axis(ax)
     out = None
     for i in range(k):
         v = x[_sl(ax, i, k, s, d, o)]
         if arg is not None:
-            v = v * (arg == i)
+            v = _select(v, _mask(arg, i, k))
         if out is None:
             out = v.copy() if arg is None else v
         else:
@@ -131,14 +149,15 @@ def _scatter_axis(g, arg, ax, geom):
     buf = np.empty(shape, g.dtype) if tiled else np.zeros(shape, g.dtype)
     for i in range(k):
         idx = _sl(ax, i, k, s, d, o)
-        if overlap:
-            buf[idx] += g if arg is None else g * (arg == i)
-        elif arg is None:
-            buf[idx] = g
-        elif k == 2:  # offsets 0/1: g * (1 - arg) and g * arg
-            np.multiply(g, arg, out=buf[idx]) if i == 1 else np.multiply(g, arg == 0, out=buf[idx])
-        else:
-            np.multiply(g, arg == i, out=buf[idx])
+        if arg is None:
+            if overlap:
+                buf[idx] += g
+            else:
+                buf[idx] = g
+        elif overlap:
+            buf[idx] += _select(g, _mask(arg, i, k))
+        else:  # disjoint windows: write straight into the slice
+            _select(g, _mask(arg, i, k), out=buf[idx])
     return buf
 
 
