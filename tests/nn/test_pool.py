@@ -237,3 +237,12 @@ def test_max_pool_routes_infinite_gradients_only_to_the_maximum():
     chosen = np.zeros(25, bool)
     chosen[idx.numpy().ravel()] = True
     assert np.all(np.isinf(g.ravel()) == chosen)
+
+
+def test_dropout2d_3d_input_follows_pytorch_reading():
+    x = cr.ones(8, 16, 5)
+    with pytest.warns(UserWarning, match="treated as \\(N, C, L\\)"):
+        y = F.dropout2d(x, 0.5).numpy()
+    assert np.all((y == 0).all(-1) | (y == 2.0).all(-1))  # whole (n, c) rows
+    z = F.dropout1d(cr.ones(16, 5), 0.5).numpy()  # unbatched (C, L): whole channels
+    assert np.all((z == 0).all(-1) | (z == 2.0).all(-1))

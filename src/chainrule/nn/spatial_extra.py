@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..random import _gen
@@ -27,7 +29,15 @@ def _channel_dropout(input, p, training, nd, op, generator=None):  # noqa: A002
         return input
     if p == 1:
         return input * 0.0
-    shape = input.shape[: input.ndim - nd] + (1,) * nd  # one draw per (sample, channel)
+    if nd == 2 and input.ndim == 3:  # PyTorch's (deprecated) reading: (N, C, L), not (C, H, W)
+        warnings.warn(
+            f"{op}: a 3-D input is treated as (N, C, L) and whole (n, c) rows are dropped, as "
+            "PyTorch does; use dropout1d for that, or add a batch dimension",
+            stacklevel=3,
+        )
+        shape = input.shape[:2] + (1,)
+    else:
+        shape = input.shape[: input.ndim - nd] + (1,) * nd  # one draw per (sample, channel)
     keep = _gen(generator).random(shape) >= p
     dt = input._data.dtype
     mask = keep.astype(dt) * np.asarray(1.0 / (1.0 - p), dt)
@@ -37,7 +47,8 @@ def _channel_dropout(input, p, training, nd, op, generator=None):  # noqa: A002
 def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Zero whole channels: y[n, c] = x[n, c] * m[n, c] / (1 - p), m ~ Bernoulli(1 - p).
 
-    Shape: (N, C, H, W) or (C, H, W), unchanged.
+    Shape: (N, C, H, W), unchanged. (A 3-D input is read as (N, C, L), with a warning, as
+    PyTorch does.)
 
     Example::
 
@@ -57,7 +68,7 @@ class Dropout2d(Module):
     dropping single pixels barely regularises convolutional features.)
 
     Args: p: probability of zeroing a channel (default 0.5); inplace: accepted, ignored.
-    Shape: (N, C, H, W) or (C, H, W), unchanged.
+    Shape: (N, C, H, W), unchanged (a 3-D input is read as (N, C, L), as PyTorch does).
 
     Example::
 
