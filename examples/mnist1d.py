@@ -1,9 +1,12 @@
 """Reproduce the MNIST-1D table (Greydanus 2020, "Scaling down deep learning") with chainrule.
 
 Data: the ``mnist1d`` package's ``make_dataset`` with its default arguments (4,000 train /
-1,000 test signals of length 40, generated offline). Models and training follow the paper's
-setup: Adam (lr 1e-2), batch 100, a fixed number of steps; the test accuracy of the final
-model is reported beside the paper's figure, with the wall time of each model.
+1,000 test signals of length 40, generated offline). Training follows the paper's setup:
+Adam (lr 1e-2), batch 100, 6,000 steps (the GRU: 1,500, which it needs no more than); the
+test accuracy of the final model (no selection on the test set) is reported beside the
+paper's figure, with the wall time of each model. Models: logistic regression; an MLP
+40-100-100-10 (ReLU, dropout 0.2); a CNN of three strided Conv1d layers (25 channels) and a
+linear read-out; a GRU (hidden 64) reading one value per step.
 
     python examples/mnist1d.py            # the full table (a few minutes on 2 cores)
     python examples/mnist1d.py --quick    # fewer steps
@@ -62,7 +65,10 @@ def make_model(name: str) -> nn.Module:
     if name == "logistic":
         return nn.Linear(40, 10)
     if name == "mlp":
-        return nn.Sequential(nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
+        # dropout 0.2 after each hidden layer: without it this MLP overfits the 4,000
+        # signals and ends near 64% (measured); with it, ~70%
+        return nn.Sequential(nn.Linear(40, 100), nn.ReLU(), nn.Dropout(0.2),
+                             nn.Linear(100, 100), nn.ReLU(), nn.Dropout(0.2),
                              nn.Linear(100, 10))
     if name == "cnn":
         return ConvNet()
