@@ -8,7 +8,7 @@ y = 3 * x + 2 + 0.1 * cr.randn(100)
 
 w = cr.zeros(1, requires_grad=True)
 b = cr.zeros(1, requires_grad=True)
-for step in range(200):
+for _ in range(200):
     loss = ((w * x + b - y) ** 2).mean()
     loss.backward()
     with cr.no_grad():
