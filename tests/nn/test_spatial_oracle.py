@@ -265,3 +265,28 @@ def test_batchnorm2d_over_nchw(torch):
     ours.eval()
     theirs.eval()
     _compare(torch, ours, theirs, [x])
+
+
+@pytest.mark.parametrize("name,args", [
+    ("ZeroPad2d", ((1, 2, 0, 3),)), ("ZeroPad1d", (2,)), ("ConstantPad2d", (1, 3.5)),
+    ("ConstantPad1d", ((2, 0), -1.0)), ("ReflectionPad2d", ((1, 2, 3, 0),)), ("ReflectionPad1d", (2,)),
+    ("ReplicationPad2d", (2,)), ("ReplicationPad1d", ((0, 3),)), ("CircularPad2d", ((1, 0, 2, 2),)),
+    ("CircularPad1d", (1,)),
+])
+def test_padding_layers(torch, name, args):
+    ours, theirs = getattr(cr.nn, name)(*args), getattr(torch.nn, name)(*args)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 6) if name.endswith("2d") else (2, 3, 6))
+    _compare(torch, ours, theirs, [x])
+
+
+def test_fold_unfold_layers(torch):
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 7))
+    kw = dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=2)
+    ours, theirs = cr.nn.Unfold(**kw), torch.nn.Unfold(**kw)
+    assert repr(ours) == repr(theirs)
+    _compare(torch, ours, theirs, [x])
+    cols = theirs(torch.tensor(x)).numpy()
+    ours, theirs = cr.nn.Fold((6, 7), **kw), torch.nn.Fold((6, 7), **kw)
+    assert repr(ours) == repr(theirs)
+    _compare(torch, ours, theirs, [cols])

@@ -6,13 +6,15 @@ re-exported here, so ``nn.functional`` needs only ``from ._spatial import *``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..ops import conv as C
 from ..ops.shape import Getitem
+from ..random import _gen
 from ..tensor import Tensor
 from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest
-from .spatial_extra import dropout1d, dropout2d
 from ._pooling_fn import (
     adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
     avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
@@ -347,3 +349,48 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # n
         )
     out = C.Fold.apply(x, geom, x.shape[1] // kk)
     return out.squeeze(0) if unbatched else out
+
+
+def _channel_dropout(input, p, training, nd, op, generator=None):  # noqa: A002
+    if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p!r}")
+    if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D input, got "
+            f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}"
+        )
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    if nd == 2 and input.ndim == 3:  # PyTorch's (deprecated) reading: (N, C, L), not (C, H, W)
+        warnings.warn(
+            f"{op}: a 3-D input is treated as (N, C, L) and whole (n, c) rows are dropped, as "
+            "PyTorch does; use dropout1d for that, or add a batch dimension",
+            stacklevel=3,
+        )
+        shape = input.shape[:2] + (1,)
+    else:
+        shape = input.shape[: input.ndim - nd] + (1,) * nd  # one draw per (sample, channel)
+    keep = _gen(generator).random(shape) >= p
+    dt = input._data.dtype
+    mask = keep.astype(dt) * np.asarray(1.0 / (1.0 - p), dt)
+    return input * Tensor._make(mask, False, None, 0)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels: y[n, c] = x[n, c] * m[n, c] / (1 - p), m ~ Bernoulli(1 - p).
+
+    Shape: (N, C, H, W), unchanged. (A 3-D input is read as (N, C, L), with a warning, as
+    PyTorch does.)
+
+    Example::
+
+        >>> F.dropout2d(cr.ones(2, 4, 3, 3), 0.5)  # each (n, c) plane all 0 or all 2
+    """
+    return _channel_dropout(input, p, training, 2, "dropout2d")
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Zero whole channels of (N, C, L) or (C, L) inputs (see ``dropout2d``)."""
+    return _channel_dropout(input, p, training, 1, "dropout1d")

@@ -1,65 +1,22 @@
-"""Spatial extras: ``Dropout1d``/``Dropout2d`` (whole channels) and ``Upsample`` layers.
+"""Spatial extras: ``Dropout1d``/``Dropout2d`` (whole channels), ``Upsample`` layers, the
+padding layers (``ZeroPad2d``, ``ReflectionPad2d``, ...) and ``Unfold``/``Fold``.
 
 (BatchNorm2d lives in ``normalization.py`` with the other batch norms.)
 """
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
-
-from ..random import _gen
 from ..tensor import Tensor
 from ._interpolate import interpolate
+from ._spatial import _channel_dropout, fold, pad, tuple_arg, unfold
 from .module import Module
 
-__all__ = ["Dropout1d", "Dropout2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
-
-
-def _channel_dropout(input, p, training, nd, op, generator=None):  # noqa: A002
-    if not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p!r}")
-    if not isinstance(input, Tensor) or input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(
-            f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D input, got "
-            f"{tuple(input.shape) if isinstance(input, Tensor) else type(input).__name__}"
-        )
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return input * 0.0
-    if nd == 2 and input.ndim == 3:  # PyTorch's (deprecated) reading: (N, C, L), not (C, H, W)
-        warnings.warn(
-            f"{op}: a 3-D input is treated as (N, C, L) and whole (n, c) rows are dropped, as "
-            "PyTorch does; use dropout1d for that, or add a batch dimension",
-            stacklevel=3,
-        )
-        shape = input.shape[:2] + (1,)
-    else:
-        shape = input.shape[: input.ndim - nd] + (1,) * nd  # one draw per (sample, channel)
-    keep = _gen(generator).random(shape) >= p
-    dt = input._data.dtype
-    mask = keep.astype(dt) * np.asarray(1.0 / (1.0 - p), dt)
-    return input * Tensor._make(mask, False, None, 0)
-
-
-def dropout2d(input, p=0.5, training=True, inplace=False):  # noqa: A002
-    """Zero whole channels: y[n, c] = x[n, c] * m[n, c] / (1 - p), m ~ Bernoulli(1 - p).
-
-    Shape: (N, C, H, W), unchanged. (A 3-D input is read as (N, C, L), with a warning, as
-    PyTorch does.)
-
-    Example::
-
-        >>> F.dropout2d(cr.ones(2, 4, 3, 3), 0.5)  # each (n, c) plane all 0 or all 2
-    """
-    return _channel_dropout(input, p, training, 2, "dropout2d")
-
-
-def dropout1d(input, p=0.5, training=True, inplace=False):  # noqa: A002
-    """Zero whole channels of (N, C, L) or (C, L) inputs (see ``dropout2d``)."""
-    return _channel_dropout(input, p, training, 1, "dropout1d")
+__all__ = [
+    "Dropout1d", "Dropout2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "Unfold", "Fold", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
+    "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
+    "CircularPad1d", "CircularPad2d",
+]
 
 
 class Dropout2d(Module):
@@ -144,3 +101,93 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class Unfold(Module):
+    """Sliding blocks (im2col): ``F.unfold``. Shape: (N, C, H, W) -> (N, C kH kW, L).
+
+    Example::
+
+        >>> nn.Unfold(kernel_size=2)(cr.randn(1, 3, 5, 5)).shape
+        chainrule.Size([1, 12, 16])
+    """
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = (
+            kernel_size, dilation, padding, stride)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class Fold(Unfold):
+    """Blocks back into an image, overlaps summed (col2im): ``F.fold``.
+    Shape: (N, C kH kW, L) -> (N, C, *output_size).
+
+    Example::
+
+        >>> nn.Fold((5, 5), kernel_size=2)(cr.randn(1, 12, 16)).shape
+        chainrule.Size([1, 3, 5, 5])
+    """
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__(kernel_size, dilation, padding, stride)
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return fold(input, self.output_size, self.kernel_size, self.dilation, self.padding,
+                    self.stride)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}, " + super().extra_repr()
+
+
+class _PadNd(Module):
+    _mode = "constant"
+    _nd = 2
+
+    def __init__(self, padding, value: float = 0.0):
+        super().__init__()
+        name = type(self).__name__
+        self.padding = tuple_arg(padding, 2 * self._nd, "padding", name)
+        self.value = value
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if self._mode == "constant":
+            return pad(input, self.padding, "constant", self.value)
+        return pad(input, self.padding, self._mode)
+
+    def extra_repr(self) -> str:
+        if self._mode == "constant" and type(self).__name__.startswith("Constant"):
+            return f"padding={self.padding}, value={self.value}"
+        return f"{self.padding}"
+
+
+def _pad_layer(name, mode, nd, what):
+    doc = (f"Pad the last {nd} dim(s) {what}: ``F.pad(x, padding, {mode!r})``; padding is an "
+           f"int or a {2 * nd}-tuple (left, right{', top, bottom' if nd == 2 else ''}).")
+    if name.startswith("Constant"):
+        def init(self, padding, value):
+            _PadNd.__init__(self, padding, value)
+    else:
+        def init(self, padding):
+            _PadNd.__init__(self, padding)
+    return type(name, (_PadNd,), {"__doc__": doc, "_mode": mode, "_nd": nd, "__init__": init,
+                                  "__module__": __name__})
+
+
+ZeroPad1d = _pad_layer("ZeroPad1d", "constant", 1, "with zeros")
+ZeroPad2d = _pad_layer("ZeroPad2d", "constant", 2, "with zeros")
+ConstantPad1d = _pad_layer("ConstantPad1d", "constant", 1, "with a constant value")
+ConstantPad2d = _pad_layer("ConstantPad2d", "constant", 2, "with a constant value")
+ReflectionPad1d = _pad_layer("ReflectionPad1d", "reflect", 1, "by reflection (edge not repeated)")
+ReflectionPad2d = _pad_layer("ReflectionPad2d", "reflect", 2, "by reflection (edge not repeated)")
+ReplicationPad1d = _pad_layer("ReplicationPad1d", "replicate", 1, "by repeating the edge")
+ReplicationPad2d = _pad_layer("ReplicationPad2d", "replicate", 2, "by repeating the edge")
+CircularPad1d = _pad_layer("CircularPad1d", "circular", 1, "by wrapping around")
+CircularPad2d = _pad_layer("CircularPad2d", "circular", 2, "by wrapping around")
