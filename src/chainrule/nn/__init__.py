@@ -23,6 +23,6 @@ from .summary import summary  # noqa: F401
 from .conv import *  # noqa: F401,F403,E402
 from .pooling import *  # noqa: F401,F403,E402
 from .rnn import *  # noqa: F401,F403,E402
-from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample layers)
+from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample, padding, Fold)
 from .recurrent_course import EchoStateNetwork, LeakyRNN, SkipRNN  # noqa: F401,E402
 from .residual import ResidualBlock  # noqa: F401,E402
