@@ -213,6 +213,7 @@ class Function:
                     vals.append(a)
                     if edges is not None:
                         edges.append(None)
+            ctx._edges = edges  # so needs_input_grad is right inside forward (and not cached wrong)
             raw = cls.forward(ctx, *vals)
         else:
             vals = args
