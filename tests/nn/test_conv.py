@@ -295,3 +295,17 @@ def test_large_convolutions_run_in_sample_blocks(monkeypatch, groups):
     for a, r in zip(run(), ref):
         np.testing.assert_allclose(a, r, atol=1e-12)
     np.testing.assert_allclose(ref[0], naive_conv2d(x, w, b, (2, 2), ((1, 1), (1, 1)), (1, 1), groups), atol=1e-12)
+
+
+def test_frozen_weight_and_frozen_input_gradients():
+    """Only x requires grad (frozen layer), then only w (first layer): each gets the
+    gradient the adjoint formulas give."""
+    rng = np.random.default_rng(12)
+    x, w, u = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal((2, 4, 6, 6))
+    xt = _t(x, True)
+    (F.conv2d(xt, _t(w), padding=1) * _t(u)).sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), F.conv_transpose2d(_t(u), _t(w), padding=1).numpy(), atol=1e-12)
+    wt = _t(w, True)
+    (F.conv2d(_t(x), wt, padding=1) * _t(u)).sum().backward()
+    ref = np.einsum("nohw,nchw->oc", u, np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))[:, :, 1:7, 1:7])
+    np.testing.assert_allclose(wt.grad.numpy()[:, :, 1, 1], ref, atol=1e-10)  # centre tap

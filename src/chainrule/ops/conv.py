@@ -232,7 +232,8 @@ class Conv2d(Function):
     def forward(ctx, x, w, b, geom):
         ctx.geom = geom
         out, cols = conv_gemm(x, w, geom, b)
-        ctx.save_for_backward(x, w, cols)  # cols: None when too big to keep
+        # cols (None when too big to keep) only serve the weight gradient
+        ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
