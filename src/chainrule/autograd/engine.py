@@ -14,6 +14,8 @@ contribution to its parents' partial derivatives"):
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -46,7 +48,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         grad_tensors = [grad_tensors]
     if retain_graph is None:
         retain_graph = create_graph
-    roots, grads = _prepare(tensors, grad_tensors, "backward")
+    roots, grads = _prepare(tensors, grad_tensors, "backward", create_graph)
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         captured = run(roots, grads, retain_graph, create_graph, inputs, allow_unused=True)
@@ -74,7 +76,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("grad: one of the differentiated tensors does not require grad")
-    roots, grads = _prepare(outputs, grad_outputs, "grad")
+    roots, grads = _prepare(outputs, grad_outputs, "grad", create_graph)
     result = run(roots, grads, retain_graph, create_graph, inputs, allow_unused)
     if materialize_grads:
         from ..creation import zeros_like
@@ -83,7 +85,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return tuple(result)
 
 
-def _prepare(tensors, grad_tensors, op):
+def _prepare(tensors, grad_tensors, op, create_graph=False):
     roots, grads = [], []
     for t, g in zip(tensors, grad_tensors):
         if not t.requires_grad:
@@ -102,6 +104,10 @@ def _prepare(tensors, grad_tensors, op):
             g = Tensor._make(np.ones_like(t._data), False, None, 0)
         elif not isinstance(g, Tensor):
             g = Tensor._make(np.asarray(g, dtype=t._data.dtype), False, None, 0)
+        elif not (create_graph and g.requires_grad):
+            # the caller keeps its tensor: a second holder, so the engine never takes its
+            # array (with create_graph a gradient that requires grad stays in the graph)
+            g = Tensor._make(g._data, False, None, 0)
         if g._data.shape != t._data.shape:
             raise RuntimeError(
                 f"{op}: mismatch in shape: gradient has shape {tuple(g._data.shape)} but the "
@@ -110,6 +116,11 @@ def _prepare(tensors, grad_tensors, op):
         roots.append(t)
         grads.append(g)
     return roots, grads
+
+
+# references to an array held only by one gradient tensor, as sys.getrefcount sees it
+# inside _accumulate: the tensor's slot, the local name, and getrefcount's own argument
+_EXCLUSIVE_REFS = 3
 
 
 def _accumulate(leaf, g, create_graph):
@@ -123,8 +134,14 @@ def _accumulate(leaf, g, create_graph):
     if create_graph:
         leaf.grad = g if old is None else old + g
     elif old is None:
-        # Own a fresh copy: the same gradient array may be shared with another input.
-        leaf.grad = Tensor._make(np.array(g._data, copy=True), False, None, 0)
+        d = g._data
+        # Take the array itself when nothing else can see it (a fresh result such as a
+        # GEMM output: no base array, no other reference); otherwise own a copy, since the
+        # same gradient may also go to another input or be the caller's tensor.
+        if d.base is None and d.flags.writeable and sys.getrefcount(d) <= _EXCLUSIVE_REFS:
+            leaf.grad = Tensor._make(d, False, None, 0)
+        else:
+            leaf.grad = Tensor._make(np.array(d, copy=True), False, None, 0)
     elif old.requires_grad:
         leaf.grad = Tensor._make(old._data + g._data, False, None, 0)
     else:
@@ -203,10 +220,10 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                 if g is not None:
                     if g.__class__ is not Tensor:
                         g = _as_grad(g)
-                    d = g._data
-                    if d.shape != shape:
+                    # (no local name for g's array: _accumulate counts its references)
+                    if g._data.shape != shape:
                         g = _sum_to_shape(g, shape)
-                    if d.dtype != dt:
+                    if g._data.dtype != dt:
                         g = g.to(dt)
                 if k < 0:
                     if g is not None:
