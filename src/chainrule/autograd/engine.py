@@ -310,6 +310,8 @@ def _call_backward(node, out_grads):
     if len(result) != n:
         if type(node)._arrays and len(result) < n:  # trailing non-tensor arguments
             result = result + (None,) * (n - len(result))
+        elif len(result) > n and all(r is None for r in result[n:]):  # unused optional args
+            result = result[:n]
         else:
             raise RuntimeError(
                 f"{node.name()}: backward returned an incorrect number of gradients "

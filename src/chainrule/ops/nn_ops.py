@@ -108,8 +108,12 @@ class BCEWithLogits(Function):
     @staticmethod
     def _partials(ctx, need):
         x, y, pw = ctx.saved_tensors
-        lw = 1 if pw is None else (pw - 1) * y + 1
-        dx = (1 - y) - lw * (-x).sigmoid() if need[0] else None
+        dx = None
+        if need[0]:  # (1 - y) - l sigmoid(-x); with l = 1 this is sigmoid(x) - y
+            if pw is None:
+                dx = x.sigmoid() - y
+            else:
+                dx = (1 - y) - ((pw - 1) * y + 1) * (-x).sigmoid()
         sp = _softplus_neg(x) if (need[1] or need[2]) else None
         dy = None
         if need[1]:

@@ -8,6 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from .shape import Expand, Reshape
+
+
+def _kept_shape(x_shape, axis):
+    """x's shape with the reduced dims set to 1."""
+    return tuple(1 if (axis is None or i in axis) else s for i, s in enumerate(x_shape))
 
 
 def _keep(grad, x_shape, axis, keepdim):
@@ -31,7 +37,8 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _keep(grad, ctx.x_shape, ctx.axis, ctx.keepdim).expand(ctx.x_shape), None, None
+        g = grad if ctx.keepdim else Reshape.apply(grad, _kept_shape(ctx.x_shape, ctx.axis))
+        return Expand.apply(g, ctx.x_shape), None, None
 
     @staticmethod
     def jvp(ctx, x_dot, *_):
