@@ -202,7 +202,8 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
         while ready:
             node = ready.pop()
             out_grads = buffers.pop(node, None)
-            if out_grads is None or all(g is None for g in out_grads):
+            if out_grads is None or (out_grads[0] is None if len(out_grads) == 1
+                                     else all(g is None for g in out_grads)):
                 in_grads = None  # nothing flows through this node: only release its parents
             else:
                 if node._tensor_hooks is not None or node._retained is not None:

@@ -66,7 +66,8 @@ class Mul(Function):
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return (grad * y if need[0] else None), (grad * x if need[1] else None)
+        # Mul.apply directly: the operands already share a dtype (promoted in forward)
+        return (Mul.apply(grad, y) if need[0] else None), (Mul.apply(grad, x) if need[1] else None)
 
     @staticmethod
     def jvp(ctx, x_dot, y_dot):
@@ -212,7 +213,7 @@ def _sigmoid(x):
 
 
 Exp = _unary("Exp", np.exp, "out = exp(x).   VJP: grad * out.   JVP: x_dot * out.",
-             lambda x, out, g: g * out, save="out")
+             lambda x, out, g: Mul.apply(g, out), save="out")
 Expm1 = _unary("Expm1", np.expm1, "out = exp(x) - 1.   VJP: grad * (out + 1).",
                lambda x, out, g: g * (out + 1), save="out")
 Log = _unary("Log", np.log, "out = log(x).   VJP: grad / x.", lambda x, out, g: g / x)
@@ -265,7 +266,7 @@ Relu = _unary(
     "Relu", lambda x: np.maximum(x, 0),
     "out = max(x, 0).   VJP: grad * [x > 0]. The derivative at 0 is taken as 0 (PyTorch's "
     "choice): a subgradient, and it keeps units that sit exactly at 0 inactive.",
-    lambda x, out, g: g * (out > 0), save="out")
+    lambda x, out, g: Mul.apply(g, out > 0), save="out")
 Abs = _unary("Abs", np.abs, "out = |x|.   VJP: grad * sign(x) (0 at x = 0).",
              lambda x, out, g: g * x.sign())
 
