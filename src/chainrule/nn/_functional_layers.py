@@ -22,7 +22,17 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Shape: input (*, in_features), weight (out_features, in_features), bias (out_features,),
     output (*, out_features).
     """
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"linear: expected the input to be a chainrule Tensor, got {type(input).__name__} "
+            "(wrap arrays with chainrule.tensor(...) or chainrule.from_numpy(...))"
+        )
     xs, ws = input._data.shape, weight._data.shape
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"linear: input dtype {input.dtype} and weight dtype {weight.dtype} differ; "
+            f"convert the input (x.to({weight.dtype})) or the model (model.to({input.dtype}))"
+        )
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
         raise RuntimeError(
             f"linear: input of shape {tuple(xs)} has {xs[-1] if xs else 0} features in its last "
