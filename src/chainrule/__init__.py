@@ -38,6 +38,7 @@ from . import nn  # noqa: E402,F401  (chainrule.nn, like torch.nn)
 from . import optim  # noqa: E402,F401  (chainrule.optim, like torch.optim)
 from .serialization import load, save  # noqa: E402,F401
 from .nn.summary import summary  # noqa: E402,F401
+from .nn._functional_act import erf  # noqa: E402,F401  (torch.erf)
 from . import func, models  # noqa: E402,F401  (torch.func-style transforms; the model zoo)
 
 _ = _dtype

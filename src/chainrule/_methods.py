@@ -69,13 +69,6 @@ def _type_as(self, other):
     return _to(self, other.dtype)
 
 
-def _size_or_tuple(fn):
-    def method(self, *dims):
-        return fn(self, *dims)
-
-    return method
-
-
 _METHODS = {
     # arithmetic
     "add": M.add, "sub": M.sub, "subtract": M.sub, "mul": M.mul, "multiply": M.mul,

@@ -191,3 +191,10 @@ def randint_like(input, low, high=None, *, generator=None, dtype=None) -> Tensor
         low, high = 0, low
     arr = _gen(generator).integers(low, high, input._data.shape).astype(_like(input, dtype))
     return Tensor._make(arr, False, None, 0)
+
+__all__ = [
+    "arange", "as_tensor", "bernoulli", "empty", "empty_like", "eye", "from_numpy", "full",
+    "full_like", "linspace", "logspace", "multinomial", "normal", "ones", "ones_like", "rand",
+    "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm", "tensor",
+    "zeros", "zeros_like",
+]

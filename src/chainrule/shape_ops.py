@@ -706,3 +706,13 @@ def einsum(equation, *operands):
     result = permute(result, [kept.index(c) for c in out]) if kept else result
     return result
 
+__all__ = [
+    "addmm", "argsort", "bmm", "broadcast_tensors", "broadcast_to", "cat", "chunk", "concat",
+    "concatenate", "dot", "einsum", "expand", "expand_as", "flatten", "flip", "fliplr",
+    "flipud", "gather", "ger", "hstack", "index_select", "inner", "masked_fill",
+    "masked_select", "matmul", "mm", "movedim", "mv", "narrow", "nonzero", "outer", "permute",
+    "repeat", "repeat_interleave", "reshape", "reshape_as", "roll", "scatter", "scatter_add",
+    "select", "sort", "split", "squeeze", "stack", "swapaxes", "swapdims", "t",
+    "take_along_dim", "tensor_split", "tile", "topk", "transpose", "unbind", "unflatten",
+    "unsqueeze", "view", "view_as", "vstack",
+]

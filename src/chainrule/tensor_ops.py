@@ -593,3 +593,17 @@ def log_softmax(input, dim, dtype=None):  # noqa: A002
 
 
 from .shape_ops import gather  # noqa: E402
+
+__all__ = [
+    "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin",
+    "bitwise_and", "bitwise_not", "bitwise_or", "bitwise_xor", "ceil", "clamp", "clip", "cos",
+    "count_nonzero", "cumsum", "div", "divide", "eq", "equal", "exp", "expm1", "floor",
+    "floor_divide", "fmod", "frac", "ge", "greater", "greater_equal", "gt", "isclose",
+    "isfinite", "isinf", "isnan", "le", "lerp", "less", "less_equal", "log", "log10", "log1p",
+    "log2", "log_softmax", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "logsumexp", "lt", "max", "maximum", "mean", "min", "minimum", "mul", "multiply", "ne",
+    "neg", "negative", "norm", "not_equal", "pow", "prod", "reciprocal", "relu", "remainder",
+    "round", "rsqrt", "sgn", "sigmoid", "sign", "sin", "softmax", "sqrt", "square", "std",
+    "std_mean", "sub", "subtract", "sum", "tan", "tanh", "true_divide", "trunc", "var",
+    "var_mean", "where",
+]
