@@ -8,6 +8,7 @@ from . import _dtype
 from . import ops as P
 from . import shape_ops as S
 from . import tensor_ops as M
+from ._device import check_cpu, device
 from .tensor import Tensor
 
 
@@ -25,8 +26,10 @@ def _to(self, *args, dtype=None, **kwargs):
             dtype = a.dtype
         elif isinstance(a, (_dtype.dtype, type, np.dtype)):
             dtype = a
-        elif isinstance(a, str) and a != "cpu" and not a.startswith("cpu"):
-            raise RuntimeError(f"to: chainrule runs on the CPU only; got device {a!r}")
+        elif isinstance(a, (str, device)):
+            check_cpu(a, "to")
+    if "device" in kwargs and kwargs["device"] is not None:
+        check_cpu(kwargs["device"], "to")
     if dtype is None:
         return self
     np_dt = _dtype.to_dtype(dtype).np
@@ -67,6 +70,29 @@ def _new_tensor(self, data, *, dtype=None, requires_grad=False):
 
 def _type_as(self, other):
     return _to(self, other.dtype)
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def _type(self, dtype=None, non_blocking=False):
+    """``t.type()`` names the tensor type ('chainrule.FloatTensor'); ``t.type(dtype)`` converts."""
+    if dtype is None:
+        return "chainrule." + _TYPE_NAMES[self.dtype.name]
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        lookup = {v: k for k, v in _TYPE_NAMES.items()}
+        if name not in lookup:
+            raise ValueError(f"type: unknown tensor type {dtype!r}")
+        dtype = getattr(_dtype, lookup[name] if lookup[name] != "bool" else "bool_")
+    return _to(self, dtype)
+
+
+def _cuda(self, *args, **kwargs):
+    raise RuntimeError("cuda: chainrule runs on the CPU only (chainrule.cuda.is_available() "
+                       "is False); keep tensors on the CPU")
 
 
 _METHODS = {
@@ -111,7 +137,8 @@ _METHODS = {
     "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm, "mv": S.mv, "dot": S.dot, "inner": S.dot,
     "outer": S.outer, "ger": S.outer,
     # conversion
-    "to": _to, "type_as": _type_as, "clone": _clone, "contiguous": _contiguous,
+    "to": _to, "type_as": _type_as, "type": _type, "cpu": lambda self, *a, **k: self,
+    "cuda": _cuda, "clone": _clone, "contiguous": _contiguous,
     "float": lambda self: _to(self, _dtype.float32),
     "double": lambda self: _to(self, _dtype.float64),
     "half": lambda self: _to(self, _dtype.float16),

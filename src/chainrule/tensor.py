@@ -142,8 +142,14 @@ class Tensor:
         return self.grad_fn is None
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        from ._device import device
+
+        return device("cpu")
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"

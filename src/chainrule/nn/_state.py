@@ -7,6 +7,8 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import _dtype
+from .._device import check_cpu
+from .._device import device as device_type
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -115,12 +117,12 @@ def _parse_to(args, kwargs):
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, str):
+        elif isinstance(a, (str, device_type)):
             device = a
         elif a is not None:
             dtype = a
-    if device is not None and not str(device).startswith("cpu"):
-        raise RuntimeError(f"to: chainrule runs on the CPU only; got device {device!r}")
+    if device is not None:
+        check_cpu(device, "to")
     if dtype is None:
         return None
     np_dt = _dtype.to_dtype(dtype).np
