@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, effective_grad
+from .optimizer import Optimizer, check
 
 
 class Adadelta(Optimizer):
@@ -48,14 +48,7 @@ class Adadelta(Optimizer):
         rho = float(group["rho"])
         eps = float(group["eps"])
         wd = float(group["weight_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w = p._data
-            s0, s1, s2 = self._scratch(w)
-            g = effective_grad(p, group["maximize"], wd, s0)
-            state = self.state.setdefault(p, {})
-            state["step"] = state.get("step", 0) + 1
+        for p, w, g, state, s1, s2 in self._each(group, wd):
             v = self._state_tensor(state, "square_avg", p)
             u = self._state_tensor(state, "acc_delta", p)
             v *= rho
@@ -74,4 +67,3 @@ class Adadelta(Optimizer):
             u += s2
             delta *= lr
             w -= delta
-            p._version += 1

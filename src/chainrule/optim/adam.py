@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, effective_grad
+from .optimizer import Optimizer, check, check_betas
 
 
 class Adam(Optimizer):
@@ -69,18 +69,8 @@ class Adam(Optimizer):
         wd = float(group["weight_decay"])
         decoupled = group.get("decoupled_weight_decay", self._decoupled)
         amsgrad = group["amsgrad"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w = p._data
-            s0, s1, _ = self._scratch(w)
-            if wd and decoupled:
-                w *= 1.0 - lr * wd
-                g = effective_grad(p, group["maximize"], 0.0, s0)
-            else:
-                g = effective_grad(p, group["maximize"], wd, s0)
-            state = self.state.setdefault(p, {})
-            t = state["step"] = state.get("step", 0) + 1
+        for p, w, g, state, s1, _ in self._each(group, wd, decoupled):
+            t = state["step"]
             m = self._state_tensor(state, "exp_avg", p)
             v = self._state_tensor(state, "exp_avg_sq", p)
             m *= beta1
@@ -100,6 +90,5 @@ class Adam(Optimizer):
             np.divide(m, denom, out=s1)
             s1 *= lr / (1.0 - beta1**t)
             w -= s1
-            p._version += 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, effective_grad
+from .optimizer import Optimizer, check, check_betas
 
 
 class Adamax(Optimizer):
@@ -48,14 +48,8 @@ class Adamax(Optimizer):
         beta1, beta2 = (float(b) for b in group["betas"])
         eps = float(group["eps"])
         wd = float(group["weight_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w = p._data
-            s0, s1, _ = self._scratch(w)
-            g = effective_grad(p, group["maximize"], wd, s0)
-            state = self.state.setdefault(p, {})
-            t = state["step"] = state.get("step", 0) + 1
+        for p, w, g, state, s1, _ in self._each(group, wd):
+            t = state["step"]
             m = self._state_tensor(state, "exp_avg", p)
             u = self._state_tensor(state, "exp_inf", p)
             m *= beta1
@@ -68,4 +62,3 @@ class Adamax(Optimizer):
             np.divide(m, u, out=s1)
             s1 *= lr / (1.0 - beta1**t)
             w -= s1
-            p._version += 1

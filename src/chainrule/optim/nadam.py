@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas, effective_grad
+from .optimizer import Optimizer, check, check_betas
 
 
 class NAdam(Optimizer):
@@ -62,18 +62,9 @@ class NAdam(Optimizer):
         eps = float(group["eps"])
         wd = float(group["weight_decay"])
         psi = float(group["momentum_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w = p._data
-            s0, s1, s2 = self._scratch(w)
-            if wd and group["decoupled_weight_decay"]:
-                w *= 1.0 - lr * wd
-                g = effective_grad(p, group["maximize"], 0.0, s0)
-            else:
-                g = effective_grad(p, group["maximize"], wd, s0)
-            state = self.state.setdefault(p, {})
-            t = state["step"] = state.get("step", 0) + 1
+        decoupled = group["decoupled_weight_decay"]
+        for p, w, g, state, s1, s2 in self._each(group, wd, decoupled):
+            t = state["step"]
             m = self._state_tensor(state, "exp_avg", p)
             v = self._state_tensor(state, "exp_avg_sq", p)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
@@ -95,4 +86,3 @@ class NAdam(Optimizer):
             np.divide(m, denom, out=s2)
             s2 *= lr * mu_next / (1.0 - mu_prod * mu_next)
             w -= s2
-            p._version += 1

@@ -167,6 +167,30 @@ class Optimizer:
     def _update(self, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
 
+    def _each(self, group: dict, weight_decay: float = 0.0, decoupled: bool = False):
+        """Yield ``(p, w, g, state, s1, s2)`` for each parameter of ``group`` that has a
+        gradient, after the steps every update shares: weight decay (decoupled: w *= 1 -
+        lr wd; otherwise L2, added into g), g negated for ``maximize``, ``state["step"]``
+        incremented. ``w`` is the parameter's array, updated in place by the caller; ``g``
+        lives in a scratch array (``p.grad`` is never modified) and ``s1``, ``s2`` are two
+        more scratch arrays. The parameter's version is bumped after the caller's update."""
+        lr = float(group["lr"])
+        maximize = group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            w = p._data
+            s0, s1, s2 = self._scratch(w)
+            if decoupled and weight_decay:
+                w *= 1.0 - lr * weight_decay
+                g = effective_grad(p, maximize, 0.0, s0)
+            else:
+                g = effective_grad(p, maximize, weight_decay, s0)
+            state = self.state.setdefault(p, {})
+            state["step"] = state.get("step", 0) + 1
+            yield p, w, g, state, s1, s2
+            p._version += 1
+
     def _state_tensor(self, state: dict, key: str, p: Tensor, fill: float = 0.0) -> np.ndarray:
         """The array of ``state[key]``, created (as a tensor like ``p``) on first use."""
         t = state.get(key)

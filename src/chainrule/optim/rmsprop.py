@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, effective_grad
+from .optimizer import Optimizer, check
 
 
 class RMSprop(Optimizer):
@@ -63,14 +63,7 @@ class RMSprop(Optimizer):
         mu = float(group["momentum"])
         wd = float(group["weight_decay"])
         centered = group["centered"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            w = p._data
-            s0, s1, _ = self._scratch(w)
-            g = effective_grad(p, group["maximize"], wd, s0)
-            state = self.state.setdefault(p, {})
-            state["step"] = state.get("step", 0) + 1
+        for p, w, g, state, s1, _ in self._each(group, wd):
             v = self._state_tensor(state, "square_avg", p)
             if mu > 0:
                 self._state_tensor(state, "momentum_buffer", p)
@@ -100,4 +93,3 @@ class RMSprop(Optimizer):
             else:
                 s1 *= lr
             w -= s1
-            p._version += 1
