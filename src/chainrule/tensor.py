@@ -77,7 +77,10 @@ class Tensor:
                  "_hooks", "_fw", "_retains", "__weakref__")
 
     def __init__(self, data=(), requires_grad: bool = False):
-        arr = _to_array(data, _dtype.get_default_dtype())
+        self._setup(_to_array(data, _dtype.get_default_dtype()), requires_grad)
+
+    def _setup(self, arr, requires_grad: bool) -> None:
+        """Initialise every slot of a new tensor (Parameter uses this too)."""
         self._data = arr
         self.grad = None
         self.grad_fn = None

@@ -15,17 +15,7 @@ def _init_tensor(t: Tensor, data, requires_grad: bool) -> None:
         arr = data._data  # shares the array, like torch.nn.Parameter(t)
     else:
         arr = _to_array(data)
-    t._data = arr
-    t.grad = None
-    t.grad_fn = None
-    t._out_idx = 0
-    t._version = 0
-    t._hooks = None
-    t._fw = None
-    t._retains = False
-    t.requires_grad = False
-    if requires_grad:
-        t.requires_grad_(True)
+    t._setup(arr, requires_grad)
 
 
 class Parameter(Tensor):
