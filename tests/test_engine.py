@@ -364,3 +364,27 @@ def test_anomaly_mode_as_decorator_and_switch():
     with cr.autograd.set_detect_anomaly(True):
         assert cr.autograd.is_anomaly_enabled()
     assert not cr.autograd.is_anomaly_enabled()
+
+
+def test_post_accumulate_grad_hook_sees_accumulated_grad_in_reverse_order():
+    from chainrule.autograd.engine import queue_callback
+
+    w1 = cr.tensor([1.0, 2.0], requires_grad=True)
+    w2 = cr.tensor([3.0], requires_grad=True)
+    seen = []
+    w1.register_post_accumulate_grad_hook(lambda t: seen.append(("w1", t.grad.tolist())))
+    h = w2.register_post_accumulate_grad_hook(lambda t: seen.append(("w2", t.grad.tolist())))
+    ((w1 * 2).sum() * w2).sum().backward()
+    assert seen == [("w2", [6.0]), ("w1", [6.0, 6.0])]
+    h.remove()
+    seen.clear()
+    done = []
+    loss = (w1 * w2).sum()
+    w1.register_hook(lambda g: queue_callback(lambda: done.append(w1.grad.tolist())))
+    loss.backward()
+    assert seen == [("w1", [9.0, 9.0])]  # second backward accumulates 3 into each
+    assert done == [[9.0, 9.0]]  # the callback ran after the pass, with the grad in place
+    with pytest.raises(RuntimeError, match="during a backward pass"):
+        queue_callback(lambda: None)
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w1 * 2).register_post_accumulate_grad_hook(lambda t: None)

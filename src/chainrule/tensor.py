@@ -284,8 +284,8 @@ class Tensor:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             if self._hooks is None:
-                self._hooks = []
-            hooks = self._hooks
+                self._hooks = _LeafHooks()
+            hooks = self._hooks.pre
         else:
             node = self.grad_fn
             table = getattr(node, "_tensor_hooks", None)
@@ -294,6 +294,25 @@ class Tensor:
             hooks = table.setdefault(self._out_idx, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
+        ``.grad`` (PyTorch's hook of the same name; data parallelism starts its gradient
+        reductions from it). Returns a handle with ``remove()``."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                "registered on non-leaf tensors"
+            )
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                "doesn't require gradient"
+            )
+        if self._hooks is None:
+            self._hooks = _LeafHooks()
+        self._hooks.post.append(hook)
+        return _HookHandle(self._hooks.post, hook)
 
     # -- in-place operations (for no_grad code: optimizers, init) -------------------
     def _check_inplace(self, op):
@@ -441,6 +460,17 @@ def _norm_dim(dim, ndim, op="op"):
             f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
     return dim % n if ndim else 0
+
+
+class _LeafHooks:
+    """A leaf's gradient hooks: ``pre`` see (and may replace) the incoming gradient,
+    ``post`` run with the tensor once its ``.grad`` holds the accumulated value."""
+
+    __slots__ = ("pre", "post")
+
+    def __init__(self):
+        self.pre = []
+        self.post = []
 
 
 class _HookHandle:

@@ -125,8 +125,9 @@ _EXCLUSIVE_REFS = 3
 
 def _accumulate(leaf, g, create_graph):
     """Add ``g`` into ``leaf.grad`` (in place when possible; float32 stays float32)."""
-    if leaf._hooks:
-        for hook in leaf._hooks:
+    hooks = leaf._hooks
+    if hooks is not None:
+        for hook in hooks.pre:
             r = hook(g)
             if r is not None:
                 g = r
@@ -146,6 +147,22 @@ def _accumulate(leaf, g, create_graph):
         leaf.grad = Tensor._make(old._data + g._data, False, None, 0)
     else:
         np.add(old._data, g._data, out=old._data, casting="unsafe")
+    if hooks is not None and hooks.post:
+        for hook in hooks.post:
+            hook(leaf)
+
+
+# callbacks queued during a backward pass (``queue_callback``), run when it ends
+_CALLBACKS = []
+_DEPTH = [0]
+
+
+def queue_callback(fn):
+    """Run ``fn()`` once the backward pass now running has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``; DDP waits for its reductions there)."""
+    if not _DEPTH[0]:
+        raise RuntimeError("queue_callback: can only be called during a backward pass")
+    _CALLBACKS.append(fn)
 
 
 def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False):
@@ -198,6 +215,8 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     ready = [fn for fn in buffers if deps[fn] == 0]
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
+    _DEPTH[0] += 1
+    n_callbacks = len(_CALLBACKS)
     try:
         while ready:
             node = ready.pop()
@@ -244,7 +263,11 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                     ready.append(target)
             if not retain_graph:
                 node._release()
+        while len(_CALLBACKS) > n_callbacks:
+            _CALLBACKS.pop(n_callbacks)()
     finally:
+        _DEPTH[0] -= 1
+        del _CALLBACKS[n_callbacks:]
         STATE.grad_enabled = prev_mode
 
     if capture is None:
