@@ -63,10 +63,11 @@ def test_in_place_modification_of_a_saved_tensor():
     b = a * a  # saves a
     with cr.no_grad():
         a.add_(1.0)
-    with _raises(RuntimeError, "MulBackward0: one of the tensors needed for gradient computation "
-                 "was modified by an in-place operation: a tensor of shape (2,) is at version 1; "
-                 "expected version 0. Use the out-of-place form, or .clone() the tensor before "
-                 "modifying it."):
+    with _raises(RuntimeError, "MulBackward0: one of the variables needed for gradient "
+                 "computation has been modified by an inplace operation (add_): "
+                 "[chainrule.FloatTensor [2]], which is output 0 of MulBackward0, is at version 1; "
+                 "expected version 0 instead. Use the out-of-place form, or .clone() the tensor "
+                 "before modifying it in place."):
         b.sum().backward()
 
 
@@ -75,10 +76,10 @@ def test_in_place_update_of_a_leaf_saved_by_w_times_w():
     y = (w * w).sum()
     with cr.no_grad():
         w.sub_(0.1 * cr.ones(2))  # an optimizer step before backward
-    with _raises(RuntimeError, "MulBackward0: one of the tensors needed for gradient computation "
-                 "was modified by an in-place operation: a tensor of shape (2,) is at version 1; "
-                 "expected version 0. Use the out-of-place form, or .clone() the tensor before "
-                 "modifying it."):
+    with _raises(RuntimeError, "MulBackward0: one of the variables needed for gradient "
+                 "computation has been modified by an inplace operation (sub_): "
+                 "[chainrule.FloatTensor [2]] is at version 1; expected version 0 instead. Use the "
+                 "out-of-place form, or .clone() the tensor before modifying it in place."):
         y.backward()
 
 
@@ -87,29 +88,32 @@ def test_setitem_on_a_saved_tensor_is_detected_too():
     a = w * 2
     b = a * a
     a[0] = 5.0
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         b.sum().backward()
 
 
 def test_in_place_op_on_a_leaf_that_requires_grad():
     w = cr.tensor([1.0, 2.0], requires_grad=True)
-    with _raises(RuntimeError, "add_: a leaf tensor that requires grad is being used in an "
-                               "in-place operation; wrap the update in `with chainrule.no_grad():`"):
+    with _raises(RuntimeError, "add_: a leaf Variable that requires grad is being used in an "
+                               "in-place operation; wrap the update in `with chainrule.no_grad():` "
+                               "(or use the out-of-place form, or clone() it first)"):
         w.add_(1.0)
-    with _raises(RuntimeError, "setitem: a leaf tensor that requires grad can't be modified in "
-                               "place; wrap the assignment in `with chainrule.no_grad():` or "
-                               "clone the tensor first"):
+    with _raises(RuntimeError, "setitem: a leaf Variable that requires grad is being used in an "
+                               "in-place operation; wrap the update in `with chainrule.no_grad():` "
+                               "(or use the out-of-place form, or clone() it first)"):
         w[0] = 1.0
     with cr.no_grad():
         w.add_(1.0)  # the optimizer's way
     np.testing.assert_array_equal(w.detach().numpy(), [2.0, 3.0])
 
 
-def test_in_place_op_on_a_non_leaf_in_the_graph():
-    a = cr.tensor([1.0], requires_grad=True) * 2
-    with _raises(RuntimeError, "mul_: in-place operations on tensors that are part of an autograd "
-                               "graph are not supported; use the out-of-place form (e.g. x = x + y)"):
-        a.mul_(2.0)
+def test_in_place_op_on_a_non_leaf_in_the_graph_is_recorded():
+    w = cr.tensor([1.0], requires_grad=True)
+    a = w * 2
+    a.mul_(3.0)
+    assert a.grad_fn.name() == "MulBackward0" and a.item() == 6.0
+    a.backward()
+    assert w.grad.item() == 6.0
 
 
 def test_non_scalar_backward_without_gradient():

@@ -99,7 +99,7 @@ def test_setitem_after_a_saved_use_fails_loudly():
     a = w * 2
     b = a * a
     a[0] = 0.0
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         b.sum().backward()
 
 

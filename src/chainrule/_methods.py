@@ -158,12 +158,8 @@ _METHODS = {
     "__eq__": M.eq, "__ne__": M.ne, "__lt__": M.lt, "__le__": M.le, "__gt__": M.gt,
     "__ge__": M.ge, "__and__": M.bitwise_and, "__or__": M.bitwise_or,
     "__xor__": M.bitwise_xor, "__invert__": M.bitwise_not,
-    "__getitem__": S.getitem, "__setitem__": S.setitem,
-    # augmented assignment is in place, as in PyTorch (x -= lr * g under no_grad)
-    "__iadd__": lambda self, other: self.add_(other),
-    "__isub__": lambda self, other: self.sub_(other),
-    "__imul__": lambda self, other: self.mul_(other),
-    "__itruediv__": lambda self, other: self.div_(other),
+    "__getitem__": S.getitem,
+    # in-place operations, __setitem__ and augmented assignment: chainrule._inplace
 }
 
 for _name, _fn in _METHODS.items():
@@ -174,3 +170,5 @@ Tensor.T = property(lambda self: S.permute(self, tuple(range(self._data.ndim))[:
 Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
 Tensor.mH = Tensor.mT
 Tensor.H = Tensor.T
+
+from . import _inplace  # noqa: E402,F401  (binds the in-place methods)

@@ -415,50 +415,6 @@ def getitem(input, idx):  # noqa: A002
         raise IndexError(f"index: {e} (tensor shape {tuple(input._data.shape)})") from None
 
 
-def setitem(input, idx, value):  # noqa: A002
-    """``x[idx] = value``: in place under no_grad or for tensors outside any graph;
-    otherwise recorded as an out-of-place ``IndexPut`` that becomes x's new history."""
-    np_idx = _index(idx)
-    val_requires = isinstance(value, Tensor) and value.requires_grad
-    val_dual = isinstance(value, Tensor) and value._fw is not None
-    record = STATE.grad_enabled and (input.requires_grad or val_requires)
-    if record or (STATE.fw_level and (input._fw is not None or val_dual)):
-        if record and input.requires_grad and input.grad_fn is None:
-            raise RuntimeError(
-                "setitem: a leaf tensor that requires grad can't be modified in place; wrap "
-                "the assignment in `with chainrule.no_grad():` or clone the tensor first"
-            )
-        if not isinstance(value, Tensor):
-            value = Tensor._make(np.asarray(value, input._data.dtype), False, None, 0)
-        elif value._data.dtype != input._data.dtype:
-            value = value.to(input.dtype)
-        try:
-            new = P.IndexPut.apply(input, value, np_idx)
-        except (IndexError, ValueError) as e:
-            raise _setitem_error(e, input, np_idx, value) from None
-        input._data, input.grad_fn, input._out_idx = new._data, new.grad_fn, new._out_idx
-        input.requires_grad = new.requires_grad
-        input._fw = new._fw  # the tangent follows the new value (forward mode)
-        input._version += 1
-        return
-    input._check_inplace("setitem")
-    try:
-        input._data[np_idx] = _raw(value)
-    except (IndexError, ValueError) as e:
-        raise _setitem_error(e, input, np_idx, value) from None
-
-
-def _setitem_error(e, input, np_idx, value):  # noqa: A002
-    shape = tuple(input._data.shape)
-    if isinstance(e, IndexError):
-        return IndexError(f"setitem: {e} (tensor shape {shape})")
-    target = tuple(input._data[np_idx].shape)
-    return RuntimeError(
-        f"setitem: shape mismatch: a value of shape {tuple(np.shape(_raw(value)))} cannot be "
-        f"broadcast to the indexed result of shape {target} (tensor shape {shape})"
-    )
-
-
 def index_select(input, dim, index):  # noqa: A002
     d = _norm_dim(dim, input._data.ndim, "index_select")
     idx = _raw(index)

@@ -73,7 +73,10 @@ class Tensor:
     infers the dtype (float32 for floating data, int64 for integers, bool).
     """
 
-    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_version",
+    # _vc: the version counter, a list [version, name of the last in-place op] shared by a
+    # tensor and all its views (None until first needed: version 0); _view: None, or for a
+    # view (base, steps, version at which grad_fn was derived) -- see chainrule._inplace
+    __slots__ = ("_data", "requires_grad", "grad", "grad_fn", "_out_idx", "_vc", "_view",
                  "_hooks", "_fw", "_retains", "__weakref__")
 
     def __init__(self, data=(), requires_grad: bool = False):
@@ -85,7 +88,8 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._out_idx = 0
-        self._version = 0
+        self._vc = None
+        self._view = None
         self._hooks = None
         self._fw = None
         self._retains = False
@@ -101,7 +105,8 @@ class Tensor:
         t.grad = None
         t.grad_fn = grad_fn
         t._out_idx = idx
-        t._version = 0
+        t._vc = None
+        t._view = None
         t._hooks = None
         t._fw = None
         t._retains = False
@@ -139,6 +144,27 @@ class Tensor:
 
     def element_size(self) -> int:
         return self._data.itemsize
+
+    @property
+    def _version(self) -> int:
+        """How many in-place operations changed this tensor's data (shared with its views)."""
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        vc = self._vc
+        if vc is None:
+            self._vc = [value, None]
+        else:
+            vc[0] = value
+            vc[1] = None
+
+    @property
+    def _base(self):
+        """The tensor this one is a view of (None if it is not a view), as PyTorch's ``_base``."""
+        v = self._view
+        return None if v is None else v[0]
 
     @property
     def is_leaf(self) -> bool:
@@ -208,9 +234,20 @@ class Tensor:
         return self._data
 
     def detach(self) -> Tensor:
-        return Tensor._make(self._data, False, None, 0)
+        """A tensor sharing this one's data and version counter, outside the graph."""
+        t = Tensor._make(self._data, False, None, 0)
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0, None]
+        t._vc = vc
+        return t
 
     def detach_(self) -> Tensor:
+        if self._view is not None:
+            raise RuntimeError(
+                "detach_: can't detach views in-place; use detach() instead (this tensor is a "
+                "view of another tensor)"
+            )
         self.grad_fn = None
         self.requires_grad = False
         return self
@@ -313,124 +350,6 @@ class Tensor:
             self._hooks = _LeafHooks()
         self._hooks.post.append(hook)
         return _HookHandle(self._hooks.post, hook)
-
-    # -- in-place operations (for no_grad code: optimizers, init) -------------------
-    def _check_inplace(self, op):
-        if STATE.grad_enabled and (self.requires_grad):
-            if self.grad_fn is None:
-                raise RuntimeError(
-                    f"{op}: a leaf tensor that requires grad is being used in an in-place "
-                    "operation; wrap the update in `with chainrule.no_grad():`"
-                )
-            raise RuntimeError(
-                f"{op}: in-place operations on tensors that are part of an autograd graph are "
-                "not supported; use the out-of-place form (e.g. x = x + y)"
-            )
-        if not self._data.flags.writeable:
-            self._data = self._data.copy()
-        self._version += 1
-
-    def _inplace_result(self, value, op):
-        self._check_inplace(op)
-        arr = self._data
-        value = np.asarray(value)
-        if value.dtype != arr.dtype and arr.dtype.kind != "f" and value.dtype.kind == "f":
-            raise RuntimeError(
-                f"{op}: result type {from_np(value.dtype)} can't be cast to the desired "
-                f"output type {from_np(arr.dtype)}"
-            )
-        try:
-            np.copyto(arr, np.broadcast_to(value, arr.shape), casting="unsafe")
-        except ValueError:
-            raise RuntimeError(
-                f"{op}: the value of shape {tuple(value.shape)} doesn't match the tensor's "
-                f"shape {tuple(arr.shape)} (it must broadcast to it)"
-            ) from None
-        return self
-
-    def add_(self, other, alpha=1):
-        o = _arr(other)
-        return self._inplace_result(self._data + (o if alpha == 1 else o * alpha), "add_")
-
-    def sub_(self, other, alpha=1):
-        o = _arr(other)
-        return self._inplace_result(self._data - (o if alpha == 1 else o * alpha), "sub_")
-
-    def mul_(self, other):
-        return self._inplace_result(self._data * _arr(other), "mul_")
-
-    def div_(self, other):
-        return self._inplace_result(self._data / _arr(other), "div_")
-
-    def addcmul_(self, t1, t2, value=1):
-        return self._inplace_result(self._data + value * _arr(t1) * _arr(t2), "addcmul_")
-
-    def addcdiv_(self, t1, t2, value=1):
-        return self._inplace_result(self._data + value * _arr(t1) / _arr(t2), "addcdiv_")
-
-    def lerp_(self, end, weight):
-        return self._inplace_result(self._data + _arr(weight) * (_arr(end) - self._data), "lerp_")
-
-    def sqrt_(self):
-        return self._inplace_result(np.sqrt(self._data), "sqrt_")
-
-    def pow_(self, exponent):
-        return self._inplace_result(self._data ** _arr(exponent), "pow_")
-
-    def neg_(self):
-        return self._inplace_result(-self._data, "neg_")
-
-    def abs_(self):
-        return self._inplace_result(np.abs(self._data), "abs_")
-
-    def exp_(self):
-        return self._inplace_result(np.exp(self._data), "exp_")
-
-    def zero_(self):
-        return self._inplace_result(0, "zero_")
-
-    def fill_(self, value):
-        return self._inplace_result(_arr(value), "fill_")
-
-    def copy_(self, src):
-        return self._inplace_result(_arr(src), "copy_")
-
-    def clamp_(self, min=None, max=None):  # noqa: A002
-        return self._inplace_result(np.clip(self._data, _arr(min), _arr(max)), "clamp_")
-
-    clip_ = clamp_
-
-    def masked_fill_(self, mask, value):
-        return self._inplace_result(np.where(_arr(mask), _arr(value), self._data), "masked_fill_")
-
-    def uniform_(self, a=0.0, b=1.0, generator=None):
-        from .random import _gen
-
-        vals = _gen(generator).random(self._data.shape) * (b - a) + a
-        return self._inplace_result(vals, "uniform_")
-
-    def normal_(self, mean=0.0, std=1.0, generator=None):
-        from .random import _gen
-
-        vals = _gen(generator).standard_normal(self._data.shape) * std + mean
-        return self._inplace_result(vals, "normal_")
-
-    def bernoulli_(self, p=0.5, generator=None):
-        from .random import _gen
-
-        return self._inplace_result(_gen(generator).random(self._data.shape) < p, "bernoulli_")
-
-    def random_(self, low=0, high=None, generator=None):
-        from .random import _gen
-
-        if high is None:
-            low, high = 0, low
-        return self._inplace_result(_gen(generator).integers(low, high, self._data.shape), "random_")
-
-    def set_(self, source):
-        self._check_inplace("set_")
-        self._data = _arr(source)
-        return self
 
     # -- printing -----------------------------------------------------------------
     def __repr__(self) -> str:

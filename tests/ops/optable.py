@@ -470,6 +470,20 @@ def _np_setitem(x, v, idx):
     return y
 
 
+def _inplace_view(x, v):
+    y = x.contiguous() * 1.0  # view(-1) needs contiguous data (as in PyTorch)
+    y[:, 1].mul_(v)  # CopySlices: y takes the history, its column the product
+    y.view(-1)[2:5].add_(1.5)
+    return y
+
+
+def _np_inplace_view(x, v):
+    y = x.copy()
+    y[:, 1] *= v
+    y.reshape(-1)[2:5] += 1.5
+    return y
+
+
 def _np_scatter_add(x, src, dim, index):
     out = x.copy()
     for pos in np.ndindex(*index.shape):
@@ -541,6 +555,7 @@ SHAPES = [
         narrow_case()),
     Row("getitem", lambda x, idx: x[idx], lambda x, idx: x[idx], index_case()),
     Row("setitem", _setitem, _np_setitem, setitem_case()),
+    Row("inplace_through_view", _inplace_view, _np_inplace_view, _fixed(((3, 4), (3,)))),
     Row("index_add_primitive", lambda s, idx: P.IndexAdd.apply(s, (4, 3), idx),
         lambda s, idx: _np_index_add(s, (4, 3), idx),
         _fixed(((5,),), idx=(np.array([0, 3, 0, 0, 2]), np.array([1, 1, 1, 2, 0])))),

@@ -99,12 +99,7 @@ class Function:
             if s.__class__ is _OutRef:
                 s = self._output(s.k)
             if versions is not None and versions[i] is not None and s._version != versions[i]:
-                raise RuntimeError(
-                    f"{self.name()}: one of the tensors needed for gradient computation was "
-                    f"modified by an in-place operation: a tensor of shape {tuple(s.shape)} "
-                    f"is at version {s._version}; expected version {versions[i]}. Use the "
-                    "out-of-place form, or .clone() the tensor before modifying it."
-                )
+                raise _modified_error(self, s, versions[i])
             out.append(s)
         return tuple(out)
 
@@ -204,6 +199,8 @@ class Function:
                     if edges is not None:
                         if a.requires_grad:
                             record = True
+                            if a._view is not None and a._view[2] != a._vc[0]:
+                                _refresh_view(a)  # its base was modified in place since
                             fn = a.grad_fn
                             edges.append((a, -1, d.shape, d.dtype) if fn is None
                                          else (fn, a._out_idx, d.shape, d.dtype))
@@ -224,6 +221,8 @@ class Function:
                 if edges is not None:
                     if is_t and a.requires_grad:
                         record = True
+                        if a._view is not None and a._view[2] != a._vc[0]:
+                            _refresh_view(a)
                         fn = a.grad_fn
                         d = a._data
                         edges.append((a, -1, d.shape, d.dtype) if fn is None
@@ -309,6 +308,20 @@ class Function:
         return outs[0] if single else tuple(outs)
 
 
+def _modified_error(node, s, expected):
+    """PyTorch's error for a saved tensor changed in place, naming the in-place operation."""
+    vc = s._vc
+    op = f" ({vc[1]})" if vc is not None and vc[1] else ""
+    fn = s.grad_fn
+    which = f", which is output {s._out_idx} of {fn.name()}," if fn is not None else ""
+    return RuntimeError(
+        f"{node.name()}: one of the variables needed for gradient computation has been "
+        f"modified by an inplace operation{op}: [{s.type()} {list(s.shape)}]{which} is at "
+        f"version {s._version}; expected version {expected} instead. Use the out-of-place "
+        "form, or .clone() the tensor before modifying it in place."
+    )
+
+
 def _as_array(a):
     if isinstance(a, np.ndarray):
         return a
@@ -327,12 +340,18 @@ def _map_saved(s, args, vals, outs_raw, out_arrays):
             return a, None
     for k, arr in enumerate(out_arrays):
         if s is arr or s is outs_raw[k]:
-            return _OutRef(k), None
+            return _OutRef(k), 0  # outputs are new: version 0
     if isinstance(s, Tensor):
         return s, s._version
     if isinstance(s, np.ndarray):
         return Tensor._make(s, False, None, 0), None
     return s, None
+
+
+def _refresh_view(t):
+    from .._inplace import refresh_view
+
+    refresh_view(t)
 
 
 class _AccumulateGrad:

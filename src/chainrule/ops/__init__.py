@@ -18,7 +18,8 @@ The primitives, by kind (everything else in chainrule is composed from these):
 elementwise  Add Sub Mul Div Neg Pow Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid
              Relu Abs Maximum Minimum Where Clamp Cast ZeroGrad TanhGrad SigmoidGrad
 reduction    Sum Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
-shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut Gather ScatterAdd
+shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut CopySlices Gather
+             ScatterAdd
 linalg       MatMul Linear
 conv         Conv2d ConvInputGrad ConvWeightGrad Unfold Fold Pad
 pool         MaxPool2d WindowGather WindowScatter
@@ -38,5 +39,6 @@ from .linalg import Linear, MatMul  # noqa: F401
 from .pool import MaxPool2d, WindowGather, WindowScatter  # noqa: F401
 from .reduction import Amax, Amin, Cumsum, LogSoftmax, LogSumExp, Prod, Softmax, Sum  # noqa: F401
 from .shape import (  # noqa: F401
-    Cat, Expand, Flip, Gather, Getitem, IndexAdd, IndexPut, Permute, Reshape, ScatterAdd,
+    Cat, CopySlices, Expand, Flip, Gather, Getitem, IndexAdd, IndexPut, Permute, Reshape,
+    ScatterAdd,
 )

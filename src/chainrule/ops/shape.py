@@ -7,7 +7,43 @@ import numpy as np
 from ..autograd.function import Function
 
 
-class Reshape(Function):
+class _View(Function):
+    """Base of the primitives whose output may share its input's memory (PyTorch's view
+    operations). When it does, the output shares the input's version counter and remembers
+    its base and the steps that derive it from the base (``Tensor._view``), so an in-place
+    change through either is seen by both (see ``chainrule._inplace``)."""
+
+    @classmethod
+    def apply(cls, x, *rest):
+        out = super().apply(x, *rest)
+        a, b = out._data, x._data
+        if (a if a.base is None else a.base) is (b if b.base is None else b.base):
+            vc = x._vc
+            if vc is None:
+                vc = x._vc = [0, None]
+            out._vc = vc
+            v = x._view
+            step = ((cls, rest),)
+            out._view = (x, step, vc[0]) if v is None else (v[0], v[1] + step, vc[0])
+        return out
+
+
+def replay_view(base, steps):
+    """Derive a view from its base again, as recorded tensor operations."""
+    t = base
+    for cls, rest in steps:
+        t = cls.apply(t, *rest)
+    return t
+
+
+def view_array(arr, steps):
+    """The NumPy view of ``arr`` that ``steps`` select (for writing through it)."""
+    for cls, rest in steps:
+        arr = _NP_VIEW[cls](arr, *rest)
+    return arr
+
+
+class Reshape(_View):
     """out = x with a new shape (a view when possible).   VJP: grad reshaped to x's shape."""
 
     _arrays = True
@@ -26,7 +62,7 @@ class Reshape(Function):
         return Reshape.apply(x_dot, ctx.shape)
 
 
-class Permute(Function):
+class Permute(_View):
     """out = x with dims reordered by ``dims``.   VJP: grad permuted by the inverse order."""
 
     _arrays = True
@@ -45,7 +81,7 @@ class Permute(Function):
         return Permute.apply(x_dot, ctx.dims)
 
 
-class Expand(Function):
+class Expand(_View):
     """out = x broadcast to ``shape`` (a read-only view).   VJP: grad summed back to x's
     shape (done by the engine's sum-to-shape).   JVP: x_dot expanded."""
 
@@ -73,7 +109,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return np.flip(x, dims)
+        return np.flip(x, dims).copy()  # a copy, as PyTorch's flip (NumPy's is a view)
 
     @staticmethod
     def backward(ctx, grad):
@@ -119,7 +155,7 @@ def _is_basic(idx) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in idx)
 
 
-class Getitem(Function):
+class Getitem(_View):
     """out = x[idx] (NumPy/PyTorch indexing).   VJP: grad added into zeros of x's shape at idx
     (``IndexAdd``; repeated integer indices accumulate).   JVP: x_dot[idx]."""
 
@@ -128,7 +164,10 @@ class Getitem(Function):
     @staticmethod
     def forward(ctx, x, idx):
         ctx.idx, ctx.x_shape = idx, x.shape
-        return x[idx]
+        out = x[idx]
+        if out.__class__ is not np.ndarray:  # a NumPy scalar: take the 0-d view instead
+            out = x[(idx if idx.__class__ is tuple else (idx,)) + (Ellipsis,)]
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -189,6 +228,39 @@ class IndexPut(Function):
         return IndexPut.apply(x_dot, 0.0 if v_dot is None else v_dot, ctx.idx)
 
 
+class CopySlices(Function):
+    """out = base with the region a view selects replaced by src: an in-place write through
+    a view, recorded (``steps`` derive the view from the base; see ``Tensor._view``).
+
+    VJP: base gets grad with that region zeroed; src gets that region of grad.
+    JVP: CopySlices of the tangents. With ``dest`` (the view's own array, eager in-place
+    path) src is written through it and the base's array is the output, with no copy.
+    """
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, base, src, steps, dest=None):
+        ctx.steps = steps
+        if dest is not None:
+            np.copyto(dest, src, casting="unsafe")
+            return base
+        out = base.copy()
+        np.copyto(view_array(out, steps), src, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        need = ctx.needs_input_grad
+        g_base = CopySlices.apply(grad, 0.0, ctx.steps) if need[0] else None
+        g_src = replay_view(grad, ctx.steps) if need[1] else None
+        return g_base, g_src, None, None
+
+    @staticmethod
+    def jvp(ctx, base_dot, src_dot, *_):
+        return CopySlices.apply(base_dot, src_dot, ctx.steps)
+
+
 class Gather(Function):
     """out[..., i, ...] = x[..., index[..., i, ...], ...] along ``dim`` (torch.gather).
     VJP: grad scatter-added into zeros of x's shape.   JVP: gather of x_dot."""
@@ -246,3 +318,11 @@ class ScatterAdd(Function):
     @staticmethod
     def jvp(ctx, x_dot, _, __, src_dot):
         return ScatterAdd.apply(x_dot, ctx.dim, ctx.index, src_dot)
+
+
+_NP_VIEW = {
+    Reshape: lambda a, shape: a.reshape(shape),
+    Permute: np.transpose,
+    Expand: np.broadcast_to,
+    Getitem: lambda a, idx: a[idx],
+}

@@ -1,0 +1,534 @@
+"""In-place operations (``add_``, ``x[idx] = v``, ``+=``, ``relu_`` ...) with PyTorch's
+autograd semantics, bound as Tensor methods.
+
+An in-place operation on ``self`` takes one of three paths:
+
+1. **Nothing records** (grad mode off, or neither ``self`` nor an operand requires grad, and
+   no forward-mode tangent is involved): the new values are computed with NumPy and written
+   into ``self``'s array; its version counter, shared with every view of the same data, is
+   bumped. Optimizers and ``nn.init`` take this path.
+2. **``self`` is a leaf that requires grad (or a view of one) and grad mode is on**:
+   PyTorch's error (the leaf's ``.grad`` would have nothing to refer to).
+3. **Recorded**: the out-of-place form of the operation is applied to a *snapshot* of
+   ``self`` (a new tensor object with the same array and history), the result is written
+   into ``self``'s array, and ``self`` takes the result's history. If the recorded node
+   saved the snapshot (``mul_`` needs the old ``self`` for the other operand's gradient),
+   the snapshot gets its own copy of the old values first -- PyTorch's "original self".
+   If ``self`` is a view, its *base* takes the history instead, through a ``CopySlices``
+   node (the base with the view's region replaced), and the view's history is derived again
+   from the base; other views of the base re-derive theirs when next used
+   (``Function.apply`` compares the shared version with the one they were derived at).
+
+A node that saved a tensor for backward remembers its version; when the tensor (or any view
+of its data) is modified in place afterwards, reading the saved value raises an error naming
+the node, the in-place operation and both versions.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from . import ops as P
+from . import shape_ops as S
+from . import tensor_ops as M
+from ._dtype import from_np
+from ._state import STATE
+from .ops.shape import CopySlices, replay_view
+from .tensor import Tensor, _arr
+
+# -- version counters -----------------------------------------------------------------
+
+
+def version_counter(t: Tensor) -> list:
+    """``t``'s shared version counter ``[version, last in-place op]``, created on demand."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = [0, None]
+    return vc
+
+
+def _bump(t: Tensor, op: str) -> None:
+    vc = version_counter(t)
+    vc[0] += 1
+    vc[1] = op
+
+
+# -- the three paths ------------------------------------------------------------------
+
+
+def _records(self, operands) -> bool:
+    if STATE.grad_enabled:
+        if self.requires_grad:
+            return True
+        for o in operands:
+            if isinstance(o, Tensor) and o.requires_grad:
+                return True
+    if STATE.fw_level:
+        if self._fw is not None:
+            return True
+        for o in operands:
+            if isinstance(o, Tensor) and o._fw is not None:
+                return True
+    return False
+
+
+def inplace(self, op, operands, fn, values, cast="same_kind"):
+    """Run the in-place operation ``op`` on ``self``.
+
+    ``fn(t)`` gives the out-of-place result as a tensor (differentiable; ``t`` stands for the
+    old ``self``), ``values()`` the new values as an array (NumPy only, used when nothing
+    records). ``cast`` is NumPy's casting rule from the result's dtype to ``self``'s
+    ("same_kind": PyTorch's rule for arithmetic; "unsafe" for copy_/fill_).
+    """
+    if _records(self, operands):
+        _recorded(self, op, fn, cast)
+    else:
+        _write(self, values(), op, cast)
+        _bump(self, op)
+    return self
+
+
+def _writable(self, op):
+    arr = self._data
+    if not arr.flags.writeable:
+        if arr.size > 1 and 0 in arr.strides:
+            raise RuntimeError(
+                f"{op}: unsupported operation: more than one element of the written-to tensor "
+                "refers to a single memory location (it is an expanded view). Please clone() "
+                "the tensor before performing the operation."
+            )
+        arr = self._data = arr.copy()  # e.g. a tensor over a read-only buffer
+    return arr
+
+
+def _cast_error(op, src, dst):
+    return RuntimeError(
+        f"{op}: result type {from_np(src).name.capitalize()} can't be cast to the desired "
+        f"output type {from_np(dst).name.capitalize()}"
+    )
+
+
+def _write(self, value, op, cast):
+    arr = _writable(self, op)
+    value = np.asarray(value)
+    if value.dtype != arr.dtype and not np.can_cast(value.dtype, arr.dtype, cast):
+        raise _cast_error(op, value.dtype, arr.dtype)
+    if value.shape != arr.shape:
+        try:
+            value = np.broadcast_to(value, arr.shape)
+        except ValueError:
+            raise _shape_error(op, arr.shape, value.shape) from None
+    np.copyto(arr, value, casting="unsafe")
+
+
+def _shape_error(op, shape, other):
+    return RuntimeError(
+        f"{op}: output with shape {list(shape)} doesn't match the broadcast shape "
+        f"{list(np.broadcast_shapes(shape, other)) if _broadcasts(shape, other) else list(other)}"
+    )
+
+
+def _broadcasts(a, b):
+    try:
+        np.broadcast_shapes(a, b)
+        return True
+    except ValueError:
+        return False
+
+
+def _snapshot(t: Tensor) -> Tensor:
+    """A new tensor object standing for ``t`` as it is now (same array, history, counter)."""
+    s = Tensor._make(t._data, t.requires_grad, t.grad_fn, t._out_idx)
+    s._vc = version_counter(t)
+    s._fw = t._fw
+    return s
+
+
+def _fit(new, self, op, cast):
+    """Bring the out-of-place result to ``self``'s shape and dtype (as PyTorch's in-place
+    ops do: broadcasting into self is allowed, growing self is not)."""
+    shape, dt = self._data.shape, self._data.dtype
+    if new._data.shape != shape:
+        if not _broadcasts(new._data.shape, shape) or \
+                np.broadcast_shapes(new._data.shape, shape) != shape:
+            raise _shape_error(op, shape, new._data.shape)
+        new = S.expand(new, shape)
+    if new._data.dtype != dt:
+        if not np.can_cast(new._data.dtype, dt, cast):
+            raise _cast_error(op, new._data.dtype, dt)
+        new = P.Cast.apply(new, dt) if dt.kind == "f" else new.detach().to(from_np(dt))
+    return new
+
+
+class _Pinned:
+    """Stands in for a weak reference to a node's output once that output's data has been
+    modified in place: it returns a tensor sharing the data's version counter, so reading
+    the saved output raises instead of silently using the new values."""
+
+    __slots__ = ("t",)
+
+    def __init__(self, t):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+def _pin_output(t: Tensor) -> None:
+    """If ``t``'s producing node saved ``t`` for backward, tie that saved value to ``t``'s
+    data and version counter before ``t`` is modified in place."""
+    node = t.grad_fn
+    if node is None or node._out_refs is None:
+        return
+    k = t._out_idx
+    stand_in = Tensor._make(t._data, True, node, k)
+    stand_in._vc = version_counter(t)
+    node._out_refs[k] = _Pinned(stand_in)
+    node._out_arrays[k] = t._data
+
+
+def _adopt_output(node, k, self) -> None:
+    """The node that computed the new values saved its output: from now on that output is
+    ``self``'s data at its new version (so a later in-place change is detected)."""
+    if node is None or node._out_refs is None:
+        return
+    stand_in = Tensor._make(self._data, True, node, k)
+    stand_in._vc = version_counter(self)
+    node._out_refs[k] = _Pinned(stand_in)
+    node._out_arrays[k] = self._data
+    from .autograd.function import _OutRef
+
+    versions = node._versions
+    for i, s in enumerate(node._saved):
+        if s.__class__ is _OutRef and s.k == k:
+            versions[i] = stand_in._version
+
+
+def _protect(snap: Tensor, version: int) -> None:
+    """If a recorded node holds the snapshot (it saved the old values for backward), give
+    the snapshot its own copy of those values before they are overwritten."""
+    # references: the caller's local name and getrefcount's argument
+    if sys.getrefcount(snap) > 3:
+        snap._data = snap._data.copy()
+        snap._vc = [version, None]
+
+
+def _leaf_error(op, view):
+    what = "a view of a leaf Variable" if view else "a leaf Variable"
+    return RuntimeError(
+        f"{op}: {what} that requires grad is being used in an in-place operation; wrap the "
+        "update in `with chainrule.no_grad():` (or use the out-of-place form, or clone() it "
+        "first)"
+    )
+
+
+def _recorded(self, op, fn, cast):
+    grad_on = STATE.grad_enabled
+    view = self._view
+    if view is None:
+        if grad_on and self.requires_grad and self.grad_fn is None:
+            raise _leaf_error(op, False)
+        before = version_counter(self)[0]
+        snap = _snapshot(self)
+        new = _fit(fn(snap), self, op, cast)
+        _protect(snap, before)
+        del snap
+        if grad_on:
+            _pin_output(self)
+        _write(self, new._data, op, "unsafe")
+        _bump(self, op)
+        if grad_on:
+            self.grad_fn, self._out_idx = new.grad_fn, new._out_idx
+            self.requires_grad = new.requires_grad
+            _adopt_output(new.grad_fn, new._out_idx, self)
+        if STATE.fw_level:
+            self._fw = new._fw
+        return
+    base, steps, _ = view
+    if grad_on and base.requires_grad and base.grad_fn is None:
+        raise _leaf_error(op, True)
+    _writable(self, op)
+    before = version_counter(self)[0]
+    snap = _snapshot(self)
+    new = _fit(fn(snap), self, op, cast)
+    _protect(snap, before)
+    del snap
+    if grad_on:
+        _pin_output(base)
+        _pin_output(self)
+    out = CopySlices.apply(_snapshot(base), new, steps, self._data)
+    _bump(self, op)
+    if grad_on:
+        base.grad_fn, base._out_idx, base.requires_grad = out.grad_fn, 0, out.requires_grad
+    if STATE.fw_level:
+        base._fw = out._fw
+    refresh_view(self)
+
+
+def refresh_view(t: Tensor) -> None:
+    """Derive a view's history (and tangent) again from its base's current history."""
+    base, steps, _ = t._view
+    if (STATE.grad_enabled and base.requires_grad) or (STATE.fw_level and base._fw is not None):
+        r = replay_view(base, steps)
+        if STATE.grad_enabled:
+            t.grad_fn, t._out_idx, t.requires_grad = r.grad_fn, r._out_idx, r.requires_grad
+        if STATE.fw_level:
+            t._fw = r._fw
+    t._view = (base, steps, version_counter(t)[0])
+
+
+# -- the operations ---------------------------------------------------------------------
+
+
+def _plain(t: Tensor) -> Tensor:
+    return Tensor._make(t._data, False, None, 0)
+
+
+def _from(outfn, name, cast="same_kind"):
+    """The in-place form of an out-of-place function ``outfn(self, *args, **kwargs)``."""
+
+    def method(self, *args, **kwargs):
+        operands = args + tuple(kwargs.values())
+        return inplace(self, name, operands, lambda t: outfn(t, *args, **kwargs),
+                       lambda: outfn(_plain(self), *args, **kwargs)._data, cast)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place form of ``{outfn.__name__}``: the result is written into self."
+    return method
+
+
+def _replace(t: Tensor, value) -> Tensor:
+    """``t``'s values all replaced by ``value`` (broadcast): t gets a zero gradient, a value
+    tensor the whole gradient (``copy_``, ``fill_``, ``zero_`` when recorded)."""
+    dt = t._data.dtype
+    if isinstance(value, Tensor):
+        v = value
+        if v._data.dtype != dt:
+            v = P.Cast.apply(v, dt) if dt.kind == "f" and v._data.dtype.kind == "f" else \
+                Tensor._make(v._data.astype(dt), False, None, 0)
+    else:
+        v = Tensor._make(np.asarray(value).astype(dt), False, None, 0)
+    return P.Where.apply(Tensor._make(np.ones((), bool), False, None, 0), v, t)
+
+
+def _write_values(name, draw):
+    """In-place fill with values computed by ``draw(self, *args)`` (random initialisers)."""
+
+    def method(self, *args, **kwargs):
+        vals = draw(self, *args, **kwargs)
+        return inplace(self, name, (), lambda t: _replace(t, vals), lambda: vals, "unsafe")
+
+    method.__name__ = name
+    return method
+
+
+def fill_(self, value):
+    return inplace(self, "fill_", (value,), lambda t: _replace(t, value),
+                   lambda: _arr(value), "unsafe")
+
+
+def zero_(self):
+    return inplace(self, "zero_", (), lambda t: _replace(t, 0), lambda: 0, "unsafe")
+
+
+def copy_(self, src, non_blocking=False):
+    return inplace(self, "copy_", (src,), lambda t: _replace(t, src), lambda: _arr(src),
+                   "unsafe")
+
+
+def _index_tuple(self, dim, index, op):
+    from .tensor import _norm_dim
+
+    d = _norm_dim(dim, self._data.ndim, op)
+    idx = np.asarray(_arr(index))
+    if idx.dtype.kind not in "iu" or idx.ndim > 1:
+        raise IndexError(f"{op}: index must be a 1-D integer tensor, got {idx.dtype} of "
+                         f"shape {tuple(idx.shape)}")
+    return d, (slice(None),) * d + (idx.reshape(-1).astype(np.int64, copy=False),)
+
+
+def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices
+    accumulate); ``source.shape[dim] == len(index)``, other dims as ``input``."""
+    d, idx = _index_tuple(input, dim, index, "index_add")
+    n = idx[-1].shape[0]
+    src_shape = tuple(source.shape)
+    expect = tuple(n if i == d else s for i, s in enumerate(input._data.shape))
+    if src_shape != expect and not (input._data.ndim == 0 and n == 1):
+        raise RuntimeError(f"index_add: source of shape {list(src_shape)} doesn't match the "
+                           f"expected shape {list(expect)} (input {list(input.shape)}, "
+                           f"{n} indices along dim {d})")
+    shape = [1] * input._data.ndim
+    shape[d] = n
+    full = np.broadcast_to(idx[-1].reshape(shape), src_shape)
+    src = source if alpha == 1 else source * alpha
+    return P.ScatterAdd.apply(input, d, full, src)
+
+
+def index_fill(input, dim, index, value):  # noqa: A002
+    _, idx = _index_tuple(input, dim, index, "index_fill")
+    return _index_put(input, idx, value)
+
+
+def index_copy(input, dim, index, source):  # noqa: A002
+    _, idx = _index_tuple(input, dim, index, "index_copy")
+    return _index_put(input, idx, source)
+
+
+def _index_put(t, np_idx, value):
+    dt = t._data.dtype
+    if not isinstance(value, Tensor):
+        value = Tensor._make(np.asarray(value, dt), False, None, 0)
+    elif value._data.dtype != dt:
+        value = value.to(from_np(dt))
+    return P.IndexPut.apply(t, value, np_idx)
+
+
+def setitem(self, idx, value):
+    """``x[idx] = value``: written in place; recorded (PyTorch's index_put_ / copy_ through
+    a view) when ``x`` or ``value`` is in a graph."""
+    np_idx = S._index(idx)
+
+    def write():
+        try:
+            _writable(self, "setitem")[np_idx] = _arr(value)
+        except (IndexError, ValueError) as e:
+            raise _setitem_error(e, self, np_idx, value) from None
+
+    if _records(self, (value,)):
+        try:
+            _recorded(self, "setitem", lambda t: _index_put(t, np_idx, value), "unsafe")
+        except (IndexError, ValueError) as e:
+            raise _setitem_error(e, self, np_idx, value) from None
+    else:
+        write()
+        _bump(self, "setitem")
+
+
+def _setitem_error(e, input, np_idx, value):  # noqa: A002
+    shape = tuple(input._data.shape)
+    if isinstance(e, IndexError):
+        return IndexError(f"setitem: {e} (tensor shape {shape})")
+    try:
+        target = tuple(input._data[np_idx].shape)
+    except (IndexError, ValueError):
+        target = "?"
+    return RuntimeError(
+        f"setitem: shape mismatch: a value of shape {tuple(np.shape(_arr(value)))} cannot be "
+        f"broadcast to the indexed result of shape {target} (tensor shape {shape})"
+    )
+
+
+def _shape_inplace(outfn, name):
+    """``t_``, ``transpose_``, ``squeeze_``, ``unsqueeze_``: self becomes the view."""
+
+    def method(self, *args):
+        if STATE.grad_enabled and self.requires_grad and self.grad_fn is None:
+            raise _leaf_error(name, False)
+        r = outfn(_snapshot(self), *args)
+        self._data = r._data
+        if STATE.grad_enabled and r.requires_grad:
+            self.grad_fn, self._out_idx = r.grad_fn, r._out_idx
+        _bump(self, name)
+        return self
+
+    method.__name__ = name
+    return method
+
+
+def set_(self, source):
+    if STATE.grad_enabled and self.requires_grad:
+        raise _leaf_error("set_", False)
+    self._data = _arr(source)
+    _bump(self, "set_")
+    return self
+
+
+def _gen(generator):
+    from .random import _gen as g
+
+    return g(generator)
+
+
+def _uniform(self, a=0.0, b=1.0, generator=None):
+    return _gen(generator).random(self._data.shape) * (b - a) + a
+
+
+def _normal(self, mean=0.0, std=1.0, generator=None):
+    return _gen(generator).standard_normal(self._data.shape) * std + mean
+
+
+def _bernoulli(self, p=0.5, generator=None):
+    return _gen(generator).random(self._data.shape) < _arr(p)
+
+
+def _random(self, low=0, high=None, generator=None):
+    if high is None:
+        low, high = 0, low
+    return _gen(generator).integers(low, high, self._data.shape)
+
+
+def _exponential(self, lambd=1.0, generator=None):
+    return _gen(generator).exponential(1.0 / lambd, self._data.shape)
+
+
+def _log_normal(self, mean=1.0, std=2.0, generator=None):
+    return np.exp(_gen(generator).standard_normal(self._data.shape) * std + mean)
+
+
+def _cauchy(self, median=0.0, sigma=1.0, generator=None):
+    return median + sigma * _gen(generator).standard_cauchy(self._data.shape)
+
+
+def _geometric(self, p, generator=None):
+    return _gen(generator).geometric(p, self._data.shape)
+
+
+_FROM = {
+    "add_": M.add, "sub_": M.sub, "subtract_": M.sub, "mul_": M.mul, "multiply_": M.mul,
+    "div_": M.div, "divide_": M.div, "true_divide_": M.div, "pow_": M.pow,
+    "floor_divide_": M.floor_divide, "remainder_": M.remainder, "fmod_": M.fmod,
+    "neg_": M.neg, "negative_": M.neg, "abs_": M.abs, "absolute_": M.abs, "exp_": M.exp,
+    "expm1_": M.expm1, "log_": M.log, "log1p_": M.log1p, "log2_": M.log2,
+    "log10_": M.log10, "sqrt_": M.sqrt, "rsqrt_": M.rsqrt, "sin_": M.sin, "cos_": M.cos,
+    "tan_": M.tan, "tanh_": M.tanh, "sigmoid_": M.sigmoid, "relu_": M.relu,
+    "floor_": M.floor, "ceil_": M.ceil, "round_": M.round, "trunc_": M.trunc,
+    "frac_": M.frac, "sign_": M.sign, "sgn_": M.sign, "reciprocal_": M.reciprocal,
+    "square_": M.square, "clamp_": M.clamp, "clip_": M.clamp, "lerp_": M.lerp,
+    "clamp_min_": lambda t, min: M.clamp(t, min=min),  # noqa: A006
+    "clamp_max_": lambda t, max: M.clamp(t, max=max),  # noqa: A006
+    "addcmul_": lambda t, t1, t2, *, value=1: t + value * t1 * t2,
+    "addcdiv_": lambda t, t1, t2, *, value=1: t + value * t1 / t2,
+    "masked_fill_": S.masked_fill, "scatter_": S.scatter, "scatter_add_": S.scatter_add,
+    "index_add_": index_add, "index_fill_": index_fill, "index_copy_": index_copy,
+}
+
+for _name, _fn in _FROM.items():
+    setattr(Tensor, _name, _from(_fn, _name, "unsafe" if _name in ("index_fill_",) else
+                                 "same_kind"))
+
+for _name, _draw in (("uniform_", _uniform), ("normal_", _normal), ("bernoulli_", _bernoulli),
+                     ("random_", _random), ("exponential_", _exponential),
+                     ("log_normal_", _log_normal), ("cauchy_", _cauchy),
+                     ("geometric_", _geometric)):
+    setattr(Tensor, _name, _write_values(_name, _draw))
+
+for _name, _fn in (("t_", S.t), ("transpose_", S.transpose), ("squeeze_", S.squeeze),
+                   ("unsqueeze_", S.unsqueeze), ("swapaxes_", S.transpose),
+                   ("swapdims_", S.transpose)):
+    setattr(Tensor, _name, _shape_inplace(_fn, _name))
+
+Tensor.fill_ = fill_
+Tensor.zero_ = zero_
+Tensor.copy_ = copy_
+Tensor.set_ = set_
+Tensor.__setitem__ = setitem
+Tensor.index_add = index_add
+Tensor.index_fill = index_fill
+Tensor.index_copy = index_copy
+Tensor.__iadd__ = Tensor.add_
+Tensor.__isub__ = Tensor.sub_
+Tensor.__imul__ = Tensor.mul_
+Tensor.__itruediv__ = Tensor.div_
