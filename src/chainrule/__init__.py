@@ -21,6 +21,12 @@ from .autograd.grad_mode import (  # noqa: F401
     enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
 )
 from . import _methods  # noqa: F401  (binds Tensor methods)
+from ._legacy import (  # noqa: F401  (PyTorch's legacy and device API)
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor,
+    LongTensor, ShortTensor, channels_last, channels_last_3d, contiguous_format,
+    get_default_device, layout, memory_format, preserve_format, set_default_device,
+    set_default_tensor_type, sparse_coo, strided,
+)
 from .tensor_ops import *  # noqa: F401,F403
 from .tensor_ops import (  # noqa: F401
     abs, all, any, max, min, pow, round, sum,
@@ -33,7 +39,7 @@ from .random import (  # noqa: F401
 )
 from ._threads import get_num_threads, set_num_threads  # noqa: F401
 from ._device import device  # noqa: F401
-from . import cuda  # noqa: E402,F401
+from . import accelerator, cuda  # noqa: E402,F401
 from . import utils  # noqa: E402,F401  (chainrule.utils.data, like torch.utils.data)
 from . import data  # noqa: E402,F401  (chainrule.data: CSV and built-in datasets)
 from . import nn  # noqa: E402,F401  (chainrule.nn, like torch.nn)

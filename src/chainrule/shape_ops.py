@@ -9,7 +9,6 @@ import numpy as np
 
 from . import _dtype
 from . import ops as P
-from ._state import STATE
 from .tensor import Tensor, _norm_dim
 
 

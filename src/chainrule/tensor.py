@@ -11,7 +11,6 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import from_np, to_dtype
-from ._state import STATE
 
 
 class Size(tuple):

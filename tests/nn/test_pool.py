@@ -241,7 +241,7 @@ def test_max_pool_routes_infinite_gradients_only_to_the_maximum():
 
 def test_dropout2d_3d_input_follows_pytorch_reading():
     x = cr.ones(8, 16, 5)
-    with pytest.warns(UserWarning, match="treated as \\(N, C, L\\)"):
+    with pytest.warns(UserWarning, match="interpreted as shape \\(N, C, L\\)"):
         y = F.dropout2d(x, 0.5).numpy()
     assert np.all((y == 0).all(-1) | (y == 2.0).all(-1))  # whole (n, c) rows
     z = F.dropout1d(cr.ones(16, 5), 0.5).numpy()  # unbatched (C, L): whole channels

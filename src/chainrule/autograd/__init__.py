@@ -10,3 +10,4 @@ from .grad_mode import (  # noqa: F401
 )
 from . import functional  # noqa: E402,F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401
+from .variable import Variable  # noqa: E402,F401  (deprecated; tensors are Variables)

@@ -34,6 +34,12 @@ def sign(input: Tensor) -> Tensor:  # noqa: A002
     return input.sign()
 
 
+def _in(input, out, inplace):  # noqa: A002
+    """PyTorch's ``inplace=True``: the result written into ``input`` (recorded when in a
+    graph; a leaf that requires grad raises, as in PyTorch)."""
+    return input.copy_(out) if inplace else out
+
+
 def piecewise_linear(input: Tensor) -> Tensor:  # noqa: A002
     """0 for z <= -1/2, z + 1/2 in between, 1 for z >= 1/2 (the course's piecewise-linear
     unit; its gradient is 1 on the closed interval [-1/2, 1/2])."""
@@ -42,7 +48,7 @@ def piecewise_linear(input: Tensor) -> Tensor:  # noqa: A002
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(z, 0); the gradient at 0 is 0 (PyTorch's choice)."""
-    return P.Relu.apply(input)
+    return input.relu_() if inplace else P.Relu.apply(input)
 
 
 def _open_interval_clamp(input, lo, hi):
@@ -58,34 +64,35 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     """clamp(z, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the edges."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return _open_interval_clamp(input, min_val, max_val)
+    return _in(input, _open_interval_clamp(input, min_val, max_val), inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(z, 0), 6)."""
-    return _open_interval_clamp(input, 0.0, 6.0)
+    return _in(input, _open_interval_clamp(input, 0.0, 6.0), inplace)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """relu6(z + 3) / 6: 0 for z <= -3, 1 for z >= 3, linear in between."""
-    return _open_interval_clamp(input, -3.0, 3.0) * (1 / 6) + 0.5
+    return _in(input, _open_interval_clamp(input, -3.0, 3.0) * (1 / 6) + 0.5, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """z * relu6(z + 3) / 6."""
-    return input * hardsigmoid(input)
+    return _in(input, input * hardsigmoid(input), inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
     """z for z > 0, negative_slope * z otherwise."""
-    return where(input > 0, input, input * negative_slope)
+    return _in(input, where(input > 0, input, input * negative_slope), inplace)
 
 
 def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """z where z > threshold, else value."""
-    return where(input > threshold, input, _const(np.asarray(value, input._data.dtype)))
+    return _in(input, where(input > threshold, input,
+                            _const(np.asarray(value, input._data.dtype))), inplace)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -113,26 +120,27 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """z for z > 0, alpha * (exp(z) - 1) otherwise."""
-    return where(input > 0, input, input.clamp(max=0.0).expm1() * alpha)
+    return _in(input, where(input > 0, input, input.clamp(max=0.0).expm1() * alpha), inplace)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """scale * elu(z, alpha) with the self-normalising constants (Klambauer et al., 2017)."""
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
-    return elu(input, alpha) * scale
+    return _in(input, elu(input, alpha) * scale, inplace)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(0, z) + min(0, alpha * (exp(z / alpha) - 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    return where(input > 0, input, (input.clamp(max=0.0) * (1.0 / alpha)).expm1() * alpha)
+    return _in(input, where(input > 0, input,
+                            (input.clamp(max=0.0) * (1.0 / alpha)).expm1() * alpha), inplace)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """z * sigmoid(z) (swish)."""
-    return input * input.sigmoid()
+    return _in(input, input * input.sigmoid(), inplace)
 
 
 def eswish(input: Tensor, beta: float = 1.375) -> Tensor:  # noqa: A002
@@ -142,7 +150,7 @@ def eswish(input: Tensor, beta: float = 1.375) -> Tensor:  # noqa: A002
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """z * tanh(softplus(z))."""
-    return input * softplus(input).tanh()
+    return _in(input, input * softplus(input).tanh(), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002

@@ -78,10 +78,11 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return input.mul_(0.0) if inplace else input * 0.0
     keep = _gen(generator).random(input._data.shape) >= p
     mask = keep.astype(input._data.dtype) * np.asarray(1.0 / (1.0 - p), input._data.dtype)
-    return input * Tensor._make(mask, False, None, 0)
+    m = Tensor._make(mask, False, None, 0)
+    return input.mul_(m) if inplace else input * m
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
@@ -100,7 +101,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     dt = input._data.dtype
     scale = Tensor._make((keep * a).astype(dt), False, None, 0)
     shift = Tensor._make((~keep * (a * alpha_p) + b).astype(dt), False, None, 0)
-    return input * scale + shift
+    return input.mul_(scale).add_(shift) if inplace else input * scale + shift
 
 
 def _channel_shape(ndim: int, c: int) -> tuple:

@@ -13,7 +13,7 @@ class Dropout(Module):
 
     Args:
         p: probability of zeroing an element (0 <= p <= 1, default 0.5).
-        inplace: accepted for PyTorch compatibility (computed out of place).
+        inplace: write the result into the input (recorded when it is in a graph).
 
     Shape: input (*), output (*).
     """
@@ -27,7 +27,7 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -38,4 +38,4 @@ class AlphaDropout(Dropout):
     become -1.7581 and an affine map restores the statistics; the identity in eval mode."""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return alpha_dropout(input, self.p, self.training)
+        return alpha_dropout(input, self.p, self.training, self.inplace)

@@ -106,6 +106,10 @@ class RNNBase(Module):
         return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx),
                 get("bias_hh" + sfx), get("weight_hr" + sfx))
 
+    def flatten_parameters(self) -> None:
+        """PyTorch compacts the weights into one cuDNN buffer; on the CPU there is nothing
+        to do (as in PyTorch without cuDNN)."""
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.proj_size:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from ._interpolate import interpolate
-from ._spatial import _channel_dropout, fold, pad, tuple_arg, unfold
+from ._spatial import dropout1d, dropout2d, dropout3d, fold, pad, tuple_arg, unfold
 from .module import Module
 
 __all__ = [
-    "Dropout1d", "Dropout2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+    "Dropout1d", "Dropout2d", "Dropout3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     "Unfold", "Fold", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
     "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
     "CircularPad1d", "CircularPad2d",
@@ -24,8 +24,8 @@ class Dropout2d(Module):
     ones by 1 / (1 - p); the identity in eval mode. (Neighbouring pixels are correlated, so
     dropping single pixels barely regularises convolutional features.)
 
-    Args: p: probability of zeroing a channel (default 0.5); inplace: accepted, ignored.
-    Shape: (N, C, H, W), unchanged (a 3-D input is read as (N, C, L), as PyTorch does).
+    Args: p: probability of zeroing a channel (default 0.5); inplace: modify the input.
+    Shape: (N, C, H, W), unchanged (other ranks as ``F.dropout2d``: PyTorch's warnings).
 
     Example::
 
@@ -34,7 +34,7 @@ class Dropout2d(Module):
         chainrule.Size([8, 16, 10, 10])
     """
 
-    _nd = 2
+    _fn = staticmethod(dropout2d)
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -44,16 +44,22 @@ class Dropout2d(Module):
         self.p, self.inplace = float(p), inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return _channel_dropout(input, self.p, self.training, self._nd, type(self).__name__)
+        return self._fn(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(Dropout2d):
-    """Dropout of whole channels of (N, C, L) inputs (see ``Dropout2d``)."""
+    """Dropout of whole channels of (N, C, L) or (C, L) inputs (see ``Dropout2d``)."""
 
-    _nd = 1
+    _fn = staticmethod(dropout1d)
+
+
+class Dropout3d(Dropout2d):
+    """Dropout of whole channels of (N, C, D, H, W) or (C, D, H, W) inputs."""
+
+    _fn = staticmethod(dropout3d)
 
 
 class Upsample(Module):
