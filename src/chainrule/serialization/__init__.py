@@ -219,14 +219,15 @@ def get_unsafe_globals_in_checkpoint(f) -> list:
     for key in ("structure", "modules"):
         if key in meta:
             tree = parse_json(meta[key], src.name, "a structure description", MAX_DEPTH)
+            if key == "modules" and isinstance(tree, list):
+                paths |= {r["cls"] for r in tree if isinstance(r, dict)
+                          and isinstance(r.get("cls"), str)}
             stack = [tree]
             while stack:
                 v = stack.pop()
                 if isinstance(v, dict):
                     if v.get("t") == "global" and isinstance(v.get("v"), str):
                         paths.add(v["v"])
-                    if key == "modules" and isinstance(v.get("cls"), str):
-                        paths.add(v["cls"])
                     stack.extend(v.values())
                 elif isinstance(v, list):
                     stack.extend(v)

@@ -41,6 +41,7 @@ class Encoder:
         self.modules: list = []
         self.module_ids: dict[int, int] = {}
         self.names: dict[int, str] = {}  # id(tensor) -> its state_dict key in its model
+        self.paths: dict[int, str] = {}  # id(module) -> where it sits in its model
         self._count = 0
 
     def _key(self, name: str | None) -> str:
@@ -111,6 +112,8 @@ class Encoder:
             if id(obj) not in self.module_ids:  # name its tensors by their state_dict keys
                 for key, t in (*obj.named_parameters(), *obj.named_buffers()):
                     self.names.setdefault(id(t), key)
+                for key, sub in obj.named_modules():
+                    self.paths.setdefault(id(sub), f"{where}.{key}" if key else where)
             return {"t": "module", "i": self.module(obj, where, depth, ())}
         if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
             return {"t": "global", "v": _global_path(obj, where)}
@@ -123,6 +126,7 @@ class Encoder:
         if depth > MAX_LEVELS:
             raise UnencodableError(m, where, f"chainrule.save: {where} is nested more than "
                                         f"{MAX_LEVELS} levels deep")
+        where = self.paths.get(id(m), where)
         index = len(self.modules)
         self.module_ids[id(m)] = index
         self.seen[id(m)] = (None, m)  # keeps m alive, so its id stays unique
@@ -137,6 +141,8 @@ class Encoder:
             rec["kwargs"] = [[k, self.encode(v, f"{where}<arg {k}>", depth + 1)]
                              for k, v in kwargs.items()]
         except UnencodableError as e:
+            if getattr(e, "final", False):  # a submodule's own, already explained
+                raise
             if not from_ctor:  # nobody else can rebuild it: the arguments are needed
                 raise _argument_error(m, where, args, kwargs, e) from None
             rec["args"] = rec["kwargs"] = None
@@ -230,10 +236,12 @@ def _argument_error(m, where: str, args, kwargs, e: UnencodableError) -> Unencod
     kind = f"{type(e.obj).__module__}.{type(e.obj).__qualname__}"
     cause = str(e) if "nested more than" in str(e) or "defined inside" in str(e) else (
         f"is a {kind}, which chainrule cannot store")
-    return UnencodableError(e.obj, where, (
+    err = UnencodableError(e.obj, where, (
         f"chainrule.save: can't save the module at {where} ({type(m).__name__}) whole: its "
         f"constructor argument {arg!r}{rest} {cause.removeprefix('chainrule.save: ')}. A "
         f"whole module is saved as its class and constructor arguments, which must be None, "
         f"bools, numbers, strings, lists/tuples/dicts of them, dtypes, devices, tensors, "
         f"modules, or classes/functions defined at module level. Save its state_dict() "
         f"instead, or give the constructor only such values"))
+    err.final = True
+    return err
