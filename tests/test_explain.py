@@ -1,12 +1,17 @@
 """chainrule.explain: the course's two worked examples, row by row, against hand computation."""
 
 import math
+import os
+import pathlib
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.explain import explain
+from chainrule.explain import MAX_DEPTH, MAX_LENGTH, ExplainError, explain
 
 
 def _rows(e):
@@ -148,3 +153,107 @@ def test_repeated_operand_and_constant_subexpressions():
     e = explain("sin(1)*x + 2**x", x=0.5)
     assert e.gradient["x"] == pytest.approx(math.sin(1) + 2 ** 0.5 * math.log(2), rel=1e-12)
     assert [v.expr for v in e.variables][1:] == [f"{math.sin(1):.6g} * v0", "2^v0", "v1 + v2"]
+
+
+# -- safety and limits (issue 8) ---------------------------------------------------------------
+@pytest.mark.parametrize("expr, match", [
+    ("x + 9**9**9", r"9 \*\* 9 \*\* 9 .* about 369693100 digits.*refused before it is computed"),
+    ("x * 7**(3**40)", "refused before it is computed"),
+    ("1/0 + x", r"division by zero in the constant 1 / 0"),
+    ("x*10**400", r"10 \*\* 400 .* about 400 digits"),
+    ("2.0**10000", r"2.0 \*\* 10000 .* overflows float64"),
+    ("x + 1e308*10", r"1e\+308 \* 10 .* not a finite float64 \(inf\)"),
+    ("x + 1e999", "not a finite float64"),
+    ("x + " + "9" * 400, "not a finite float64 .too large"),
+    ("(-8)**0.5 * x", "is not a real number"),
+    ("0**-1 + x", "division by zero"),
+    ("log(0) + x", r"log\(0\) .* is -inf"),
+    ("sqrt(-1) * x", "is nan"),
+])
+def test_constant_folding_is_bounded_and_errors_are_one_explain_error(expr, match):
+    start = time.perf_counter()
+    with pytest.raises(ExplainError, match=match):
+        explain(expr, x=1.0)
+    assert time.perf_counter() - start < 0.5
+    assert issubclass(ExplainError, ValueError)
+
+
+def test_exact_constant_folding_within_float64():
+    e = explain("x * 2**60 + 10**300 / 10**299", x=1.0)
+    assert e.value == 2.0**60 + 10.0
+    assert e.variables[1].expr == "v0 * 1152921504606846976"
+
+
+@pytest.mark.parametrize("expr, match", [
+    ("+".join(["x"] * 3000), f"at most {MAX_LENGTH} are explained"),
+    ("+".join(["x"] * 500), f"nests more than {MAX_DEPTH} levels"),
+    ("-" * 1500 + "x", "nests more than"),
+    ("sin(" * 150 + "x" + ")" * 150, "nests more than"),
+    ("(" * 300 + "x" + ")" * 300, "too many nested parentheses|nested too deeply"),
+    ("x**" * 200 + "1", "nests more than"),
+])
+def test_too_long_or_too_deep_expressions(expr, match):
+    with pytest.raises(ExplainError, match=match):
+        explain(expr, x=1.0)
+
+
+def test_non_finite_values_and_partials_name_the_row():
+    with pytest.raises(ExplainError, match=r"v1 = log\(v0\) is -inf at x=0"):
+        explain("log(x)", x=0.0)
+    with pytest.raises(ExplainError, match=r"v1 = sqrt\(v0\) has the local partial "
+                                           r"dv1/dv0 = inf at x=0"):
+        explain("sqrt(x)", x=0.0)
+    with pytest.raises(ExplainError, match="must be finite"):
+        explain("x", x=float("inf"))
+
+
+def test_long_callables_are_refused():
+    def f(x):
+        for _ in range(1200):
+            x = x * 1.0001
+        return x
+
+    with pytest.raises(ExplainError, match="made 1200 operations; explain shows at most 1000"):
+        explain(f, x=1.0)
+
+
+def test_variables_are_numbered_from_the_inputs_the_expression_reads():
+    e = explain("x**2", x=1.0, y=2.0)
+    assert [(v.name, v.expr) for v in e.variables] == [("v0", "x"), ("v1", "v0^2")]
+    assert e.gradient == {"x": 2.0, "y": 0.0} and e.unused == ["y"]
+    assert "not used by x**2: y (no row, gradient 0)" in e.text()
+    assert "not used by x**2: y" in e.markdown()
+    e = explain("y**2", x=1.0, y=2.0)  # numbered from y; forward mode seeded on y
+    assert [(v.name, v.expr) for v in e.variables] == [("v0", "y"), ("v1", "v0^2")]
+    assert e.wrt == "y" and e.tangent == 4.0 and e.gradient == {"x": 0.0, "y": 4.0}
+    e = explain("y*z", x=1.0, y=2.0, z=3.0, w=4.0)
+    assert [v.name for v in e.variables] == ["v-1", "v0", "v1"] and e.unused == ["x", "w"]
+    e = explain(lambda a, b: a * 3, a=1.0, b=2.0)
+    assert [v.name for v in e.variables] == ["v0", "v1"] and e.unused == ["b"]
+    e = explain("x", x=1.5, y=1.0)  # the output is an input
+    assert [v.name for v in e.variables] == ["v0"] and e.gradient == {"x": 1.0, "y": 0.0}
+    e = explain("x*x", wrt="y", x=3.0, y=1.0)  # seeding an unused input: every tangent is 0
+    assert e.tangent == 0.0
+
+
+def _cli(*args):
+    src = str(pathlib.Path(__file__).resolve().parents[1] / "src")
+    code = "import sys; from chainrule.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": src}, timeout=120)
+
+
+def test_cli_explain_in_a_subprocess():
+    r = _cli("explain", "-x**2", "--at", "x=1")
+    assert r.returncode == 0, r.stderr
+    assert "v1 = v0^2" in r.stdout and "v2 = -v1" in r.stdout and "d/dx = -2" in r.stdout
+    r = _cli("explain", "--at", "x=1", "-x**2", "--markdown")  # options first works too
+    assert r.returncode == 0 and "| v2 | v2 = -v1 |" in r.stdout
+    for expr in ("x + 9**9**9", "1/0 + x", "x*10**400", "2.0**10000",
+                 "+".join(["x"] * 3000), "-" * 1500 + "x"):
+        r = _cli("explain", expr, "--at", "x=1")
+        assert r.returncode == 2, (expr[:20], r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("chainrule: error: explain:"), r.stderr
+    r = _cli("explain", "-x", "--at", "x=1", "--bogus")
+    assert r.returncode == 2 and "--bogus" in r.stderr

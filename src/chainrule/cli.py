@@ -53,6 +53,22 @@ def _fraction(text: str) -> float:
     return v
 
 
+class _ExplainParser(_Parser):
+    """explain's own parser: an argument starting with "-" that is none of explain's options
+    is the expression (argparse would take "-x**2" for an unknown option)."""
+
+    _OPTIONS = ("-h", "--help", "--at", "--wrt", "--markdown")
+
+    def parse_known_args(self, args=None, namespace=None):
+        def option(a):
+            head = a.split("=", 1)[0]
+            return a == "--" or head in self._OPTIONS or (
+                head.startswith("--") and any(o.startswith(head) for o in self._OPTIONS))
+        args = [" " + a if a.startswith("-") and not option(a) else a
+                for a in (sys.argv[1:] if args is None else args)]
+        return super().parse_known_args(args, namespace)
+
+
 def _parser() -> argparse.ArgumentParser:
     from .train.run import ACTIVATIONS, DEFAULTS
 
@@ -91,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("csv")
     pr.add_argument("--out", required=True, help="the predictions CSV to write")
     x = sub.add_parser("explain", help="forward/backward tables of an expression at a point")
+    x.__class__ = _ExplainParser  # an expression may start with "-" ("-x**2")
     x.add_argument("expression")
     x.add_argument("--at", action="append", required=True, metavar="NAME=VALUE",
                    help="the point, e.g. --at x=1.5 (repeat or comma-separate for more)")

@@ -4,6 +4,12 @@
     v̄_i = sum over consumers j of v̄_j * dv_j/dv_i   (reverse sweep, v̄_out = 1)
     v̇_i = sum over inputs j of dv_i/dv_j * v̇_j     (forward mode, v̇_x = 1)
 
+Inputs are numbered from the function's own: the inputs some operation reads are
+``v{1-m} .. v0`` in keyword order, operations ``v1, v2, ...``; an input nothing reads (``y``
+in ``explain("x**2", x=1, y=2)``) gets no row and no number, is listed under the tables as
+unused, and has gradient 0. Values or local partials that are not finite (``log(x)`` at 0)
+and the limits of expression strings raise :class:`ExplainError` (a ``ValueError``).
+
 The function runs once on chainrule tensors; every primitive call (``Function.apply``) is
 recorded with its arguments and output, identical calls are merged (``x**2`` written twice
 is one variable, as in the course's tables). Local partials come from chainrule's autograd
@@ -20,7 +26,6 @@ Example::
 
 from __future__ import annotations
 
-import ast
 import math
 import threading
 import unicodedata
@@ -29,23 +34,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import tensor_ops as T
+from ._explain_expr import (  # noqa: F401  (public here: chainrule.explain.parse, ...)
+    CONSTANTS, FUNCTIONS, MAX_DEPTH, MAX_LENGTH, MAX_NODES, ExplainError, parse,
+)
 from .autograd import forward_ad as fwad
 from .autograd.engine import grad as _grad
 from .autograd.function import Function
 from .tensor import Tensor
 
+MAX_VARIABLES = 1000  #: recorded operations of a callable, at most
 BAR, DOT = "\u0304", "\u0307"  # combining macron (adjoint v̄) and dot above (tangent v̇)
 _LOCK = threading.Lock()
-
-# functions allowed in expression strings, mapped to chainrule operations
-FUNCTIONS = {
-    "sin": T.sin, "cos": T.cos, "tan": T.tan, "exp": T.exp, "log": T.log, "sqrt": T.sqrt,
-    "tanh": T.tanh, "sigmoid": T.sigmoid, "relu": T.relu, "abs": T.abs, "log1p": T.log1p,
-    "expm1": T.expm1,
-}
-CONSTANTS = {"pi": math.pi, "e": math.e}
-_BINOPS = {ast.Add: T.add, ast.Sub: T.sub, ast.Mult: T.mul, ast.Div: T.div, ast.Pow: T.pow}
 
 # name -> (expression template, partial templates per argument); {0}, {1} are the
 # arguments, {out} the variable itself
@@ -81,82 +80,6 @@ def _recording():
             Function.apply = original
 
 
-def parse(expression: str, names) -> callable:
-    """Compile ``expression`` into a function of ``names`` built from chainrule operations.
-
-    Only numbers, the given names (plus ``pi`` and ``e``), ``+ - * / **``, unary ``-``/``+``
-    and calls of ``FUNCTIONS`` are allowed; anything else raises ``ValueError``. Identical
-    sub-expressions are evaluated once.
-    """
-    try:
-        tree = ast.parse(expression, mode="eval")
-    except SyntaxError as e:
-        raise ValueError(f"explain: cannot parse {expression!r}: {e.msg}") from None
-    names = list(names)
-
-    def check(node):
-        if isinstance(node, ast.Expression):
-            return check(node.body)
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            return
-        if isinstance(node, ast.Name):
-            if node.id not in names and node.id not in CONSTANTS:
-                raise ValueError(f"explain: unknown name {node.id!r} in {expression!r}; give "
-                                 f"its value as a keyword argument (have {names})")
-            return
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            check(node.left)
-            return check(node.right)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            return check(node.operand)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in FUNCTIONS and not node.keywords and len(node.args) == 1):
-            return check(node.args[0])
-        raise ValueError(
-            f"explain: {ast.unparse(node)!r} is not allowed in an expression; use numbers, "
-            f"names, + - * / ** and the functions {sorted(FUNCTIONS)}")
-
-    check(tree)
-
-    def fn(*values):
-        env = dict(zip(names, values))
-        memo = {}
-
-        def ev(node):
-            key = ast.dump(node)
-            if key not in memo:
-                memo[key] = _eval(node, ev, env)
-            return memo[key]
-
-        return ev(tree.body)
-
-    return fn
-
-
-def _eval(node, ev, env):
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name):
-        return env[node.id] if node.id in env else CONSTANTS[node.id]
-    if isinstance(node, ast.BinOp):
-        a, b = ev(node.left), ev(node.right)
-        if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-            return _PY_BINOPS[type(node.op)](a, b)
-        return _BINOPS[type(node.op)](a, b)
-    if isinstance(node, ast.UnaryOp):
-        a = ev(node.operand)
-        return a if isinstance(node.op, ast.UAdd) else -a
-    arg = ev(node.args[0])
-    if not isinstance(arg, Tensor):
-        arg = Tensor._make(np.asarray(float(arg)), False, None, 0)
-    return FUNCTIONS[node.func.id](arg)
-
-
-_PY_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-              ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
-              ast.Pow: lambda a, b: a ** b}
-
-
 @dataclass
 class Variable:
     """One row of the trace: ``name = expr`` with its value, partials, adjoint and tangent."""
@@ -184,14 +107,25 @@ class Explanation:
     """The result of ``explain``: ``.variables`` (rows), ``.value``, ``.gradient`` and
     ``.tangent`` as numbers, ``.text()`` / ``.markdown()`` as tables."""
 
-    def __init__(self, variables, n_inputs, wrt, source):
+    def __init__(self, variables, n_inputs, wrt, source, names=None):
         self.variables = variables
         self.n_inputs = n_inputs
         self.wrt = wrt
         self.source = source
         self.value = variables[-1].value
-        self.gradient = {v.expr: v.adjoint for v in variables[:n_inputs]}
+        used = {v.expr: v.adjoint for v in variables[:n_inputs]}
+        names = list(used) if names is None else names
+        self.unused = [k for k in names if k not in used]  # inputs no operation reads
+        self.gradient = {k: used.get(k, 0.0) for k in names}
         self.tangent = variables[-1].tangent
+
+    def _footer(self) -> list:
+        grads = ", ".join(f"d/d{k} = {_fmt(g)}" for k, g in self.gradient.items())
+        out = [f"value = {_fmt(self.value)}; gradient: {grads}"]
+        if self.unused:
+            out.append(f"not used by {self.source}: {', '.join(self.unused)} (no row, "
+                       "gradient 0)")
+        return out
 
     def tables(self):
         """(title, header, rows) for the forward trace, the reverse sweep and forward mode."""
@@ -224,9 +158,7 @@ class Explanation:
             out += [title, line(header), "  ".join("-" * w for w in widths)]
             out += [line(r) for r in rows]
             out.append("")
-        grads = ", ".join(f"d/d{k} = {_fmt(g)}" for k, g in self.gradient.items())
-        out.append(f"value = {_fmt(self.value)}; gradient: {grads}")
-        return "\n".join(out)
+        return "\n".join(out + self._footer())
 
     def markdown(self) -> str:
         out = []
@@ -235,9 +167,7 @@ class Explanation:
                     "|" + "|".join(" --- " for _ in header) + "|"]
             out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
             out.append("")
-        grads = ", ".join(f"d/d{k} = {_fmt(g)}" for k, g in self.gradient.items())
-        out.append(f"value = {_fmt(self.value)}; gradient: {grads}")
-        return "\n".join(out)
+        return "\n".join(out + self._footer())
 
     __str__ = text
 
@@ -267,7 +197,8 @@ def explain(fn_or_expr, wrt: str | None = None, **point) -> Explanation:
     Args:
         fn_or_expr: a callable taking the point's values as chainrule scalars (keyword
             order), or an expression string such as ``"cos(sin(x**2) + 3*x**2)"``.
-        wrt: the input seeded with tangent 1 in the forward-mode table (default: the first).
+        wrt: the input seeded with tangent 1 in the forward-mode table (default: the first
+            input the function reads).
         **point: the input values, e.g. ``x=1.5``.
 
     Example::
@@ -281,34 +212,68 @@ def explain(fn_or_expr, wrt: str | None = None, **point) -> Explanation:
     for k, v in point.items():
         if not isinstance(v, (int, float, np.number)) or isinstance(v, bool):
             raise TypeError(f"explain: the value of {k} must be a real number, got {v!r}")
-    wrt = names[0] if wrt is None else wrt
-    if wrt not in names:
-        raise ValueError(f"explain: wrt={wrt!r} is not one of the inputs {names}")
+        if not math.isfinite(float(v)):
+            raise ExplainError(f"explain: the value of {k} must be finite, got {v!r}")
+    if wrt is not None and wrt not in names:
+        raise ExplainError(f"explain: wrt={wrt!r} is not one of the inputs {names}")
     if isinstance(fn_or_expr, str):
-        fn, source = parse(fn_or_expr, names), fn_or_expr
+        fn, source = parse(fn_or_expr, names), fn_or_expr.strip()
     elif callable(fn_or_expr):
         fn, source = fn_or_expr, getattr(fn_or_expr, "__name__", "f")
     else:
         raise TypeError("explain: expected a callable or an expression string, got "
                         f"{type(fn_or_expr).__name__}")
     xs = [Tensor._make(np.asarray(float(point[k])), True, None, 0) for k in names]
-    with _recording() as calls:
-        out = fn(*xs)
-    if not isinstance(out, Tensor) or out.numel() != 1 or not out.requires_grad:
-        raise ValueError(f"explain: {source} must return a scalar tensor that depends on the "
-                         f"inputs, got {out!r}")
-    variables = _trace(names, xs, calls, out)
-    _sweeps(variables, len(names), out)
-    seed = names.index(wrt)
-    _tangents(variables, len(names), seed, fn, point, names)
-    return Explanation(variables, len(names), wrt, source)
+    with np.errstate(all="ignore"):
+        with _recording() as calls:
+            out = fn(*xs)
+        if not isinstance(out, Tensor) or out.numel() != 1 or not out.requires_grad:
+            raise ExplainError(f"explain: {source} must return a scalar tensor that depends on "
+                               f"the inputs, got {out!r}")
+        if len(calls) > MAX_VARIABLES:
+            raise ExplainError(f"explain: {source} made {len(calls)} operations; explain shows "
+                               f"at most {MAX_VARIABLES} (explain a smaller function)")
+        variables, n = _trace(names, xs, calls, out)
+        _check_finite(variables, point)
+        wrt = wrt if wrt is not None else variables[0].expr  # the first input it reads
+        _sweeps(variables, n, out)
+        _tangents(variables, n, wrt, fn, point, names)
+    return Explanation(variables, n, wrt, source, names)
+
+
+def _check_finite(variables, point) -> None:
+    at = ", ".join(f"{k}={_fmt(float(v))}" for k, v in point.items())
+    for v in variables:
+        bad = [f"d{v.name}/d{variables[k].name} = {p}" for k, (_, p) in v.partials.items()
+               if not math.isfinite(p)]
+        if not math.isfinite(v.value) or bad:
+            what = f"is {_fmt(v.value)}" if not math.isfinite(v.value) else (
+                f"has the local partial {bad[0]}")
+            raise ExplainError(f"explain: {v.name} = {v.expr} {what} at {at}; the tables need "
+                               "finite numbers: choose a point where the function and its "
+                               "derivative are finite")
+
+
+def _used_inputs(xs, calls, out) -> set:
+    """ids of the inputs some recorded operation (of the ones the trace keeps) reads."""
+    inputs = {id(x) for x in xs}
+    known, used = set(inputs), {id(out)} & inputs
+    for _, args, res in calls:
+        if isinstance(res, Tensor) and res.requires_grad:
+            refs = {id(a) for a in args if isinstance(a, Tensor) and id(a) in known}
+            if refs:
+                used |= refs & inputs
+                known.add(id(res))
+    return used
 
 
 def _trace(names, xs, calls, out):
-    n = len(names)
+    used = _used_inputs(xs, calls, out)
+    kept = [(k, x) for k, x in zip(names, xs) if id(x) in used]
+    n = len(kept)
     variables = [Variable(f"v{i - n + 1}", k, float(x._data), tensors=[x])
-                 for i, (k, x) in enumerate(zip(names, xs))]
-    index = {id(x): i for i, x in enumerate(xs)}
+                 for i, (k, x) in enumerate(kept)]
+    index = {id(x): i for i, (_, x) in enumerate(kept)}
     merged = {}
     for cls, args, res in calls:
         if not isinstance(res, Tensor) or not res.requires_grad or not any(
@@ -348,8 +313,9 @@ def _trace(names, xs, calls, out):
         index[id(res)] = len(variables)
         variables.append(v)
     if id(out) not in index or index[id(out)] != len(variables) - 1:
-        raise ValueError("explain: could not trace the output back to the recorded operations")
-    return variables
+        raise ExplainError("explain: could not trace the output back to the recorded "
+                           "operations")
+    return variables, n
 
 
 def _const(a):
@@ -393,11 +359,11 @@ def _paren(t):
     return t if t.replace(".", "").replace("-", "", 1).isalnum() else f"({t})"
 
 
-def _tangents(variables, n, seed, fn, point, names):
+def _tangents(variables, n, wrt, fn, point, names):
     """Tangents from the partials, and again from chainrule's forward mode (checked)."""
     for i, v in enumerate(variables):
         if i < n:
-            v.tangent = 1.0 if i == seed else 0.0
+            v.tangent = 1.0 if v.expr == wrt else 0.0
             v.tangent_expr = f"{v.tangent:g} (seed)"
             continue
         terms = [(p, variables[k]) for k, p in v.partials.items()]
@@ -405,8 +371,8 @@ def _tangents(variables, n, seed, fn, point, names):
         v.tangent_expr = " + ".join(f"{_paren(t)} * {u.name}{DOT}" for (t, _), u in terms)
     with fwad.dual_level():
         xs = [fwad.make_dual(Tensor._make(np.asarray(float(point[k])), False, None, 0),
-                             Tensor._make(np.asarray(float(i == seed)), False, None, 0))
-              for i, k in enumerate(names)]
+                             Tensor._make(np.asarray(float(k == wrt)), False, None, 0))
+              for k in names]
         out = fn(*xs)
         t = fwad.unpack_dual(out).tangent
         fw = 0.0 if t is None else float(t._data)

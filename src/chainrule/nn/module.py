@@ -13,29 +13,14 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from ..tensor import Tensor
+from ._module_util import check_name as _check_name
+from ._module_util import module_repr, record_init
 from ._state import IncompatibleKeys, load_state_dict_into, state_dict_of, to_module
 from .hooks import (  # noqa: F401
     _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS, RemovableHandle, _add_hook,
     register_module_forward_hook, register_module_forward_pre_hook,
 )
 from .parameter import Buffer, Parameter
-
-def _check_name(kind: str, name, owner) -> None:
-    if not isinstance(name, str):
-        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
-    if name == "" or "." in name:
-        raise KeyError(f'{kind} name can\'t be empty or contain ".", got: {name!r}')
-    if hasattr(owner, name) and name not in owner._parameters and name not in owner._buffers \
-            and name not in owner._modules:
-        raise KeyError(f"attribute '{name}' already exists")
-
-
-def _addindent(text: str, spaces: int) -> str:
-    lines = text.split("\n")
-    if len(lines) == 1:
-        return text
-    pad = " " * spaces
-    return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
 
 
 class Module:
@@ -56,6 +41,11 @@ class Module:
 
     training: bool
     _version = 1
+
+    def __init_subclass__(cls, **kwargs):
+        # record each instance's constructor arguments (chainrule.save stores whole modules)
+        super().__init_subclass__(**kwargs)
+        record_init(cls)
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -402,18 +392,7 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({name}): " + _addindent(repr(m), 2)
-                       for name, m in self._modules.items()]
-        lines = extra_lines + child_lines
-        text = self._get_name() + "("
-        if lines:
-            if len(extra_lines) == 1 and not child_lines:
-                text += extra_lines[0]
-            else:
-                text += "\n  " + "\n  ".join(lines) + "\n"
-        return text + ")"
+        return module_repr(self)
 
 
 __all__ = ["IncompatibleKeys", "Module", "RemovableHandle", "register_module_forward_hook",
