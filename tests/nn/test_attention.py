@@ -275,9 +275,14 @@ def _run_mha(torch, tm, m, arrays, kw, self_attn=False, tol=TOL64):
     return c_out, c_w
 
 
-@pytest.mark.parametrize("cfg", range(len(MHA_CONFIGS)))
-@pytest.mark.parametrize("masks", MASKS)
-@pytest.mark.parametrize("need_weights,average", [(True, True), (True, False), (False, True)])
+WEIGHT_MODES = [(True, True), (True, False), (False, True)]
+# every configuration with both masks in each weights mode; every mask kind with two configs
+MHA_CASES = [(c, "both_bool", nw, av) for c in range(len(MHA_CONFIGS)) for nw, av in WEIGHT_MODES]
+MHA_CASES += [(c, mk, nw, av) for mk in MASKS if mk != "both_bool" for c in (0, 6)
+              for nw, av in WEIGHT_MODES[1:]]
+
+
+@pytest.mark.parametrize("cfg,masks,need_weights,average", MHA_CASES)
 def test_mha_matches_torch(torch, cfg, masks, need_weights, average):
     kw = MHA_CONFIGS[cfg]
     tm, m = _mha_pair(torch, **kw)
