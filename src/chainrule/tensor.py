@@ -282,6 +282,29 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo):
+        """``copy.deepcopy`` of a leaf (as torch: data, requires_grad and grad copied; extra
+        slots of subclasses deep-copied); non-leaf tensors refuse, as in torch."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol; deep-copy t.detach() instead")
+        if id(self) in memo:
+            return memo[id(self)]
+        import copy
+
+        new = object.__new__(type(self))
+        new._setup(self._data.copy(), self.requires_grad)
+        for cls in type(self).__mro__:
+            if cls is not Tensor and issubclass(cls, Tensor):
+                for name in cls.__dict__.get("__slots__", ()):
+                    if hasattr(self, name):
+                        setattr(new, name, copy.deepcopy(getattr(self, name), memo))
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
     def __reduce_ex__(self, protocol):
         raise TypeError(
             "chainrule tensors are not picklable (chainrule never uses pickle); "

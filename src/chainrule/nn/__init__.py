@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import functional, init, utils  # noqa: F401
 from .activation import *  # noqa: F401,F403
+from .attention import MultiheadAttention  # noqa: F401
 from .container import (  # noqa: F401
     ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
 )
@@ -26,4 +27,5 @@ from .rnn import *  # noqa: F401,F403,E402
 from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample, padding, Fold)
 from .recurrent_course import EchoStateNetwork, LeakyRNN, SkipRNN  # noqa: F401,E402
 from .residual import ResidualBlock  # noqa: F401,E402
+from .transformer import *  # noqa: F401,F403,E402
 from . import modules  # noqa: F401,E402  (PyTorch's nn.modules.<file> import paths)

@@ -10,6 +10,7 @@ from ._functional_act import (  # noqa: F401
     piecewise_linear, relu, relu6, selu, sigmoid, sign, silu, softmax, softmin, softplus,
     softshrink, softsign, step, tanh, tanhshrink, threshold,
 )
+from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
 from ._functional_layers import (  # noqa: F401
     alpha_dropout, batch_norm, bilinear, dropout, embedding, group_norm, layer_norm, linear,
 )
