@@ -317,10 +317,15 @@ class Function:
         return outs[0] if single else tuple(outs)
 
 
-def _vmap_apply(cls, args):
-    from ..func._batched import batched_apply
+_BATCHED = []
 
-    return batched_apply(cls, args)
+
+def _vmap_apply(cls, args):
+    if not _BATCHED:
+        from ..func._batched import batched_apply
+
+        _BATCHED.append(batched_apply)
+    return _BATCHED[0](cls, args)
 
 
 def _as_array(a):

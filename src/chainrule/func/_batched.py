@@ -24,7 +24,6 @@ function without a batched form runs once per batch element. Reading values out
 from __future__ import annotations
 
 import warnings
-import weakref
 
 import numpy as np
 
@@ -32,17 +31,22 @@ from .._state import STATE
 from ..tensor import Tensor
 
 class _Buffer(np.ndarray):
-    """The one-element memory of a placeholder; remembers (weakly) its placeholder, so a
-    plain view made by ``np.asarray`` (NumPy strips subclasses) still finds it."""
+    """The one-element memory of placeholders (one per dtype). Being a subclass, it stops
+    NumPy from collapsing a view's base past the placeholder: ``np.asarray(placeholder)``
+    (NumPy strips subclasses there) is a plain view whose ``base`` is the placeholder."""
 
-    _owner = None
+
+_BUFFERS = {}
 
 
 def _buffer(dtype):
-    b = np.zeros(1, dtype).view(_Buffer)
-    if dtype.kind in "fc":
-        b[0] = np.nan  # a stray raw read of a placeholder shows up as NaN
-    b.flags.writeable = False
+    b = _BUFFERS.get(dtype)
+    if b is None:
+        b = np.zeros(1, dtype).view(_Buffer)
+        if dtype.kind in "fc":
+            b[0] = np.nan  # a stray raw read of a placeholder shows up as NaN
+        b.flags.writeable = False
+        _BUFFERS[dtype] = b
     return b
 
 
@@ -118,9 +122,7 @@ def _placeholder(value, bdim, level):
     shape = value._data.shape
     logical = shape[:bdim] + shape[bdim + 1:]
     dt = value._data.dtype
-    buf = _buffer(dt)
-    a = np.ndarray.__new__(BatchedArray, logical, dt, buf, 0, (0,) * len(logical))
-    buf._owner = weakref.ref(a)
+    a = np.ndarray.__new__(BatchedArray, logical, dt, _buffer(dt), 0, (0,) * len(logical))
     a._value = value
     a._bdim = bdim
     a._level = level
@@ -141,8 +143,6 @@ def as_batched(d):
         return d
     if d.__class__ is np.ndarray:
         b = d.base
-        if b.__class__ is _Buffer:
-            b = b._owner()
         if b.__class__ is BatchedArray and b.shape == d.shape and b.dtype == d.dtype:
             return b
     return None
@@ -159,6 +159,9 @@ def level_of(x) -> int:
     if isinstance(d, (tuple, list)):
         m = 0
         for e in d:
+            c = e.__class__
+            if c is int or c is slice or e is None:
+                continue
             lv = level_of(e)
             if lv > m:
                 m = lv
@@ -310,10 +313,25 @@ class Info:
         self.cls, self.level, self.size = cls, level, size
 
 
+_RULE_FOR = []
+
+
 def batched_apply(cls, args):
     level = 0
     for a in args:
-        lv = level_of(a)
+        d = a._data if isinstance(a, Tensor) else a
+        c = d.__class__
+        if c is BatchedArray:
+            lv = d._level
+        elif c is np.ndarray:
+            b = d.base
+            if b.__class__ is not BatchedArray or b.shape != d.shape:
+                continue
+            lv = b._level
+        elif c is tuple:
+            lv = level_of(d)
+        else:
+            continue
         if lv > level:
             level = lv
     if not level:
@@ -321,15 +339,28 @@ def batched_apply(cls, args):
     vals, bdims = [], []
     size = None
     for a in args:
-        v, b = unwrap_at(a, level)
+        if isinstance(a, Tensor):
+            d = a._data
+            if d.__class__ is BatchedArray:
+                v, b = (d._value, d._bdim) if d._level == level else (a, None)
+            elif d.base.__class__ is not BatchedArray:
+                v, b = a, None
+            else:
+                v, b = unwrap_at(a, level)
+        elif a.__class__ in (np.ndarray, tuple, BatchedArray):
+            v, b = unwrap_at(a, level)
+        else:
+            v, b = a, None
         vals.append(v)
         bdims.append(b)
         if size is None and b is not None:
             size = _size_of(v, b)
     info = Info(cls, level, size)
-    from ._batching import rule_for
+    if not _RULE_FOR:
+        from ._batching import rule_for
 
-    rule = rule_for(cls)
+        _RULE_FOR.append(rule_for)
+    rule = _RULE_FOR[0](cls)
     out, obd = rule(info, vals, bdims) if rule is not None else loop(info, vals, bdims)
     if isinstance(out, tuple):
         return tuple(wrap(o, b, level) if isinstance(o, Tensor) else o

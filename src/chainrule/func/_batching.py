@@ -86,9 +86,21 @@ def _pad_rank(v, rank):
 def elementwise(info, vals, bdims):
     rank = 0
     for v, b in zip(vals, bdims):
-        if isinstance(v, (Tensor, np.ndarray)):
-            rank = max(rank, _nd(v) - (b is not None))
-    args = [v if b is None else _pad_rank(front(v, b), rank) for v, b in zip(vals, bdims)]
+        if isinstance(v, Tensor):
+            nd = v._data.ndim
+        elif isinstance(v, np.ndarray):
+            nd = v.ndim
+        else:
+            continue
+        if b is not None:
+            nd -= 1
+        if nd > rank:
+            rank = nd
+    args = list(vals)
+    for i, b in enumerate(bdims):
+        if b is not None:
+            v = front(vals[i], b) if b else vals[i]
+            args[i] = v if _nd(v) - 1 >= rank else _pad_rank(v, rank)
     return info.cls.apply(*args), 0
 
 

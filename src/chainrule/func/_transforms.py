@@ -80,34 +80,33 @@ def _pruned(roots, inputs):
     returns the previous values to restore."""
     leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
     targets = {id(t.grad_fn) for t in inputs if t.grad_fn is not None}
-    reach = {}
-    order = []
-    stack = [r.grad_fn for r in roots if r.grad_fn is not None]
-    seen = set()
+    order = []  # post-order: every node after the nodes its edges lead to
+    visited = set()
+    stack = [(r.grad_fn, False) for r in roots if r.grad_fn is not None]
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
             continue
-        seen.add(id(node))
-        order.append(node)
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
         for e in node._edges or ():
-            if e is not None and e[1] >= 0 and id(e[0]) not in seen:
-                stack.append(e[0])
-    # reverse discovery order is not topological in general: iterate to a fixed point
-    changed = True
-    while changed:
-        changed = False
-        for node in order:
-            r = id(node) in targets or any(
-                e is not None and (id(e[0]) in leaf_ids if e[1] < 0 else reach.get(id(e[0])))
-                for e in node._edges or ())
-            if r and not reach.get(id(node)):
-                reach[id(node)] = True
-                changed = True
+            if e is not None and e[1] >= 0 and id(e[0]) not in visited:
+                stack.append((e[0], False))
+    reach = {}
+    for node in order:
+        r = id(node) in targets
+        for e in node._edges or ():
+            if e is not None and (id(e[0]) in leaf_ids if e[1] < 0 else reach[id(e[0])]):
+                r = True
+                break
+        reach[id(node)] = r
     saved = []
     for node in order:
-        needs = tuple(e is not None and (id(e[0]) in leaf_ids if e[1] < 0 else
-                                         bool(reach.get(id(e[0])))) for e in node._edges or ())
+        needs = tuple([e is not None and (id(e[0]) in leaf_ids if e[1] < 0 else reach[id(e[0])])
+                       for e in node._edges or ()])
         saved.append((node, node._needs))
         node._needs = needs
     return saved
