@@ -48,6 +48,7 @@ from .serialization import load, save  # noqa: E402,F401
 from .nn.summary import summary  # noqa: E402,F401
 from .nn._functional_act import erf  # noqa: E402,F401  (torch.erf)
 from . import func, models  # noqa: E402,F401  (torch.func-style transforms; the model zoo)
+from .func import vmap  # noqa: E402,F401  (torch.vmap)
 from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/tqdm load lazily)
 
 _ = _dtype

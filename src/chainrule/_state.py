@@ -2,12 +2,13 @@
 
 
 class _State:
-    __slots__ = ("grad_enabled", "fw_level", "anomaly")
+    __slots__ = ("grad_enabled", "fw_level", "anomaly", "vmap_level")
 
     def __init__(self):
         self.grad_enabled = True  # record operations for reverse mode
         self.fw_level = 0  # > 0 inside forward_ad.dual_level()
         self.anomaly = False  # detect_anomaly() is on
+        self.vmap_level = 0  # > 0 inside chainrule.vmap (Function.apply batches)
 
 
 STATE = _State()

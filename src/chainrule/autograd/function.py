@@ -181,6 +181,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        if STATE.vmap_level:  # inside vmap: batched arguments go to the batching rules
+            out = _vmap_apply(cls, args)
+            if out is not NotImplemented:
+                return out
         ctx = cls.__new__(cls)
         record = False
         fw = False
@@ -234,7 +238,11 @@ class Function:
             prev = STATE.grad_enabled
             STATE.grad_enabled = False
             try:
-                raw = cls.forward(ctx, *args)
+                if getattr(cls, "setup_context", None) is not None:  # forward without ctx
+                    raw = cls.forward(*args)
+                    cls.setup_context(ctx, args, raw)
+                else:
+                    raw = cls.forward(ctx, *args)
             finally:
                 STATE.grad_enabled = prev
         fw = fw and STATE.fw_level > 0
@@ -322,6 +330,17 @@ def _modified_error(node, s, expected):
     )
 
 
+_BATCHED = []
+
+
+def _vmap_apply(cls, args):
+    if not _BATCHED:
+        from ..func._batched import batched_apply
+
+        _BATCHED.append(batched_apply)
+    return _BATCHED[0](cls, args)
+
+
 def _as_array(a):
     if isinstance(a, np.ndarray):
         return a
@@ -370,3 +389,5 @@ class _AccumulateGrad:
 from ..tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
 
 _make = Tensor._make
+
+from ._function_helpers import FunctionCtx, once_differentiable  # noqa: E402,F401

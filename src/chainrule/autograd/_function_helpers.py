@@ -1,0 +1,64 @@
+"""``torch.autograd.function`` helpers: ``FunctionCtx``, ``once_differentiable``,
+``ctx.save_for_forward``; also re-exported from ``chainrule.autograd.function``.
+
+In chainrule the ctx of a Function call is the graph node itself (an instance of the user's
+Function class), so ``FunctionCtx`` is the Function base class: ``isinstance(ctx,
+FunctionCtx)`` holds in forward, setup_context, backward and jvp.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from ..tensor import Tensor
+from .function import Function
+from .grad_mode import STATE, no_grad
+
+FunctionCtx = Function
+
+
+def _save_for_forward(self, *tensors):
+    """Save tensors for the ``jvp`` rule (read there as ``ctx.saved_tensors``)."""
+    self._saved_fw = tensors
+
+
+Function.save_for_forward = _save_for_forward
+Function._saved_fw = None
+
+
+class _DelayedError(Function):
+    """A node whose backward raises: what ``once_differentiable`` puts on gradients computed
+    under create_graph=True, so a second differentiation fails loudly instead of silently
+    giving zero."""
+
+    @staticmethod
+    def forward(ctx, value, *inputs):
+        return value.detach()
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
+def once_differentiable(fn):
+    """Decorate a Function's ``backward`` that is not differentiable itself (written with
+    NumPy, say): it runs under no_grad, and when a double backward is requested
+    (``create_graph=True``) the gradients it returns raise on differentiation."""
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with no_grad():
+            outputs = fn(ctx, *args)
+        if not STATE.grad_enabled:
+            return outputs
+        needing = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        if not needing:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        outs = tuple(_DelayedError.apply(o, *needing) if isinstance(o, Tensor) else o
+                     for o in outs)
+        return outs[0] if single else outs
+
+    return wrapper
