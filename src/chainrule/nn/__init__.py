@@ -26,3 +26,4 @@ from .rnn import *  # noqa: F401,F403,E402
 from .spatial_extra import *  # noqa: F401,F403,E402  (Dropout1d/2d, Upsample, padding, Fold)
 from .recurrent_course import EchoStateNetwork, LeakyRNN, SkipRNN  # noqa: F401,E402
 from .residual import ResidualBlock  # noqa: F401,E402
+from .parallel import DataParallel  # noqa: F401,E402  (and nn.parallel: DistributedDataParallel)
