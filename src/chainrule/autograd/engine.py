@@ -123,8 +123,9 @@ def _prepare(tensors, grad_tensors, op, create_graph=False):
 _EXCLUSIVE_REFS = 3
 
 
-def _accumulate(leaf, g, create_graph):
-    """Add ``g`` into ``leaf.grad`` (in place when possible; float32 stays float32)."""
+def _accumulate(leaf, g, create_graph, defer_post=False):
+    """Add ``g`` into ``leaf.grad`` (in place when possible; float32 stays float32). Post-
+    accumulate hooks run here unless ``defer_post`` (``run`` calls them once per pass)."""
     hooks = leaf._hooks
     if hooks is not None:
         for hook in hooks.pre:
@@ -147,7 +148,7 @@ def _accumulate(leaf, g, create_graph):
         leaf.grad = Tensor._make(old._data + g._data, False, None, 0)
     else:
         np.add(old._data, g._data, out=old._data, casting="unsafe")
-    if hooks is not None and hooks.post:
+    if hooks is not None and hooks.post and not defer_post:
         for hook in hooks.post:
             hook(leaf)
 
@@ -170,6 +171,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     accumulating into ``.grad``."""
     # 1. discovery: count the edges into each node
     deps = {}
+    post = {}
     stack = []
     for r in roots:
         fn = r.grad_fn
@@ -179,7 +181,14 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     while stack:
         node = stack.pop()
         for e in node._edges:
-            if e is None or e[1] < 0:
+            if e is None:
+                continue
+            if e[1] < 0:
+                # leaves with post-accumulate hooks: count their edges so the hooks run
+                # once, after the last contribution (as PyTorch's AccumulateGrad)
+                hooks = e[0]._hooks
+                if hooks is not None and hooks.post:
+                    post.setdefault(id(e[0]), [0, False])[0] += 1  # [edges left, got grad]
                 continue
             nxt = e[0]
             if nxt in deps:
@@ -250,7 +259,9 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                         if capture is not None:
                             _capture(capture, results, id(target), g)
                         else:
-                            _accumulate(target, g, create_graph)
+                            _accumulate(target, g, create_graph, id(target) in post)
+                    if capture is None and id(target) in post:
+                        _last_edge(post, target, g is not None)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
@@ -279,6 +290,20 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                 "could not be computed); pass allow_unused=True to get None for it"
             )
     return results
+
+
+def _last_edge(post, leaf, got):
+    """Count down a hooked leaf's edges; after the last, run its post-accumulate hooks
+    (when some gradient reached it in this pass)."""
+    state = post[id(leaf)]
+    state[0] -= 1
+    state[1] = state[1] or got
+    if state[0]:
+        return
+    del post[id(leaf)]
+    if state[1]:
+        for hook in leaf._hooks.post:
+            hook(leaf)
 
 
 def _as_grad(g):

@@ -12,6 +12,7 @@ from .tabular import CSVData, load_csv
 from .heart import HEART_URL, cache_dir, heart
 from .synthetic import bars_images, blobs, circles, moons, sine_regression, spirals, xor
 from .bundled import TrainTest, digits, mnist1d
+from .stream import TableScan, TableStream, scan_table  # noqa: F401  (larger than memory)
 
 __all__ = [
     "CSVData", "DataError", "DataFileNotFoundError", "HEART_URL", "Preprocessor", "TrainTest",

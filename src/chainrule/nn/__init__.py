@@ -29,3 +29,4 @@ from .recurrent_course import EchoStateNetwork, LeakyRNN, SkipRNN  # noqa: F401,
 from .residual import ResidualBlock  # noqa: F401,E402
 from .transformer import *  # noqa: F401,F403,E402
 from . import modules  # noqa: F401,E402  (PyTorch's nn.modules.<file> import paths)
+from .parallel import DataParallel  # noqa: F401,E402  (and nn.parallel: DistributedDataParallel)

@@ -12,6 +12,7 @@ from ..autograd.grad_mode import no_grad
 from ..random import Generator, manual_seed
 from ..serialization import load, save
 from ..tensor import Tensor
+from ._distributed import setup_distributed
 from ._interrupt import SigintGuard
 from ._setup import as_loader, loss_module, make_optimizer, needs_closure, split_batch
 from .callbacks import LRScheduler, ProgressBar
@@ -77,6 +78,7 @@ class _Run:
 
     def __init__(self, model, optimizer, loss_fn, loader, epochs, callbacks, history):
         self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.net = model  # what the steps call: DistributedDataParallel(model) when distributed
         self.loader, self.epochs, self.callbacks, self.history = loader, epochs, callbacks, history
         self.steps = len(loader) if hasattr(loader, "__len__") else None
         self.stop_training = False
@@ -92,7 +94,7 @@ class _Run:
         return capture(self)
 
     def step(self, inputs, y):
-        model, loss_fn, opt = self.model, self.loss_fn, self.optimizer
+        model, loss_fn, opt = self.net, self.loss_fn, self.optimizer
         if self.closure is None:
             opt.zero_grad()
             out = model(*inputs)
@@ -124,7 +126,7 @@ def _call(callbacks, hook, *args):
 def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 32, val=None,
         metrics=(), callbacks=(), seed: int | None = None, verbose: int = 1,
         shuffle: bool = True, scheduler=None, lr: float | None = None, checkpoint=None,
-        resume_from=None, val_batch_size: int = 1024) -> History:
+        resume_from=None, val_batch_size: int = 1024, distributed: bool | None = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train``: per batch
     ``zero_grad; loss(model(x), y).backward(); optimizer.step()`` (closure optimizers such
     as LBFGS, BFGS and Newton get a closure), then per epoch the validation loss/metrics.
@@ -148,6 +150,10 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
             every epoch and when Ctrl-C stops training. Default None: nothing is written.
         resume_from: a checkpoint path (``checkpoint=`` or ``ModelCheckpoint``): restores the
             model, optimizer, epoch, history, scheduler, callbacks and random states.
+        distributed: train data-parallel over the MPI job's processes (default None: when
+            launched by ``mpiexec`` with more than one process). ``batch_size`` is then the
+            global batch; only rank 0 prints and writes checkpoints; metrics are reduced over
+            all processes (see ``chainrule.train._distributed``).
 
     Returns: a :class:`History`. Ctrl-C (SIGINT) during ``fit`` finishes the current batch,
     writes ``checkpoint`` (if given) and returns the history so far (``interrupted=True``);
@@ -179,6 +185,10 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
     metric_specs = [get_metric(m) for m in metrics]
     kind = output_kind(loss_fn)
     cbs = list(callbacks)
+    ctx = setup_distributed(distributed, model, seed)  # None unless data-parallel
+    if ctx is not None:
+        loader, verbose = ctx.loader(loader), (verbose if ctx.is_main else 0)
+        cbs.append(ctx)
     if scheduler is not None:
         cbs.append(LRScheduler(scheduler))
     if verbose:
@@ -224,12 +234,16 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                 run.running_loss = acc.loss
                 b += 1
                 _call(cbs, "on_batch_end", b - 1, {"loss": value, "size": int(y.shape[0])})
+                if ctx is not None:
+                    ctx.agree(sigint, run)
                 if sigint.flag or run.stop_training:
                     break
+            if ctx is not None:
+                ctx.reduce(acc)
             if sigint.flag:
                 run.position, run.partial = (epoch, b), acc.state()
                 history.interrupted = True
-                if checkpoint is not None:
+                if checkpoint is not None and (ctx is None or ctx.is_main):
                     save(capture(run), checkpoint)
                     history.checkpoint = str(checkpoint)
                 if verbose:
@@ -253,7 +267,7 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
             history.append(epoch, logs)
             run.position, run.partial = (epoch + 1, 0), None
             _call(cbs, "on_epoch_end", epoch, logs)
-            if checkpoint is not None:
+            if checkpoint is not None and (ctx is None or ctx.is_main):
                 save(capture(run), checkpoint)
             if run.stop_training:
                 break
