@@ -51,6 +51,7 @@ from .nn._functional_act import erf  # noqa: E402,F401  (torch.erf)
 from . import func, models  # noqa: E402,F401  (torch.func-style transforms; the model zoo)
 from .func import vmap  # noqa: E402,F401  (torch.vmap)
 from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/tqdm load lazily)
+from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing; Tensor.share_memory_)
 
 _ = _dtype
 
