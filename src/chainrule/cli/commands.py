@@ -99,6 +99,8 @@ def _report(res, quiet: bool) -> int:
         print(metrics_table(res["metrics"]))
     for note in res["notes"]:
         print(f"note: {note}")
+    for w in res["warnings"]:
+        print(f"warning: {w}")
     print(f"wrote {out}/ ({', '.join(res['files'])})")
     if res["diverged"]:
         _err(f"error: training diverged (the validation loss is not finite for any "

@@ -74,12 +74,15 @@ def finish(tr, guard, t0) -> dict:
                                                     notes, interrupted))
         files.append("report.md")
     interrupted = interrupted or guard.flag
+    from .report import diagnostics_lines
+
+    warnings = [d for d in diagnostics_lines(history) if not d.startswith(("ok", "("))]
     diverged = bool(tr.results) and not any(math.isfinite(r["val_loss"]) for r in tr.results)
     return {"metrics": metrics, "history": history, "model": model, "head": tr.head,
             "data": tr.ds, "dir": tr.out, "seconds": seconds, "notes": notes, "files": files,
             "interrupted": interrupted, "status": status, "chosen": k,
             "reason": tr.reason, "candidates": tr.cands, "results": tr.results,
-            "diverged": diverged, "plan": tr.plan}
+            "diverged": diverged, "plan": tr.plan, "warnings": warnings}
 
 
 def _finite(obj):

@@ -179,6 +179,8 @@ class _Trainer:
         self.results = state["results"]
         for k in range(len(self.results)):
             self.histories.append(History.from_csv(self.search_dir / f"c{k}.history.csv"))
+        if self.results:
+            self.chosen, self.reason = self._choose()
 
     def search(self) -> None:
         for k in range(len(self.results), len(self.cands)):

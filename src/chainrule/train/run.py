@@ -233,8 +233,12 @@ def _announce(tr, report: bool = True) -> None:
 
 
 def _run(tr, guard, t0) -> dict:
+    import numpy as np
+
     from ._finish import finish
 
-    with guard.mode("flag"):
+    # a diverging candidate overflows inside the optimizer: the report's diagnostics and the
+    # validation loss say so once, instead of NumPy warnings on every step
+    with guard.mode("flag"), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         tr.search()
     return finish(tr, guard, t0)
