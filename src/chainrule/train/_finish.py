@@ -76,7 +76,8 @@ def finish(tr, guard, t0) -> dict:
     interrupted = interrupted or guard.flag
     from .report import diagnostics_lines
 
-    warnings = [d for d in diagnostics_lines(history) if not d.startswith(("ok", "("))]
+    # the console shows the findings that make a model unusable; report.md has them all
+    warnings = [d for d in diagnostics_lines(history) if d.startswith(("nan", "divergence"))]
     diverged = bool(tr.results) and not any(math.isfinite(r["val_loss"]) for r in tr.results)
     return {"metrics": metrics, "history": history, "model": model, "head": tr.head,
             "data": tr.ds, "dir": tr.out, "seconds": seconds, "notes": notes, "files": files,
