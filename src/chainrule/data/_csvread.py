@@ -30,8 +30,6 @@ from ._table import NA_VALUES, Column, DataError, DataFileNotFoundError, Table, 
 __all__ = ["read_csv", "sniff_delimiter"]
 
 _SAMPLE = 1 << 16
-_BLOCK = 1 << 22
-_MAX_BLOCK = 1 << 30
 _SIGNATURES = {b"\x1f\x8b": "gzip-compressed", b"PK\x03\x04": "a zip archive (or an Excel "
                "workbook)", b"%PDF": "a PDF document", b"PAR1": "a Parquet file",
                b"SQLite format 3": "an SQLite database", b"\x89PNG": "a PNG image"}
@@ -180,72 +178,6 @@ def _ragged_row(path, enc, delimiter, n_fields: int) -> tuple[int, int, int] | N
     return None
 
 
-def _arrow_read(path: Path, enc: str, delimiter: str, na_values, text_raw: set, raw: list,
-                ragged: list):
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    def on_invalid(row):
-        ragged.append((row.expected_columns, row.actual_columns, row.text))
-        return "error"
-
-    types, block = {n: pa.string() for n in text_raw}, _BLOCK
-    for _ in range(64):
-        read = pacsv.ReadOptions(use_threads=True, block_size=block,
-                                 encoding="utf8" if enc == "utf-8" else enc)
-        parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
-                                   invalid_row_handler=on_invalid)
-        convert = pacsv.ConvertOptions(null_values=list(na_values), strings_can_be_null=True,
-                                       quoted_strings_can_be_null=True, true_values=[],
-                                       false_values=[], column_types=types)
-        try:
-            with pa.OSFile(os.fspath(path), "r") as f:
-                table = pacsv.read_csv(f, read, parse, convert)
-        except pa.ArrowInvalid as e:
-            msg = str(e)
-            if "straddle" in msg and block < _MAX_BLOCK:
-                block *= 8
-                continue
-            k = _conversion_column(msg)
-            if k is not None and k < len(raw) and raw[k] not in types:
-                types[raw[k]] = pa.string()
-                continue
-            raise
-        odd = [f.name for f in table.schema if not _plain(f.type) and f.name not in types]
-        if not odd:
-            return table
-        types.update({n: pa.string() for n in odd})
-    raise DataError(f"CSV file {path} could not be typed")  # pragma: no cover
-
-
-def _conversion_column(msg: str) -> int | None:
-    """The column index in pyarrow's 'In CSV column #3: CSV conversion error ...'."""
-    if "conversion error" not in msg or "column #" not in msg:
-        return None
-    try:
-        return int(msg.split("column #")[1].split(":")[0])
-    except ValueError:
-        return None
-
-
-def _plain(t) -> bool:
-    import pyarrow as pa
-
-    return (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
-            or pa.types.is_null(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
-            or pa.types.is_binary(t) or pa.types.is_large_binary(t))
-
-
-def _numbers(chunked) -> Column:
-    import pyarrow as pa
-
-    missing = chunked.is_null().to_numpy(zero_copy_only=False)
-    if pa.types.is_null(chunked.type):
-        return Column.numbers(np.full(len(chunked), np.nan), missing)
-    values = chunked.cast(pa.float64()).to_numpy()
-    return Column.numbers(values, missing)
-
-
 def _text(chunked, na_values, as_text: bool) -> Column:
     """Strip, mark NA tokens missing, code against the sorted levels; numbers when every
     level parses with ``float`` (unless ``as_text``)."""
@@ -270,16 +202,36 @@ def _text(chunked, na_values, as_text: bool) -> Column:
     return Column("text", codes=codes, levels=levels, missing=missing)
 
 
-def _undecodable(path, enc, given, chunked, name, line_of) -> DataError:
-    for i, v in enumerate(chunked.to_pylist()):
-        try:
-            if v is not None:
-                v.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = line_of(i)
-            where = f"column {name!r}, data row {i + 1}" + (f" (line {line})" if line else "")
-            return _decode_error(path, enc, given, f"{where}, byte 0x{v[e.start]:02x}")
-    return _decode_error(path, enc, given, f"column {name!r}")
+def _undecodable(path: Path, enc: str, given: bool) -> DataError:
+    """The decode error at the first line of ``path`` that ``enc`` cannot decode."""
+    with open(path, "rb") as f:
+        for lineno, line in enumerate(f, start=1):
+            try:
+                line.decode(enc)
+            except UnicodeDecodeError as e:
+                return _decode_error(path, enc, given, f"line {lineno}, byte "
+                                     f"0x{line[e.start]:02x}")
+    return _decode_error(path, enc, given, "a block of the file")
+
+
+def _header_span(path: Path, head: bytes, enc: str) -> tuple[int, int]:
+    """(first byte, byte after) of the header record; blank lines before it skipped."""
+    i = 3 if enc == "utf-8" and head.startswith(codecs.BOM_UTF8) else 0
+    while i < len(head) and head[i] in b"\r\n":
+        i += 1
+    for size in (len(head), 1 << 20, 1 << 24):
+        buf = head
+        if size > len(head):
+            with open(path, "rb") as f:
+                buf = f.read(size)
+        a = np.frombuffer(buf, np.uint8)[i:]
+        even = np.bitwise_xor.accumulate((a == 34).view(np.uint8)) == 0
+        nl = np.flatnonzero((a == 10) & even)
+        if nl.size:
+            return i, i + int(nl[0]) + 1
+        if len(buf) < size or len(buf) < _SAMPLE:
+            return i, len(buf)         # the header is the whole file
+    raise DataError(f"CSV file {path}: the header line is longer than 16 MiB")
 
 
 def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
@@ -308,27 +260,47 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
     """
     import pyarrow as pa
 
+    from ._arrowread import PIECE, RetypeError, UndecodableError, parse
+
     path = Path(os.fspath(path)).expanduser()
     head = _check_file(path)
     given = encoding is not None
     enc = _encoding(encoding)
     sample = _check_text(path, head, enc, given)
     delimiter = sniff_delimiter(sample) if delimiter is None else _delimiter(delimiter)
-    raw = _header(sample.lstrip("\ufeff"), delimiter)
+    wide = enc.startswith(("utf-16", "utf-32"))
+    if wide:
+        raw, start = _header(sample, delimiter), 0
+    else:
+        first, start = _header_span(path, head, enc)
+        try:
+            raw = _header(head[first:start].decode(enc), delimiter)
+        except UnicodeDecodeError as e:
+            raise _decode_error(path, enc, given, f"the header, byte {e.start}") from None
     text = set(text_columns)
     text_raw = {r for r in raw if r.strip() in text}
     ragged = []
+
+    def on_invalid(row):
+        ragged.append((row.expected_columns, row.actual_columns))
+        return "error"
+
+    opts = dict(raw=raw, start=start, enc=enc, delimiter=delimiter, na_values=na_values,
+                text_raw=text_raw, on_invalid=on_invalid)
     try:
-        table = _arrow_read(path, enc, delimiter, na_values, text_raw, raw, ragged)
-    except UnicodeDecodeError as e:
-        raise _decode_error(path, enc, given, f"{e.reason} at byte {e.start} of a block") \
-            from None
+        try:
+            names, builders = parse(path, piece=None if wide else PIECE, **opts)
+        except (pa.ArrowInvalid, RetypeError):   # a piece failed: the whole file decides
+            ragged.clear()
+            names, builders = parse(path, piece=None, **opts)
+    except (UndecodableError, UnicodeDecodeError):
+        raise _undecodable(path, enc, given) from None
     except pa.ArrowInvalid as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "Empty CSV" in msg:
             raise DataError(f"CSV file {path} is empty (no header row)") from None
         if ragged:
-            expected, actual, _ = ragged[0]
+            expected, actual = ragged[0]
             found = _ragged_row(path, enc, delimiter, expected)
             where = (f"data row {found[0]} (line {found[1]})" if found else "a row")
             raise DataError(f"CSV file {path}: {where} has {actual} fields but the header has "
@@ -336,26 +308,19 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
         raise DataError(f"CSV file {path} cannot be parsed: {msg}") from None
     except OSError as e:
         raise DataError(f"cannot read {path}: {e}") from None
-    header = [n.strip() for n in table.column_names]
+    pa.default_memory_pool().release_unused()   # give the parsing buffers back to the OS
+    header = [n.strip() for n in names]
     seen = set()
     for h in header:
         if h in seen:
             raise DataError(f"CSV file {path}: column name {h!r} appears twice in the header")
         seen.add(h)
-    if table.num_rows == 0:
+    if not builders or builders[0].n == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
-    line_of = _line_finder(path, enc, delimiter)
-    arrays = table.columns
-    del table
     columns = {}
     for j, name in enumerate(header):
-        chunked, arrays[j] = arrays[j], None   # release each pyarrow column once converted
-        t = chunked.type
-        if pa.types.is_binary(t) or pa.types.is_large_binary(t):
-            raise _undecodable(path, enc, given, chunked, name, line_of)
-        if pa.types.is_string(t) or pa.types.is_large_string(t):
-            columns[name] = _text(chunked, na_values, name in text)
-        else:
-            columns[name] = _numbers(chunked).as_text() if name in text else _numbers(chunked)
-        del chunked
-    return Table(path.name, header, columns, path=path, line_of=line_of)
+        b, builders[j] = builders[j], None   # release each builder once converted
+        columns[name] = b.finish(na_values, name in text, _text)
+        del b
+    return Table(path.name, header, columns, path=path,
+                 line_of=_line_finder(path, enc, delimiter))
