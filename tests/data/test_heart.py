@@ -13,13 +13,11 @@ import pytest
 from chainrule import data
 from chainrule.data import DataError, DataFileNotFoundError
 
-HEART = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "Heart.csv"
+HEART = data.resolve_dataset("heart")   # the copy shipped inside the package
 
 
 @pytest.fixture
 def heart_bytes():
-    if not HEART.exists():
-        pytest.skip(f"{HEART} not found (the shared data folder sits beside the repo)")
     return HEART.read_bytes()
 
 
@@ -59,11 +57,14 @@ def test_heart_download_into_cache_then_reads_cache(heart_bytes, cache, monkeypa
     assert data.cache_dir() == cache
 
 
-def test_heart_not_cached_without_download(cache, monkeypatch):
+def test_heart_offline_from_the_package(cache, monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", _no_network)
-    with pytest.raises(DataFileNotFoundError, match=r"path=") as info:
-        data.heart()
-    assert "\n" not in str(info.value)
+    ds = data.heart()
+    assert ds.info["rows_read"] == 303 and ds.info["rows_kept"] == 297
+    assert not cache.exists()   # nothing downloaded, nothing cached
+    np.testing.assert_array_equal(ds.X_test.numpy(), data.heart(path=HEART).X_test.numpy())
+    with pytest.raises(DataFileNotFoundError, match="not found"):
+        data.heart(path=cache / "missing.csv")
 
 
 def test_heart_download_failures(cache, monkeypatch):

@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from chainrule.train.run import evaluate_csv, load_run, predict_csv, train_csv
+from chainrule.train.run import load_run, train_csv
+from chainrule.train.scoring import evaluate_csv, predict_csv
 
 
 def _write(path, X, y):
@@ -19,7 +20,7 @@ def _write(path, X, y):
 
 @pytest.mark.parametrize("kind,task,loss,metric", [
     ("regression", "regression", "MSELoss", "r2"),
-    ("count", "count", "PoissonNLLLoss", "r2"),
+    ("count", "count", "PoissonDevianceLoss", "r2"),
     ("multiclass", "multiclass", "CrossEntropyLoss", "accuracy"),
 ])
 def test_train_load_evaluate_predict(tmp_path, kind, task, loss, metric):
@@ -41,17 +42,18 @@ def test_train_load_evaluate_predict(tmp_path, kind, task, loss, metric):
     assert config["output"]["loss"] == loss and config["task"] == task
     run = load_run(tmp_path / "run")
     assert [type(m).__name__ for m in run.model] == ["Linear", "ReLU", "Linear"]
-    metrics, dropped = evaluate_csv(tmp_path / "run", csv)
-    assert dropped == 0
+    res = evaluate_csv(tmp_path / "run", csv)
+    metrics = res["metrics"]
+    assert res["excluded"] == 0 and res["scored"] == 200
     if metric == "r2":
         assert metrics["r2"] > 0.7
     else:
         assert metrics["accuracy"] > 0.8
-    n, _ = predict_csv(tmp_path / "run", csv, tmp_path / "p.csv")
+    res = predict_csv(tmp_path / "run", csv, tmp_path / "p.csv")
     rows = (tmp_path / "p.csv").read_text().splitlines()
-    assert n == 200 and len(rows) == 201
+    assert res["scored"] == 200 and len(rows) == 201
     if kind == "multiclass":
-        assert rows[0] == "row,prediction,p_hi,p_lo,p_mid"
+        assert rows[0] == "row,prediction,p_hi,p_lo,p_mid,reason"
     else:
         pred = np.array([float(r.split(",")[1]) for r in rows[1:]])
         if kind == "count":

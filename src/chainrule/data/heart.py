@@ -1,8 +1,10 @@
 """The course's Heart data (ISLR's ``Heart.csv``): 303 patients, predict ``AHD`` (Yes/No).
 
-chainrule does not ship the file. ``heart()`` reads it from ``path``, else from the cache
-(``$CHAINRULE_CACHE_DIR``, else ``$XDG_CACHE_HOME/chainrule``, else ``~/.cache/chainrule``),
-else, with ``download=True``, fetches the ISLR book's public copy into the cache.
+chainrule ships the file (``chainrule/data/_files/Heart.csv``, see the README there for
+its source and licence), so ``heart()`` works offline. ``heart(path=...)`` reads another
+copy; ``heart(download=True)`` uses the cache (``$CHAINRULE_CACHE_DIR``, else
+``$XDG_CACHE_HOME/chainrule``, else ``~/.cache/chainrule``), fetching the ISLR book's
+public copy into it when it is not there.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ._table import DataError, DataFileNotFoundError
+from ._table import DataError
 from .tabular import CSVData, load_csv
 
 __all__ = ["HEART_URL", "cache_dir", "heart"]
@@ -68,25 +70,25 @@ def heart(path=None, download: bool = False, *, url: str = HEART_URL, timeout: f
     dropped and reported, leaving 297.
 
     Args:
-        path: the CSV file; default: the cache, then a download if ``download=True``.
-        download: fetch the file into the cache when it is not there (needs network).
+        path: the CSV file; default: the copy shipped with chainrule.
+        download: read the cached download instead, fetching it first when it is not
+            there (needs network).
         url: where to download from.
         **kwargs: passed to ``load_csv`` (``val_split``, ``test_split``, ``seed``, ...).
 
     Example::
 
-        ds = heart(path="data/Heart.csv", val_split=0.1)
+        ds = heart(val_split=0.1)     # the shipped copy, offline
         print(ds.report)
     """
     kwargs.setdefault("categorical", ["ChestPain", "Thal"])
     if path is not None:
         return load_csv(path, "AHD", **kwargs)
+    if not download:
+        from .builtin import resolve_dataset
+
+        return load_csv(resolve_dataset("heart"), "AHD", **kwargs)
     cached = cache_dir() / "Heart.csv"
     if not cached.exists():
-        if not download:
-            raise DataFileNotFoundError(
-                f"Heart.csv is not in the cache ({cached}); pass heart(path='.../Heart.csv') "
-                "or heart(download=True) to fetch it"
-            )
         _download(url, cached, timeout)
     return load_csv(cached, "AHD", **kwargs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,12 +43,16 @@ def _losses(history, key):
 
 def check_loss_curve(history, *, key: str = "loss", patience: int = 10,
                      plateau_tol: float = 1e-3, diverge_factor: float = 3.0,
-                     oscillation_amplitude: float = 0.05) -> list[Finding]:
+                     oscillation_amplitude: float = 0.05,
+                     initial: float | None = None) -> list[Finding]:
     """Diagnose a loss curve; returns a list of findings, ``[Finding("ok", ...)]`` if healthy.
 
     * **nan** — the loss became NaN: lower the learning rate, check the data for NaN/inf.
-    * **divergence** — the loss became inf or rose above ``diverge_factor`` x its start:
-      lower the learning rate 10x.
+    * **divergence** — the loss became inf, rose above ``diverge_factor`` x its start (the
+      loss at initialisation when known: ``initial``, or ``History.initial_loss``, else the
+      first epoch's), or grew by two orders of magnitude or more over its lowest value so
+      far (a first epoch that already blew up is caught by the comparison with the
+      initial loss): lower the learning rate 10x.
     * **oscillation** — over the last epochs most successive differences change sign and
       their median size exceeds ``oscillation_amplitude`` x the loss: lower the learning
       rate, add momentum, or enlarge the batch.
@@ -62,6 +66,7 @@ def check_loss_curve(history, *, key: str = "loss", patience: int = 10,
         history: a ``chainrule.train.History``, a dict of per-epoch lists, or a list of losses.
         key: the loss entry to read.
         patience: epochs considered by the plateau and overfitting checks.
+        initial: the loss before training (default: ``history.initial_loss`` if present).
 
     Example::
 
@@ -87,15 +92,12 @@ def check_loss_curve(history, *, key: str = "loss", patience: int = 10,
         findings.append(Finding("divergence", f"the loss became infinite at epoch {inf[0]}",
                                 "lower the learning rate 10x", int(inf[0])))
         loss = loss[:inf[0]]
-    if loss.size >= 2 and not any(f.kind == "divergence" for f in findings):
-        start = loss[0]
-        scale = max(abs(start), 1e-12)
-        above = np.flatnonzero(loss - start > (diverge_factor - 1) * scale)
-        if above.size:
-            findings.append(Finding(
-                "divergence", f"the loss rose from {start:.4g} to {loss[above[0]]:.4g} "
-                f"(over {diverge_factor:g}x its start) at epoch {above[0]}",
-                "lower the learning rate 10x (and check input scaling)", int(above[0])))
+    if initial is None:
+        initial = getattr(history, "initial_loss", None)
+    if not any(f.kind == "divergence" for f in findings):
+        found = _divergence(loss, initial, diverge_factor)
+        if found is not None:
+            findings.append(found)
     if loss.size >= 5 and not findings:
         tail = loss[-max(patience, 5):]
         d = np.diff(tail)
@@ -119,10 +121,41 @@ def check_loss_curve(history, *, key: str = "loss", patience: int = 10,
                 "increase the learning rate or use Adam; check input scaling (standardize the "
                 "features) and the initialization", int(loss.size - patience)))
     findings += _overfitting(history, loss, patience)
+    if not findings and loss.size > 1 and not loss[-1] < loss[0]:
+        findings.append(Finding(
+            "plateau", f"the loss did not fall: it went from {loss[0]:.4g} to {loss[-1]:.4g}",
+            "increase the learning rate or use Adam; check input scaling (standardize the "
+            "features) and the initialization", 0))
     if not findings:
         findings.append(Finding("ok", f"the loss fell from {loss[0]:.4g} to {loss[-1]:.4g}"
                                 if loss.size > 1 else "one epoch recorded"))
     return findings
+
+
+def _divergence(loss, initial, factor: float) -> Finding | None:
+    """Divergence against the start (``initial`` when known) or the lowest loss so far."""
+    tip = "lower the learning rate 10x (and check input scaling)"
+    if loss.size == 0:
+        return None
+    known = initial is not None and np.isfinite(initial)
+    start = float(initial) if known else loss[0]
+    what = "its value at initialisation" if known else "its start"
+    scale = max(abs(start), 1e-12)
+    above = np.flatnonzero(loss - start > (factor - 1) * scale)
+    if above.size and (known or above[0] > 0):
+        e = int(above[0])
+        return Finding("divergence", f"the loss rose from {start:.4g} ({what}) to "
+                       f"{loss[e]:.4g} (over {factor:g}x) at epoch {e}", tip, e)
+    low = np.minimum.accumulate(loss)
+    if low.min() > 0 and loss.size > 1:
+        ratio = loss[1:] / low[:-1]
+        grew = np.flatnonzero(ratio >= 100)
+        if grew.size:
+            e = int(grew[0]) + 1
+            return Finding("divergence", f"the loss grew {math.log10(ratio[e - 1]):.0f} "
+                           f"orders of magnitude, from {low[e - 1]:.4g} to {loss[e]:.4g}, "
+                           f"at epoch {e}", tip, e)
+    return None
 
 
 def _last_finite(values):

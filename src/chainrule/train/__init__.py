@@ -12,8 +12,10 @@ from .callbacks import (CSVLogger, Callback, EarlyStopping, LRScheduler, ModelCh
                         ProgressBar, TerminateOnNaN)
 from .fit import evaluate, fit, predict
 from .history import History
+from .rundir import RunError, load_run
 from .tasks import Head, head_for, infer_task
 
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "Head", "History", "LRScheduler",
-           "ModelCheckpoint", "OPTIMIZERS", "ProgressBar", "TerminateOnNaN", "evaluate", "fit",
-           "head_for", "infer_task", "make_optimizer", "metrics", "predict", "tasks"]
+           "ModelCheckpoint", "OPTIMIZERS", "ProgressBar", "RunError", "TerminateOnNaN",
+           "evaluate", "fit", "head_for", "infer_task", "load_run", "make_optimizer", "metrics",
+           "predict", "tasks"]

@@ -14,7 +14,7 @@ from ..optim.lr_scheduler import CosineAnnealingLR
 from ..random import manual_seed
 from ..serialization import _atomic_write, save
 from .fit import evaluate, fit
-from .run import plot_history_safe
+from ._finish import plot_history_safe
 
 
 def demo_model():
@@ -50,14 +50,14 @@ def run_demo(out="runs/demo", *, epochs: int = 150, seed: int = 0, verbose: int 
     files = ["model.safetensors", "history.csv", "metrics.json"]
     notes = []
     note = plot_history_safe(history, out / "loss_curve.png")
-    notes.append(note) if note else files.append("loss_curve.png")
-    try:
+    if note:  # one note for both pictures: they need the same thing
+        notes.append(note)
+    else:
         from ..viz import plot_decision_boundary
 
+        files.append("loss_curve.png")
         plot_decision_boundary(model, X, y, os.fspath(out / "decision_boundary.png"))
         files.append("decision_boundary.png")
-    except ImportError as e:
-        notes.append(f"decision boundary skipped: {e}")
     print_fn(f"training accuracy {res['accuracy']:.4f}, loss {res['loss']:.4f} "
              f"({seconds:.1f} s)")
     for n in notes:

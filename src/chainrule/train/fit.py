@@ -210,11 +210,16 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
         _call(cbs, "on_train_begin", {})
         model.train()
         for epoch in range(start_epoch, epochs):
+            resuming = resume is not None and epoch == start_epoch and start_batch > 0
+            if sigint.flag and not resuming:  # Ctrl-C before this epoch started
+                run.position, run.partial = (epoch, 0), None
+                _interrupted(run, checkpoint, epoch, 0, verbose and sigint.owner)
+                break
             _call(cbs, "on_epoch_begin", epoch, {})
             t0 = time.perf_counter()
             acc = _Accumulator(bool(metric_specs))
             b = 0
-            if resume is not None and epoch == start_epoch and start_batch > 0:
+            if resuming:
                 acc = _Accumulator(bool(metric_specs), resume["partial"])
                 run.epoch_rng = resume["epoch_rng"]
                 set_rng_states(run, run.epoch_rng)
@@ -227,9 +232,13 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                 run.epoch_rng = rng_states(run)
                 it = iter(loader)
             for batch in it:
+                if sigint.flag:
+                    break
                 _call(cbs, "on_batch_begin", b, {})
                 inputs, y = split_batch(batch)
                 value, out = run.step(inputs, y)
+                if history.initial_loss is None:
+                    history.initial_loss = value
                 acc.add(value, out, y)
                 run.running_loss = acc.loss
                 b += 1
@@ -242,17 +251,8 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                 ctx.reduce(acc)
             if sigint.flag:
                 run.position, run.partial = (epoch, b), acc.state()
-                history.interrupted = True
-                if checkpoint is not None and (ctx is None or ctx.is_main):
-                    save(capture(run), checkpoint)
-                    history.checkpoint = str(checkpoint)
-                if verbose:
-                    where = (f"training state saved to {checkpoint} (resume with "
-                             f"fit(..., resume_from={str(checkpoint)!r}))"
-                             if checkpoint is not None else "no checkpoint written (pass "
-                             "checkpoint=PATH to fit to save one)")
-                    print(f"\nchainrule.train: interrupted at epoch {epoch + 1}, batch {b}; "
-                          f"{where}", file=sys.stderr)
+                _interrupted(run, checkpoint if ctx is None or ctx.is_main else None, epoch, b,
+                             verbose and sigint.owner)
                 break
             logs = {"loss": acc.loss}
             if metric_specs:
@@ -273,6 +273,22 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                 break
         _call(cbs, "on_train_end", history.last())
     return history
+
+
+def _interrupted(run, checkpoint, epoch: int, batch: int, report: bool) -> None:
+    """Ctrl-C: mark the history, write the checkpoint (if any) and, when ``fit`` owns the
+    SIGINT handler, say so on stderr (an enclosing command reports it otherwise)."""
+    run.history.interrupted = True
+    if checkpoint is not None:
+        save(capture(run), checkpoint)
+        run.history.checkpoint = str(checkpoint)
+    if report:
+        where = (f"training state saved to {checkpoint} (resume with "
+                 f"fit(..., resume_from={str(checkpoint)!r}))"
+                 if checkpoint is not None else "no checkpoint written (pass "
+                 "checkpoint=PATH to fit to save one)")
+        print(f"\nchainrule.train: interrupted at epoch {epoch + 1}, batch {batch}; {where}",
+              file=sys.stderr)
 
 
 def _batches(model, data, batch_size):

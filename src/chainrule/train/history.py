@@ -23,6 +23,8 @@ class History:
         interrupted: True when Ctrl-C (SIGINT) ended training.
         terminated_on_nan: True when ``TerminateOnNaN`` ended training.
         checkpoint: the path of the checkpoint written on interruption, if any.
+        initial_loss: the loss of the first batch, computed before the first update (the
+            loss at initialisation; ``check_loss_curve`` compares the curve with it).
 
     Example::
 
@@ -38,6 +40,7 @@ class History:
         self.interrupted = False
         self.terminated_on_nan = False
         self.checkpoint: str | None = None
+        self.initial_loss: float | None = None
 
     def append(self, epoch: int, logs: dict) -> None:
         """Record ``logs`` (name -> number) for ``epoch``; keys seen before but absent now get
@@ -84,11 +87,13 @@ class History:
 
     def state_dict(self) -> dict:
         return {"history": {k: list(v) for k, v in self.history.items()},
-                "epoch": list(self.epoch)}
+                "epoch": list(self.epoch), "initial_loss": self.initial_loss}
 
     def load_state_dict(self, state: dict) -> None:
         self.history = {k: [float(x) for x in v] for k, v in state["history"].items()}
         self.epoch = [int(e) for e in state["epoch"]]
+        initial = state.get("initial_loss")
+        self.initial_loss = None if initial is None else float(initial)
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items() if k != "time")

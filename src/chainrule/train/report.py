@@ -1,8 +1,26 @@
-"""``report.md`` of a run directory and the summary table the CLI prints."""
+"""``report.md`` of a run directory and the metrics table the CLI prints."""
 
 from __future__ import annotations
 
+import math
+
 from ..nn.summary import summary
+
+__all__ = ["diagnostics_lines", "fmt_number", "metrics_table", "run_report"]
+
+
+def fmt_number(v) -> str:
+    """A metric as people read it: 4 decimals in ``[1e-4, 1e6)``, scientific notation
+    outside (``1.2000e+31``, never a 37-digit number), ``nan``/``inf`` as such."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if not math.isfinite(v):
+        return repr(v)
+    if v != 0 and not 1e-4 <= abs(v) < 1e6:
+        return f"{v:.4e}"
+    return f"{v:.4f}"
 
 
 def metrics_table(metrics: dict, markdown: bool = False) -> str:
@@ -13,7 +31,8 @@ def metrics_table(metrics: dict, markdown: bool = False) -> str:
         names += [k for k in m if k not in names]
     rows = [["metric"] + splits]
     for n in names:
-        rows.append([n] + [f"{metrics[s][n]:.4f}" if n in metrics[s] else "-" for s in splits])
+        rows.append([n] + [fmt_number(metrics[s][n]) if n in metrics[s] else "-"
+                           for s in splits])
     if markdown:
         out = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
         return "\n".join(out + ["| " + " | ".join(r) + " |" for r in rows[1:]])
@@ -36,39 +55,77 @@ def diagnostics_lines(history) -> list[str]:
         return [f"(could not check the loss curve: {e})"]
 
 
-def _lr(tr) -> str:
-    from ._setup import DEFAULT_LR
+def search_table(tr) -> list[str]:
+    """The candidates as a markdown table, the kept one marked."""
+    lines = ["| # | candidate | epochs | validation loss | standard error | seconds |",
+             "|---|---|---|---|---|---|"]
+    for k, c in enumerate(tr.cands):
+        mark = " (kept)" if k == tr.chosen else ""
+        if k < len(tr.results):
+            r = tr.results[k]
+            lines.append(f"| {k + 1} | {c.label}{mark} | {r['epochs']} | "
+                         f"{fmt_number(r['val_loss'])} | {fmt_number(r['val_se'])} | "
+                         f"{r['seconds']:.1f} |")
+        else:
+            lines.append(f"| {k + 1} | {c.label} | - | not trained (interrupted) | - | - |")
+    return lines
 
-    if tr["lr"] is not None:
-        return f"{tr['lr']:g}"
-    return f"{DEFAULT_LR.get(tr['optimizer'], float('nan')):g} (default)"
+
+def _loss_note(task: str) -> str:
+    if task == "regression":
+        return ("Validation losses of the search are mean squared errors of the standardised "
+                "target (1.0 = predicting the training mean); the metrics below are in the "
+                "target's units.")
+    if task == "count":
+        return ("Losses are Poisson deviances (0 for a perfect fit), not the raw "
+                "PoissonNLLLoss, which omits log(y!) and is negative for most data.")
+    return "Losses are mean cross-entropies per row (lower is better)."
 
 
-def run_report(ds, head, model, config, history, metrics, seconds, notes) -> str:
-    arch = config["architecture"]
-    tr = config["training"]
-    text = summary(model, (1, arch["n_inputs"]), print_fn=None)
-    stop = (f"early stopping after epoch {len(history)} (best weights restored)"
-            if history.stopped_early else f"{len(history)} epochs")
-    if history.interrupted:
-        stop = f"interrupted by Ctrl-C after {len(history)} epochs"
+def run_report(tr, model, history, metrics, seconds, notes, interrupted) -> str:
+    cfg = tr.config
+    arch = cfg["architecture"]
+    tcfg = cfg["training"]
+    if interrupted:
+        stop = (f"interrupted by Ctrl-C; resume with `chainrule train --resume {tr.out}`"
+                if cfg["status"] != "complete" else "interrupted by Ctrl-C after training")
+    elif history.stopped_early:
+        stop = f"early stopping after epoch {len(history)} (best weights restored)"
+    else:
+        stop = f"{len(history)} epochs"
     lines = [
-        f"# chainrule run: {config['data']['file']} -> {config['target']}", "",
-        f"chainrule {config['chainrule_version']}; trained in {seconds:.1f} s ({stop}).", "",
-        "## Data", "", "```", ds.report, "```", "",
-        "## Output unit", "", head.describe(), "",
-        "## Architecture", "",
-        f"MLP: {arch['n_inputs']} inputs -> hidden {arch['hidden']} ({arch['activation']}, "
-        f"dropout {arch['dropout']}) -> {arch['n_outputs']} output(s)", "",
-        "```", text, "```", "",
-        "## Training", "",
-        f"optimizer {tr['optimizer']} (lr {_lr(tr)}, "
-        f"weight decay {tr['weight_decay']}), batch size {tr['batch_size']}, at most "
-        f"{tr['epochs']} epochs, early-stopping patience {tr['patience']} on val_loss, "
-        f"seed {tr['seed']}", "",
-        "## Metrics", "", metrics_table(metrics, markdown=True), "",
-        "## Diagnostics", "",
+        f"# chainrule run: {cfg['data']['file']} -> {cfg['target']}", "",
+        f"chainrule {cfg['chainrule_version']}; {seconds:.1f} s; status {cfg['status']} "
+        f"({stop}).", "",
+        "## Data", "", "```", tr.ds.report, "```", "",
+        "## Task and output unit", "",
     ]
+    if cfg.get("task_reason"):
+        lines += [f"Task: {cfg['task_reason']}", ""]
+    lines += [tr.head.describe(), "", _loss_note(tr.head.task), "",
+              "## Model search", "",
+              f"Candidates simplest first, each trained with {tcfg['optimizer']}, batch "
+              f"{tr.plan['batch_size']}, at most {tr.plan['epochs']} epochs"
+              + (f" and early stopping on the validation loss (patience "
+                 f"{tr.plan['patience']}, best weights restored)" if tr.has_val else "")
+              + f", seed {tcfg['seed']}.", ""]
+    lines += search_table(tr)
+    if tr.reason:
+        lines += ["", f"Kept candidate {tr.chosen + 1}: {tr.reason}."]
+    lines += ["", "## Architecture", ""]
+    if arch is not None:
+        lines.append(f"MLP: {arch['n_inputs']} inputs -> hidden {arch['hidden']} "
+                     f"({arch['activation']}, dropout {arch['dropout']}) -> "
+                     f"{arch['n_outputs']} output(s); weight decay {tcfg.get('weight_decay')}, "
+                     f"lr {tcfg.get('lr'):g}")
+    if model is not None:
+        lines += ["", "```", summary(model, (1, arch["n_inputs"]), print_fn=None), "```"]
+    lines += ["", "## Metrics", ""]
+    if metrics:
+        lines.append(metrics_table(metrics, markdown=True))
+    else:
+        lines.append(f"Not computed (interrupted). Run `chainrule evaluate {tr.out} FILE`.")
+    lines += ["", "## Diagnostics (loss curve of the kept model)", ""]
     lines += [f"- {d}" for d in diagnostics_lines(history)]
     lines += ["", "![loss curve](loss_curve.png)" if not notes else "", ""]
     lines += [f"Note: {n}" for n in notes]

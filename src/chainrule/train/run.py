@@ -1,282 +1,244 @@
-"""Run directories: train an MLP on a CSV file and write everything needed to use it again.
+"""``chainrule train``: a CSV in, a run directory out — written so that nothing is lost.
 
 A run directory holds::
 
-    model.safetensors   the model's state_dict (chainrule.save: safetensors, no pickle)
-    config.json         architecture, preprocessing (Preprocessor.to_dict), task, classes,
-                        training settings, chainrule version and the run format version
-    metrics.json        train / val / test metrics
-    history.csv         per-epoch loss, metrics, learning rate, time
+    model.safetensors   the kept model's state_dict (chainrule.save: safetensors, no pickle)
+    config.json         architecture, preprocessing, task (and why), classes, data source and
+                        options, training settings, the model search, status, versions
+    metrics.json        train / val / test metrics (absent if interrupted before them)
+    history.csv         per-epoch loss, metrics, learning rate, time of the kept model
     loss_curve.png      chainrule.viz.plot_history (when matplotlib is installed)
-    report.md           data report, output unit, architecture, metrics, diagnostics
+    report.md           data report, task, model search, architecture, metrics, diagnostics
+    search/             each candidate's weights and history, the search state and, while a
+                        candidate trains, its resumable checkpoint
 
-``load_run(dir)`` rebuilds the model and preprocessor; directories written by another
-run-format version or another chainrule major.minor version are refused.
+**When things are written.** ``model.safetensors`` and ``config.json`` are written (each
+atomically, the pair inside a section where Ctrl-C is deferred) as soon as the first model
+exists, before its first batch, and again whenever the kept model changes; history, report
+and plot at the end — also after a Ctrl-C, for whatever history there is. So a Ctrl-C at
+any moment after loading leaves a directory that ``evaluate``, ``predict`` and ``summary``
+accept, and ``train --resume DIR`` continues from the last checkpoint to the same weights,
+bit for bit, as an uninterrupted run (see :mod:`chainrule.train._interrupt` for what the
+first and a second Ctrl-C do at each moment).
 
-Defaults for tabular data (chosen on Heart, 297 rows): two hidden layers of 64 ReLU units,
-dropout 0.2, Adam with lr 1e-3 and weight decay 1e-2 (L2), batch 32, a stratified 20%
-validation split for early stopping (patience 20, best weights restored; at most 300
-epochs) and a stratified 20% test split.
+The model is chosen by :mod:`chainrule.train.select` (linear model and MLPs, one-standard-
+error rule on the validation loss). Regression targets are standardised with the training
+mean and std for training, and the scale is folded back into the last layer, so the saved
+model predicts in the target's units. The last layer's bias starts at the null model
+(base-rate logit, log class frequencies, log mean count).
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import inspect
 import os
+import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from .. import nn
-from ..data import DataError, Preprocessor, load_csv
-from ..serialization import _atomic_write, load, save
-from ._setup import make_optimizer
-from .callbacks import EarlyStopping
-from .fit import evaluate, fit, predict
+from ._interrupt import SigintGuard
+from ._trainer import PAUSE_ENV, _Trainer, metric_names, pause_point
+from .rundir import (ACTIVATIONS, RUN_FORMAT, RUN_FORMAT_VERSION, LoadedRun, RunError,
+                     load_run, parse_json, read_config, read_regular_file)
 from .tasks import Head
 
-RUN_FORMAT = "chainrule.run"
-RUN_FORMAT_VERSION = 1
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
-               "elu": nn.ELU, "leaky_relu": nn.LeakyReLU, "silu": nn.SiLU, "selu": nn.SELU,
-               "softplus": nn.Softplus}
-DEFAULTS = dict(hidden=(64, 64), activation="relu", dropout=0.2, optimizer="adam", lr=None,
-                weight_decay=1e-2, epochs=300, batch_size=32, val_split=0.2, test_split=0.2,
-                seed=0, patience=20)
+__all__ = ["ACTIVATIONS", "DATA_OPTIONS", "DEFAULTS", "LoadedRun", "PAUSE_ENV", "RunError",
+           "load_run", "metric_names", "prepare_out", "resume_run", "train_csv"]
+
+#: training options (None: chosen by the model search / the plan)
+DEFAULTS = dict(hidden=None, activation="relu", dropout=None, optimizer="adam", lr=None,
+                weight_decay=None, epochs=None, batch_size=None, val_split=0.2, test_split=0.2,
+                seed=0, patience=None)
+#: data options passed to ``chainrule.data.load_csv`` (None: its default)
+DATA_OPTIONS = ("delimiter", "encoding", "impute", "features", "drop", "max_categories",
+                "id_column")
 
 
-class RunError(ValueError):
-    """A run directory that cannot be used (missing, corrupt, other version)."""
+def prepare_out(out) -> bool:
+    """Make sure the run directory ``out`` can be written before any data is read; returns
+    True when it was created. Errors name ``out``."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a directory")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".chainrule-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write the run directory ({e.strerror})",
+                      str(out)) from None
+    return created
 
 
-def _version() -> str:
+def resolve_source(source) -> Path:
+    """A built-in dataset name (``heart``) or a CSV path -> the file to read."""
+    from .. import data
+
+    resolver = getattr(data, "resolve_csv", None) or getattr(data, "resolve", None)
+    if resolver is not None:
+        return Path(resolver(source))
+    return Path(os.fspath(source)).expanduser()
+
+
+def _load(source, target: str, task: str, o: dict, data_opts: dict):
+    from ..data import load_csv
+
+    path = resolve_source(source)
+    accepted = inspect.signature(load_csv).parameters
+    given = {k: v for k, v in data_opts.items() if v is not None}
+    missing = [k for k in given if k not in accepted]
+    if missing:
+        raise ValueError(f"this chainrule's data loader has no option {missing[0]!r}")
+    ds = load_csv(path, target, task=task, val_split=o["val_split"],
+                  test_split=o["test_split"], seed=o["seed"], **given)
+    return path, ds
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _config(source, path: Path, target: str, ds, head: Head, o: dict, data_opts: dict,
+            task: str) -> dict:
     from .. import __version__
 
-    return __version__
-
-
-def build_mlp(n_inputs: int, hidden, activation: str, dropout: float, head: Head):
-    """``Linear -> activation [-> Dropout]`` per hidden size, then ``head.layer``."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose from "
-                         f"{', '.join(ACTIVATIONS)}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    layers, n = [], n_inputs
-    for h in hidden:
-        if h < 1:
-            raise ValueError(f"hidden layer sizes must be positive, got {list(hidden)}")
-        layers += [nn.Linear(n, h), ACTIVATIONS[activation]()]
-        if dropout:
-            layers.append(nn.Dropout(dropout))
-        n = h
-    layers.append(head.layer(n))
-    return nn.Sequential(*layers)
-
-
-def _write(path: Path, text: str) -> None:
-    _atomic_write(os.fspath(path), text.encode("utf-8"))
-
-
-def metric_names(task: str) -> list[str]:
-    if task == "binary":
-        return ["accuracy", "precision", "recall", "f1", "roc_auc"]
-    if task == "multiclass":
-        return ["accuracy", "f1_macro"]
-    return ["mse", "mae", "r2"]
+    info = ds.info
+    return {
+        "format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION,
+        "chainrule_version": __version__, "status": "training", "task": ds.task,
+        "task_reason": info.get("task_reason"), "target": target, "classes": ds.classes,
+        "output": {"units": head.units, "link": head.link, "loss": type(head.loss()).__name__},
+        "architecture": None,
+        "preprocessing": ds.preprocessor.to_dict(),
+        "options": {**o, "hidden": None if o["hidden"] is None else list(o["hidden"]),
+                    "task": task},
+        "training": {"optimizer": o["optimizer"], "activation": o["activation"],
+                     "seed": o["seed"]},
+        "data": {"source": os.fspath(source) if not Path(os.fspath(source)).exists()
+                 else os.path.abspath(os.fspath(source)),
+                 "file": path.name, "sha256": _sha256(path), "options": data_opts,
+                 "rows": info.get("rows_read"), "kept": info.get("rows_kept"),
+                 "dropped": info.get("rows_dropped"), "splits": info.get("splits")},
+    }
 
 
 def train_csv(path, target: str, *, task: str = "auto", out="runs/train", verbose: int = 1,
-              print_fn=print, **options) -> dict:
-    """Train the default MLP on ``path`` and write a run directory ``out``; returns
-    ``{"metrics", "history", "model", "head", "data", "dir", "seconds"}``.
-    ``options`` override :data:`DEFAULTS`."""
+              print_fn=print, data: dict | None = None, **options) -> dict:
+    """Choose and train a model for ``target`` of the CSV ``path`` (or a built-in dataset
+    name such as ``"heart"``) and write the run directory ``out``.
+
+    Args:
+        path: a CSV file or a built-in dataset name.
+        target: the column to predict.
+        task: ``"auto"`` or a task of :data:`chainrule.train.tasks.TASKS`.
+        out: the run directory (checked writable before the data are read).
+        data: ``load_csv`` options (:data:`DATA_OPTIONS`).
+        **options: :data:`DEFAULTS` to override (None: searched / planned).
+
+    Returns: ``{"metrics", "history", "model", "head", "data", "dir", "seconds", "notes",
+    "files", "interrupted", "status", "chosen", "reason", "candidates", "results"}``.
+    A Ctrl-C is not raised: ``interrupted`` is True and the directory holds what exists.
+    """
     unknown = set(options) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"train_csv: unknown options {sorted(unknown)}")
     o = {**DEFAULTS, **options}
-    t0 = time.perf_counter()
-    ds = load_csv(path, target, task=task, val_split=o["val_split"],
-                  test_split=o["test_split"], seed=o["seed"])
-    head = Head(ds.task, ds.n_classes)
-    if verbose:
-        print_fn(ds.report)
-        print_fn(f"output unit: {head.describe()}")
-    import chainrule as cr
-
-    cr.manual_seed(o["seed"])
-    model = build_mlp(ds.n_features, o["hidden"], o["activation"], o["dropout"], head)
-    opt = make_optimizer(o["optimizer"], model.parameters(), o["lr"], o["weight_decay"])
+    data_opts = {k: v for k, v in (data or {}).items() if v is not None}
+    bad = set(data_opts) - set(DATA_OPTIONS)
+    if bad:
+        raise TypeError(f"train_csv: unknown data options {sorted(bad)}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    splits = {k: (getattr(ds, f"X_{k}"), head.target(getattr(ds, f"y_{k}")))
-              for k in ("train", "val", "test")}
-    has_val = splits["val"][0].shape[0] > 0
-    callbacks = [EarlyStopping("val_loss", patience=o["patience"], restore_best_weights=True)] \
-        if has_val and o["patience"] else []
-    names = metric_names(ds.task)
-    if verbose:
-        print_fn(f"model: MLP {ds.n_features} -> {list(o['hidden'])} ({o['activation']}, "
-                 f"dropout {o['dropout']}) -> {head.units}; {o['optimizer']} "
-                 f"(weight decay {o['weight_decay']}), batch {o['batch_size']}, "
-                 f"at most {o['epochs']} epochs" + (f", early stopping (patience "
-                                                     f"{o['patience']})" if callbacks else ""))
-    history = fit(model, splits["train"], loss=head.loss(), optimizer=opt,
-                  epochs=o["epochs"], batch_size=o["batch_size"],
-                  val=splits["val"] if has_val else None, metrics=names[:1],
-                  callbacks=callbacks, seed=o["seed"], verbose=verbose,
-                  checkpoint=out / "checkpoint.safetensors")
-    seconds = time.perf_counter() - t0
-    metrics = {k: evaluate(model, xy, loss=head.loss(), metrics=names)
-               for k, xy in splits.items() if xy[0].shape[0] > 0}
-    config = {
-        "format": RUN_FORMAT, "format_version": RUN_FORMAT_VERSION,
-        "chainrule_version": _version(), "task": ds.task, "target": target,
-        "classes": ds.classes, "output": {"units": head.units, "link": head.link,
-                                          "loss": type(head.loss()).__name__},
-        "architecture": {"type": "mlp", "n_inputs": ds.n_features, "hidden": list(o["hidden"]),
-                         "activation": o["activation"], "dropout": o["dropout"],
-                         "n_outputs": head.units},
-        "preprocessing": ds.preprocessor.to_dict(),
-        "training": {k: (list(v) if isinstance(v, tuple) else v) for k, v in o.items()},
-        "data": {"file": os.path.basename(str(path)), "rows": ds.info["rows_read"],
-                 "kept": ds.info["rows_kept"], "dropped": ds.info["rows_dropped"],
-                 "splits": ds.info["splits"]},
-    }
-    save(model.state_dict(), out / "model.safetensors")
-    _write(out / "config.json", json.dumps(config, indent=2) + "\n")
-    _write(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    history.to_csv(out / "history.csv")
-    notes, files = [], ["model.safetensors", "config.json", "metrics.json", "history.csv"]
-    plot = plot_history_safe(history, out / "loss_curve.png")
-    notes.append(plot) if plot else files.append("loss_curve.png")
-    files.append("report.md")
-    from .report import run_report
-
-    _write(out / "report.md", run_report(ds, head, model, config, history, metrics, seconds,
-                                         notes))
-    return {"metrics": metrics, "history": history, "model": model, "head": head, "data": ds,
-            "dir": out, "seconds": seconds, "notes": notes, "files": files}
+    t0 = time.perf_counter()
+    with SigintGuard("raise") as guard:
+        with guard.mode("raise"):
+            created = prepare_out(out)
+            try:
+                pause_point("load", guard)
+                file, ds = _load(path, target, task, o, data_opts)
+            except BaseException:
+                if created and out.is_dir() and not any(out.iterdir()):
+                    out.rmdir()
+                raise
+        head = Head(ds.task, ds.n_classes)
+        config = _config(path, file, target, ds, head, o, data_opts, task)
+        tr = _Trainer(ds, head, out, config, o, guard, verbose, print_fn)
+        _announce(tr)
+        tr.start()
+        return _run(tr, guard, t0)
 
 
-def plot_history_safe(history, path) -> str | None:
-    """Draw the loss curve with chainrule.viz; return a note instead when it cannot."""
+def resume_run(directory, *, verbose: int = 1, print_fn=print) -> dict:
+    """Continue the run in ``directory`` (interrupted by Ctrl-C) from its checkpoint: the
+    same data (checked by SHA-256), options and candidates; the result equals an
+    uninterrupted run's bit for bit. Returns what :func:`train_csv` returns."""
+    out = Path(directory)
+    config = read_config(out)
+    if config.get("status") == "complete" and (out / "metrics.json").exists():
+        raise RunError(f"{out} is a complete run; nothing to resume")
+    state_path = out / "search" / "state.json"
+    if not os.path.lexists(state_path):
+        raise RunError(f"{out} has no search/state.json: it cannot be resumed")
+    state = parse_json(read_regular_file(state_path, 1 << 20, "search state"),
+                       str(state_path))
     try:
-        from ..viz import plot_history
-    except ImportError as e:
-        return f"loss curve skipped: chainrule.viz is not available ({e})"
-    try:
-        plot_history(history, os.fspath(path))
-    except ImportError as e:
-        return f"loss curve skipped: {e} (pip install 'chainrule[plot]')"
-    return None
+        d, o, task = config["data"], dict(config["options"]), config["options"]["task"]
+        o.pop("task")
+        source, data_opts, target = d["source"], dict(d["options"] or {}), config["target"]
+    except (KeyError, TypeError) as e:
+        raise RunError(f"{out / 'config.json'} lacks what resuming needs ({e})") from None
+    if o.get("hidden") is not None:
+        o["hidden"] = tuple(o["hidden"])
+    t0 = time.perf_counter()
+    with SigintGuard("raise") as guard:
+        with guard.mode("raise"):
+            pause_point("load", guard)
+            file, ds = _load(source, target, task, o, data_opts)
+        if _sha256(file) != d.get("sha256"):
+            raise RunError(f"{file} changed since the run in {out} started (its SHA-256 "
+                           "differs); start a new run instead of resuming")
+        head = Head(ds.task, ds.n_classes)
+        config.update(status="training")
+        tr = _Trainer(ds, head, out, config, o, guard, verbose, print_fn)
+        if [c.to_dict() for c in tr.cands] != state.get("candidates"):
+            raise RunError(f"{out}: the candidates of this run differ from the saved search "
+                           "state; it cannot be resumed")
+        tr.restore(state)
+        if verbose:
+            print_fn(f"resuming {out}: {len(tr.results)} of {len(tr.cands)} candidates done")
+        _announce(tr, report=False)
+        return _run(tr, guard, t0)
 
 
-@dataclass
-class LoadedRun:
-    model: nn.Module
-    config: dict
-    preprocessor: Preprocessor
-    head: Head
+def _announce(tr, report: bool = True) -> None:
+    if not tr.verbose:
+        return
+    if report:
+        tr.print(tr.ds.report)
+        reason = tr.ds.info.get("task_reason")
+        if reason:
+            tr.print(f"task: {reason}")
+        tr.print(f"output unit: {tr.head.describe()}")
+    p = tr.plan
+    how = (f"{len(tr.cands)} candidates, kept by the one-standard-error rule on the "
+           "validation loss" if len(tr.cands) > 1 else "1 candidate")
+    tr.print(f"model search: {how}; batch {p['batch_size']}, at most {p['epochs']} epochs "
+             f"each" + (f", early stopping (patience {p['patience']})" if tr.has_val else ""))
 
 
-def load_run(directory) -> LoadedRun:
-    """Rebuild the model and preprocessor of a run directory written by :func:`train_csv`."""
-    d = Path(directory)
-    if not d.is_dir():
-        raise RunError(f"model directory not found: {d}")
-    cfg_path = d / "config.json"
-    if not cfg_path.exists():
-        raise RunError(f"{d} is not a chainrule model directory (no config.json)")
-    try:
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise RunError(f"{cfg_path} is corrupt ({e})") from None
-    if not isinstance(config, dict) or config.get("format") != RUN_FORMAT:
-        raise RunError(f"{cfg_path} is not a chainrule run config (format "
-                       f"{config.get('format') if isinstance(config, dict) else None!r})")
-    ver = str(config.get("chainrule_version", "?"))
-    if config.get("format_version") != RUN_FORMAT_VERSION or \
-            ver.split(".")[:2] != _version().split(".")[:2]:
-        raise RunError(f"{d} was written by chainrule {ver} (run format "
-                       f"{config.get('format_version')}); this is chainrule {_version()} "
-                       f"(run format {RUN_FORMAT_VERSION}): retrain it with this version")
-    try:
-        arch = config["architecture"]
-        head = Head(config["task"], len(config["classes"]) if config["classes"] else None)
-        model = build_mlp(arch["n_inputs"], arch["hidden"], arch["activation"],
-                          arch["dropout"], head)
-        pre = Preprocessor.from_dict(config["preprocessing"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise RunError(f"{cfg_path} is incomplete or corrupt ({type(e).__name__}: {e})") from None
-    weights = d / "model.safetensors"
-    if not weights.exists():
-        raise RunError(f"{d} has no model.safetensors")
-    try:
-        model.load_state_dict(load(weights))
-    except (ValueError, KeyError, RuntimeError, OSError) as e:
-        raise RunError(f"{weights} cannot be loaded: {e}") from None
-    model.eval()
-    return LoadedRun(model, config, pre, head)
+def _run(tr, guard, t0) -> dict:
+    import numpy as np
 
+    from ._finish import finish
 
-def _table_rows(run: LoadedRun, path, need_target: bool):
-    """Read ``path``; drop rows with missing values; return (X, raw target or None, kept
-    row numbers, dropped count)."""
-    from ..data._table import is_missing, read_table
-
-    pre = run.preprocessor
-    table = read_table(path)
-    if table.n_rows == 0:
-        raise DataError(f"CSV file {path} has a header but no rows")
-    absent = [c for c in pre.features if c not in table.columns]
-    target = run.config["target"]
-    if need_target and target not in table.columns:
-        absent.append(target)
-    if absent:
-        raise DataError(f"{path} lacks the column(s) {', '.join(absent)} the model was "
-                        f"trained with; columns are: {', '.join(table.header)}")
-    cols = pre.features + ([target] if need_target else [])
-    keep = [i for i in range(table.n_rows)
-            if pre.impute and not need_target
-            or not any(is_missing(table.columns[c][i], pre.na_values) for c in cols)]
-    if not keep:
-        raise DataError(f"{path}: every row has a missing value")
-    data = {c: [table.columns[c][i] for i in keep] for c in cols}
-    X = pre.transform(data)
-    y = data[target] if need_target else None
-    return X, y, keep, table.n_rows - len(keep)
-
-
-def evaluate_csv(directory, path) -> tuple[dict, int]:
-    """Metrics of a run's model on a labelled CSV file; returns (metrics, rows dropped)."""
-    run = load_run(directory)
-    X, y_raw, _, dropped = _table_rows(run, path, need_target=True)
-    y = run.head.target(run.preprocessor.encode_target(y_raw))
-    res = evaluate(run.model, (X, y), loss=run.head.loss(), metrics=metric_names(run.head.task))
-    return res, dropped
-
-
-def predict_csv(directory, path, out) -> tuple[int, int]:
-    """Write predictions for the rows of ``path`` to the CSV ``out``; returns (rows written,
-    rows skipped for missing values)."""
-    run = load_run(directory)
-    X, _, keep, dropped = _table_rows(run, path, need_target=False)
-    pred = run.head.predict(predict(run.model, X))
-    classes = run.config.get("classes")
-    lines = []
-    if "classes" in pred:
-        labels = [str(classes[i]) for i in pred["classes"]]
-        p = pred["probabilities"]
-        if p.ndim == 1:
-            p = np.stack([1 - p, p], axis=1)
-        lines.append(",".join(["row", "prediction"] + [f"p_{c}" for c in classes]))
-        for r, lab, probs in zip(keep, labels, p):
-            lines.append(",".join([str(r + 1), lab] + [f"{v:.6g}" for v in probs]))
-    else:
-        lines.append("row,prediction")
-        lines += [f"{r + 1},{v:.6g}" for r, v in zip(keep, pred["values"])]
-    _write(Path(out), "\n".join(lines) + "\n")
-    return len(keep), dropped
+    # a diverging candidate overflows inside the optimizer: the report's diagnostics and the
+    # validation loss say so once, instead of NumPy warnings on every step
+    with guard.mode("flag"), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        tr.search()
+    return finish(tr, guard, t0)

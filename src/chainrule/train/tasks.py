@@ -6,10 +6,16 @@ target.
 | binary | 1 | sigmoid: ``p = 1 / (1 + e^-z)``, class ``p > 0.5`` | ``BCEWithLogitsLoss`` |
 | multiclass | K | softmax: ``p_k = e^z_k / sum_j e^z_j``, class ``argmax`` | ``CrossEntropyLoss`` |
 | regression | 1 | identity: ``y = z`` | ``MSELoss`` |
-| count | 1 | exp: ``lambda = e^z`` | ``PoissonNLLLoss(log_input=True)`` |
+| count | 1 | exp: ``lambda = e^z`` | ``PoissonDevianceLoss`` (a ``PoissonNLLLoss(log_input=True)``) |
 
 The network always outputs the pre-activation ``z`` (logits / log-rate); the link is folded
 into the loss, which is numerically stabler, and applied again by :meth:`Head.predict`.
+
+The count loss is the **Poisson deviance** ``D = 2 mean(y log(y / lambda) - (y - lambda))``
+(``y log y = 0`` at ``y = 0``): ``2 x PoissonNLLLoss(log_input=True)`` plus a term that does
+not depend on the model, so the gradients are the same, but it is 0 for a perfect fit and
+never negative — PoissonNLLLoss alone omits ``log(y!)`` and is negative for most data, which
+reads as nonsense when printed as "loss".
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ import numpy as np
 from .. import nn
 from ..tensor import Tensor
 
-__all__ = ["TASKS", "Head", "head_for", "infer_task", "output_kind"]
+__all__ = ["TASKS", "Head", "PoissonDevianceLoss", "head_for", "infer_task", "output_kind",
+           "row_losses"]
 
 TASKS = ("binary", "multiclass", "regression", "count")
 
@@ -43,6 +50,56 @@ def infer_task(y) -> str:
     if values.size > 2 and values.min() >= 0 and np.all(values == np.round(values)):
         return "count"
     return "regression"
+
+
+class PoissonDevianceLoss(nn.PoissonNLLLoss):
+    """The Poisson deviance of log-rates ``z`` (``lambda = e^z``) against counts ``y``:
+    ``2 (e^z - y z + y log y - y)`` per element, reduced by ``reduction``.
+
+    Same gradient as ``2 x PoissonNLLLoss(log_input=True)``; the added ``y log y - y`` makes
+    it 0 at ``lambda = y`` and non-negative.
+
+    Shape: ``z`` and ``y`` the same shape, e.g. ``(N, 1)``.
+
+    Example::
+
+        PoissonDevianceLoss()(cr.log(cr.tensor([[2.0]])), cr.tensor([[2.0]]))   # 0
+    """
+
+    def __init__(self, reduction: str = "mean"):
+        super().__init__(log_input=True, full=False, reduction=reduction)
+
+    def forward(self, log_input, target):
+        nll = super().forward(log_input, target)
+        y = _np(target).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            const = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0) - y
+        if self.reduction == "mean":
+            const = const.mean() if const.size else 0.0
+        elif self.reduction == "sum":
+            const = const.sum()
+        c = Tensor._make(np.asarray(const, dtype=_np(nll).dtype), False, None, 0)
+        return 2 * (nll + c)
+
+
+def row_losses(task: str, z, y) -> np.ndarray:
+    """The per-row loss of :meth:`Head.loss` in float64 (its mean is the loss):
+    binary ``softplus(z) - y z``; multiclass ``logsumexp(z) - z_y``; regression ``(z - y)^2``;
+    count the Poisson deviance. ``z`` are network outputs, ``y`` as :meth:`Head.target`."""
+    z = _np(z).astype(np.float64)
+    y = _np(y)
+    if task == "multiclass":
+        m = z.max(axis=1, keepdims=True)
+        lse = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
+        return lse - z[np.arange(z.shape[0]), y.reshape(-1).astype(np.int64)]
+    z, y = z.reshape(-1), y.reshape(-1).astype(np.float64)
+    if task == "binary":
+        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    if task == "regression":
+        return (z - y) ** 2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+        return 2 * (np.exp(z) - y * z + ylogy - y)
 
 
 @dataclass
@@ -95,7 +152,7 @@ class Head:
             return nn.CrossEntropyLoss()
         if self.task == "regression":
             return nn.MSELoss()
-        return nn.PoissonNLLLoss(log_input=True)
+        return PoissonDevianceLoss()
 
     def target(self, y) -> Tensor:
         """``y`` in the form the loss takes: float ``(N, 1)`` for binary/regression/count,
@@ -125,7 +182,8 @@ class Head:
         """One line for reports: the output-unit choice and why."""
         loss = type(self.loss()).__name__
         if self.task == "count":
-            loss += "(log_input=True)"
+            loss += (" (2 x PoissonNLLLoss(log_input=True) + const: the Poisson deviance, 0 "
+                     "for a perfect fit)")
         what = {"binary": "two classes", "multiclass": f"{self.n_classes} classes",
                 "regression": "a continuous target", "count": "a non-negative count"}[self.task]
         return (f"task {self.task} ({what}): {self.units} output unit(s), {self.link} link, "
@@ -155,7 +213,7 @@ def output_kind(loss) -> str:
         return "prob"
     if name in ("CrossEntropyLoss", "NLLLoss", "MultiMarginLoss"):
         return "multi"
-    if name == "PoissonNLLLoss" and getattr(loss, "log_input", True):
+    if isinstance(loss, nn.PoissonNLLLoss) and getattr(loss, "log_input", True):
         return "log_rate"
     return "value"
 

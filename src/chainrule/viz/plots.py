@@ -53,7 +53,8 @@ def plot_history(history, path=None, *, log_scale="auto", title: str | None = No
         log_scale: True, False, or "auto" (log when the positive loss spans > 2 decades).
         title: the figure's title.
 
-    Returns: the matplotlib ``Figure``.
+    Returns: the matplotlib ``Figure``. A history with no epochs yet (e.g. training
+    interrupted in its first epoch, or ``epochs=0``) gives an empty axes saying so.
 
     Example::
 
@@ -61,6 +62,13 @@ def plot_history(history, path=None, *, log_scale="auto", title: str | None = No
         plot_history(h, "history.png")
     """
     curves = _curves(history)
+    if not curves:
+        fig = _figure((6, 4))
+        ax = fig.subplots()
+        ax.text(0.5, 0.5, "no epochs recorded yet", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set(xlabel="epoch", ylabel="loss", title=title or "loss")
+        return _save(fig, path)
     if "loss" not in curves:
         raise KeyError(f"plot_history: the history has no 'loss' (has {sorted(curves)})")
     metrics = [k for k in curves if k not in _NOT_METRICS and not k.startswith("val_")]

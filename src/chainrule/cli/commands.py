@@ -1,0 +1,206 @@
+"""What each ``chainrule`` command does with its parsed arguments; each returns the exit
+code (see :mod:`chainrule.cli` for the codes)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+
+from .parser import UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _err(line: str) -> None:
+    print(f"chainrule: {line}", file=sys.stderr, flush=True)
+
+
+def set_threads(threads, rows: int | None = None, params: int | None = None) -> int:
+    """Apply ``--threads`` (None: :func:`chainrule.train.threads.auto_threads`)."""
+    from .. import set_num_threads
+    from ..train.threads import auto_threads
+
+    n = threads if threads is not None else auto_threads()
+    set_num_threads(n)
+    return n
+
+
+def _data_options(a) -> dict:
+    return {"delimiter": a.delimiter, "encoding": a.encoding,
+            "impute": a.impute, "features": a.features,
+            "drop": a.drop, "max_categories": a.max_categories, "id_column": a.id_column}
+
+
+_TRAINING_FLAGS = ("target", "features", "drop", "max_categories", "id_column", "delimiter",
+                   "encoding", "impute", "hidden", "dropout", "lr", "weight_decay", "epochs",
+                   "batch_size", "patience")
+
+
+def train(a) -> int:
+    from ..train.run import resume_run, train_csv
+
+    if a.resume is not None:
+        given = [f for f in _TRAINING_FLAGS if getattr(a, f) is not None] + \
+            (["csv"] if a.csv else [])
+        if given:
+            raise UsageError(f"--resume takes the data and options from the run directory; "
+                             f"do not also give {given[0].replace('_', '-')}")
+        out = Path(a.resume)
+    else:
+        if not a.csv or not a.target:
+            raise UsageError("the following arguments are required: " +
+                             ("csv" if not a.csv else "--target") +
+                             " (see 'chainrule train --help')")
+        out = Path(a.out) if a.out else Path("runs") / Path(a.csv).stem
+    set_threads(a.threads)
+    try:
+        if a.resume is not None:
+            res = resume_run(out, verbose=0 if a.quiet else 1)
+        else:
+            opts = {k: getattr(a, k) for k in ("hidden", "activation", "dropout", "optimizer",
+                                               "lr", "weight_decay", "epochs", "batch_size",
+                                               "val_split", "test_split", "seed", "patience")}
+            res = train_csv(a.csv, a.target, task=a.task, out=out,
+                            verbose=0 if a.quiet else 1, data=_data_options(a), **opts)
+    except KeyboardInterrupt:
+        _interrupted_line(out)
+        return EXIT_INTERRUPTED
+    return _report(res, a.quiet)
+
+
+def _interrupted_line(out: Path) -> None:
+    """One line after a Ctrl-C that ended ``train`` before it could finish its files."""
+    if (out / "config.json").exists() and (out / "model.safetensors").exists():
+        _err(f"interrupted; {out}/ holds the last saved model (resume with: chainrule "
+             f"train --resume {out})")
+    else:
+        _err("interrupted before a model existed; nothing was written")
+
+
+def _report(res, quiet: bool) -> int:
+    from ..train.report import metrics_table
+
+    out = res["dir"]
+    h = res["history"]
+    if res["interrupted"]:
+        if res["status"] == "complete":
+            _err(f"interrupted after training; wrote {out}/ ({', '.join(res['files'])})")
+        else:
+            _err(f"interrupted; wrote {out}/ with the model so far (after {len(h)} epochs of "
+                 f"candidate {res['chosen'] + 1}); resume with: chainrule train --resume "
+                 f"{out}")
+        return EXIT_INTERRUPTED
+    c = res["candidates"][res["chosen"]]
+    print(f"\ntrained in {res['seconds']:.1f} s; kept candidate {res['chosen'] + 1} of "
+          f"{len(res['candidates'])}: {c.label} — {res['reason']}")
+    if res["metrics"]:
+        print(metrics_table(res["metrics"]))
+    for note in res["notes"]:
+        print(f"note: {note}")
+    for w in res["warnings"]:
+        print(f"warning: {w}")
+    print(f"wrote {out}/ ({', '.join(res['files'])})")
+    if res["diverged"]:
+        _err(f"error: training diverged (the validation loss is not finite for any "
+             f"candidate); see {out}/report.md and lower --lr")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def evaluate(a) -> int:
+    from ..train.report import metrics_table
+    from ..train.scoring import evaluate_csv
+
+    res = evaluate_csv(a.dir, a.csv, unknown=a.unknown, strict=a.strict, encoding=a.encoding,
+                       delimiter=a.delimiter)
+    if res["excluded"]:
+        print(f"note: {res['summary']}; they are left out of the metrics")
+    print(metrics_table({Path(a.csv).name: res["metrics"]}))
+    return EXIT_OK
+
+
+def predict(a) -> int:
+    from ..train.scoring import predict_csv
+
+    res = predict_csv(a.dir, a.csv, a.out, unknown=a.unknown, strict=a.strict,
+                      id_column=a.id_column, encoding=a.encoding, delimiter=a.delimiter)
+    extra = f"; {res['summary']} (empty prediction, see the reason column)" \
+        if res["unscored"] else ""
+    where = "standard output" if a.out in (None, "-") else a.out
+    stream = sys.stderr if a.out in (None, "-") else sys.stdout
+    print(f"wrote {res['scored']} predictions to {where}{extra}", file=stream)
+    return EXIT_OK
+
+
+def _point(items) -> dict:
+    point = {}
+    for item in items:
+        for part in item.split(","):
+            name, eq, value = part.partition("=")
+            name = name.strip()
+            if not eq or not name.isidentifier():
+                raise ValueError(f"--at expects NAME=VALUE, got {part!r}")
+            try:
+                point[name] = float(value)
+            except ValueError:
+                raise ValueError(f"--at {name}: {value!r} is not a number") from None
+    return point
+
+
+def explain(a) -> int:
+    from ..explain import explain as run
+
+    # the expression is parsed by chainrule.explain: an AST whitelist of numbers, the given
+    # names, + - * / ** and chainrule math functions (never eval, no builtins)
+    e = run(a.expression.strip(), wrt=a.wrt, **_point(a.at))
+    print(e.markdown() if a.markdown else e.text())
+    return EXIT_OK
+
+
+def summary(a) -> int:
+    from ..nn.summary import summary as table
+    from ..train.run import load_run
+
+    run = load_run(a.dir)
+    arch = run.config["architecture"]
+    status = run.config.get("status", "complete")
+    note = "" if status == "complete" else f"; status {status}"
+    print(f"{a.dir}: {run.config['target']} ({run.head.describe()}{note})")
+    table(run.model, (1, arch["n_inputs"]))
+    return EXIT_OK
+
+
+def info(a) -> int:
+    import numpy as np
+
+    from .. import __version__, get_num_threads
+
+    print(f"chainrule {__version__}")
+    print(f"Python    {platform.python_version()} ({platform.platform()})")
+    print(f"NumPy     {np.__version__}")
+    try:
+        from threadpoolctl import threadpool_info
+
+        for pool in threadpool_info():
+            if pool.get("user_api") == "blas":
+                print(f"BLAS      {pool.get('internal_api')} {pool.get('version')} "
+                      f"({pool.get('architecture', '?')}), {pool.get('num_threads')} threads, "
+                      f"{pool.get('filepath')}")
+    except ImportError:
+        print("BLAS      unknown (threadpoolctl not installed)")
+    print(f"threads   {get_num_threads()} (BLAS), {os.cpu_count()} CPUs")
+    return EXIT_OK
+
+
+def demo(a) -> int:
+    from ..train.demo import run_demo
+
+    set_threads(a.threads)
+    run_demo(a.out, epochs=a.epochs, seed=a.seed, verbose=0 if a.quiet else 1)
+    return EXIT_OK
+
+
+COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "explain": explain,
+            "summary": summary, "demo": demo, "info": info}

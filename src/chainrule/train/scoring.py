@@ -1,0 +1,181 @@
+"""``chainrule evaluate`` / ``predict`` on a CSV file with a run directory's model.
+
+**Rows that cannot be scored** (a missing value without imputation, a non-finite number, a
+non-number in a numeric column, an unseen category unless ``unknown="ignore"``; for
+``evaluate`` also a missing or unknown target) are never given a prediction: ``predict``
+writes them with an empty prediction and the reason in the ``reason`` column, ``evaluate``
+leaves them out of the metrics and says how many; with ``strict=True`` both refuse the file
+at the first such row (a ``DataError`` naming the row, column and value).
+
+**The predictions file** is written with the ``csv`` module (fields with commas, quotes or
+newlines are quoted, so every row has the header's number of fields). Columns: ``row`` (the
+1-based data row of the input), the id column if the run has one or one is given,
+``prediction``, one ``p_<class>`` per class for classifiers, and ``reason``.
+**Spreadsheet formula injection** is neutralised: a text cell that starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return — which Excel, LibreOffice and Google Sheets would
+run as a formula — is written with a leading ``'`` (``=HYPERLINK(...)`` becomes
+``'=HYPERLINK(...)``), unless the cell is a plain decimal number such as ``-1.5`` or
+``+2e-3`` (numbers stay numbers). The rule applies to every text cell: labels, ids, reasons.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import sys
+
+import numpy as np
+
+from .fit import evaluate, predict
+from .rundir import LoadedRun, load_run, write_file
+
+__all__ = ["evaluate_csv", "predict_csv", "safe_cell", "write_csv"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value) -> str:
+    """``value`` as a CSV cell that no spreadsheet runs as a formula (see the module
+    docstring): ``"=1+2"`` -> ``"'=1+2"``, ``"-1.5"`` -> ``"-1.5"``."""
+    s = value if isinstance(value, str) else str(value)
+    if s.startswith(_FORMULA_START) and not _NUMBER.fullmatch(s):
+        return "'" + s
+    return s
+
+
+def write_csv(out, header: list[str], rows) -> None:
+    """Write ``header`` and ``rows`` with the csv module (minimal quoting, ``\\n`` line ends)
+    and every cell through :func:`safe_cell`; ``out`` ``"-"`` is standard output, a path is
+    written atomically (errors name it)."""
+    if out == "-" or out is None:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow([safe_cell(c) for c in header])
+        for r in rows:
+            w.writerow([safe_cell(c) for c in r])
+        sys.stdout.flush()
+        return
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([safe_cell(c) for c in header])
+    for r in rows:
+        w.writerow([safe_cell(c) for c in r])
+    write_file(out, buf.getvalue())
+
+
+def _prepared(run: LoadedRun, path, *, target: bool, unknown: str, strict: bool,
+              id_column=None, encoding=None, delimiter=None):
+    from ..data import resolve_csv
+
+    pre = run.preprocessor
+    if id_column is not None:
+        pre.id_column = id_column
+    return pre.prepare_csv(resolve_csv(path), target=target, unknown=unknown, strict=strict,
+                           encoding=encoding, delimiter=delimiter)
+
+
+def evaluate_csv(directory, path, *, unknown: str = "error", strict: bool = False,
+                 encoding=None, delimiter=None) -> dict:
+    """Metrics of a run's model on a labelled CSV file.
+
+    Returns ``{"metrics": {...}, "rows": N read, "scored": n used, "excluded": N - n,
+    "summary": one line on the excluded rows ("" if none)}``. Raises ``DataError`` when no
+    row can be scored (or, with ``strict``, at the first row that cannot)."""
+    from ..data import DataError
+    from ._trainer import metric_names
+
+    run = load_run(directory)
+    prep = _prepared(run, path, target=True, unknown=unknown, strict=strict,
+                     encoding=encoding, delimiter=delimiter)
+    ok = np.asarray(prep.valid, bool)
+    if not ok.any():
+        raise DataError(f"{path}: none of its {ok.size} rows can be scored ("
+                        f"{prep.summary()}); nothing to evaluate")
+    X = _tensor(prep.X[ok])
+    y = run.head.target(np.asarray(prep.y)[ok])
+    metrics = evaluate(run.model, (X, y), loss=run.head.loss(),
+                       metrics=metric_names(run.head.task))
+    return {"metrics": metrics, "rows": int(ok.size), "scored": int(ok.sum()),
+            "excluded": int((~ok).sum()), "summary": prep.summary()}
+
+
+def _tensor(a):
+    from ..tensor import Tensor
+
+    return Tensor._make(np.ascontiguousarray(a, dtype=np.float32), False, None, 0)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def predict_csv(directory, path, out, *, unknown: str = "error", strict: bool = False,
+                id_column=None, encoding=None, delimiter=None) -> dict:
+    """Write predictions for the rows of ``path`` to the CSV ``out`` (``"-"``: standard
+    output); see the module docstring for the columns and the rules.
+
+    Returns ``{"rows": N, "scored": n, "unscored": N - n, "summary": one line}``."""
+    run = load_run(directory)
+    if out not in (None, "-"):
+        _check_writable(out)
+    prep = _prepared(run, path, target=False, unknown=unknown, strict=strict,
+                     id_column=id_column, encoding=encoding, delimiter=delimiter)
+    ok = np.asarray(prep.valid, bool).copy()
+    reasons = list(prep.reasons)
+    n = ok.size
+    z = np.zeros((n, run.head.units))
+    if ok.any():
+        z[ok] = predict(run.model, _tensor(prep.X[ok]))._data.reshape(int(ok.sum()), -1)
+    bad_out = ok & ~np.isfinite(z).all(axis=1)
+    for i in np.flatnonzero(bad_out):
+        reasons[i] = "the model's output is not finite for this row"
+    ok &= ~bad_out
+    pred = run.head.predict(z)
+    classes = run.config.get("classes")
+    idc = run.preprocessor.id_column if prep.ids is not None else None
+    header = ["row"] + ([idc] if idc else []) + ["prediction"]
+    if "classes" in pred:
+        p = pred["probabilities"]
+        if p.ndim == 1:
+            p = np.stack([1 - p, p], axis=1)
+        header += [f"p_{c}" for c in classes]
+    header.append("reason")
+    numbers = prep.rows if prep.rows is not None else np.arange(n) + 1
+
+    def rows():
+        for i in range(n):
+            cells = [str(int(numbers[i]))] + ([prep.ids[i]] if idc else [])
+            if not ok[i]:
+                cells += [""] * (1 + (len(classes) if "classes" in pred else 0))
+                cells.append(reasons[i] or "cannot be scored")
+                yield cells
+                continue
+            if "classes" in pred:
+                cells += [str(classes[int(pred["classes"][i])])] + [_fmt(v) for v in p[i]]
+            else:
+                cells.append(_fmt(pred["values"][i]))
+            cells.append("")
+            yield cells
+
+    write_csv(out, header, rows())
+    unscored = int((~ok).sum())
+    summary = prep.summary()
+    if bad_out.any():
+        extra = f"{int(bad_out.sum())} row(s) with a non-finite model output"
+        summary = f"{summary}; {extra}" if summary else \
+            f"{unscored} of {n} rows cannot be scored: {extra}"
+    return {"rows": n, "scored": int(ok.sum()), "unscored": unscored, "summary": summary}
+
+
+def _check_writable(out) -> None:
+    """Fail before reading anything when ``out``'s directory cannot take the file."""
+    folder = os.path.dirname(os.path.abspath(os.fspath(out))) or "."
+    if os.path.isdir(os.fspath(out)):
+        raise IsADirectoryError(21, "is a directory", os.fspath(out))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(2, "the directory does not exist", os.fspath(out))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(13, "cannot write there", os.fspath(out))
+
