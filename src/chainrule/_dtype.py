@@ -25,6 +25,12 @@ class dtype:  # noqa: N801 - mirrors torch.dtype
     def __reduce__(self):
         raise TypeError("chainrule dtypes are not picklable")
 
+    def __copy__(self):
+        return self  # dtypes are singletons (copy.deepcopy of a module keeps them)
+
+    def __deepcopy__(self, memo):
+        return self
+
 
 float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)

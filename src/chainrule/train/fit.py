@@ -213,7 +213,8 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
             resuming = resume is not None and epoch == start_epoch and start_batch > 0
             if sigint.flag and not resuming:  # Ctrl-C before this epoch started
                 run.position, run.partial = (epoch, 0), None
-                _interrupted(run, checkpoint, epoch, 0, verbose and sigint.owner)
+                _interrupted(run, checkpoint if ctx is None or ctx.is_main else None, epoch, 0,
+                             verbose and sigint.owner)
                 break
             _call(cbs, "on_epoch_begin", epoch, {})
             t0 = time.perf_counter()
