@@ -12,7 +12,7 @@ in a worker process and return a result dict ``{"items": {item: seconds}, ...}``
 
 from importlib import import_module
 
-NAMES = ("ops", "mlp", "tiny-mlp", "cnn", "gru")
+NAMES = ("ops", "mlp", "tiny-mlp", "cnn", "gru", "tiny-ops")
 
 
 def load(name):

@@ -92,8 +92,10 @@ def inplace(self, op, operands, fn, values, cast="same_kind"):
 
 def _writable(self, op):
     arr = self._data
-    if not arr.flags.writeable:
-        if arr.size > 1 and 0 in arr.strides:
+    overlaps = 0 in arr.strides and any(
+        st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides))
+    if overlaps or not arr.flags.writeable:
+        if overlaps:
             raise RuntimeError(
                 f"{op}: unsupported operation: more than one element of the written-to tensor "
                 "refers to a single memory location (it is an expanded view). Please clone() "

@@ -20,21 +20,17 @@ def _size_arg(shape):
 
 def reshape(input, *shape):  # noqa: A002
     """The same elements in a new shape (one size may be -1)."""
-    shape = tuple(int(s) for s in _size_arg(shape))
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
     if shape == input._data.shape:
         return input
-    n = input._data.size
-    known = 1
-    for s in shape:
-        if s != -1:
-            known *= s
-    if shape.count(-1) > 1 or (-1 not in shape and known != n) or (
-            -1 in shape and (known == 0 or n % known)):
+    try:
+        return P.Reshape.apply(input, shape)
+    except (ValueError, TypeError):
         raise RuntimeError(
-            f"reshape: shape {list(shape)} is invalid for input of size {n} "
+            f"reshape: shape {list(shape)} is invalid for input of size {input._data.size} "
             f"(input shape {tuple(input._data.shape)})"
-        )
-    return P.Reshape.apply(input, shape)
+        ) from None
 
 
 def view(input, *shape):  # noqa: A002
@@ -149,6 +145,13 @@ def expand(input, *sizes):  # noqa: A002
     """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
     sizes = _size_arg(sizes)
     shape = input._data.shape
+    if sizes == shape:
+        return input
+    if len(sizes) == len(shape) and -1 not in sizes:
+        try:  # the common case; a mismatch gets the message below
+            return P.Expand.apply(input, sizes)
+        except ValueError:
+            pass
     lead = len(sizes) - len(shape)
     if lead < 0:
         raise RuntimeError(
@@ -189,16 +192,19 @@ def broadcast_tensors(*tensors):
 
 
 def _tensors(seq, op):
-    seq = list(seq)
-    if not seq:
+    out = list(seq)
+    if not out:
         raise RuntimeError(f"{op}: expected a non-empty list of tensors")
-    out = []
-    for x in seq:
+    dt = None
+    mixed = False
+    for x in out:
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}: expected a sequence of tensors, got {type(x).__name__}")
-        out.append(x)
-    dt = out[0]._data.dtype
-    if builtins.any(x._data.dtype != dt for x in out):
+        if dt is None:
+            dt = x._data.dtype
+        elif x._data.dtype != dt:
+            mixed = True
+    if mixed:
         from .tensor_ops import _result_dtype
 
         r = out[0]._data
@@ -212,19 +218,22 @@ def cat(tensors, dim=0):
     """Concatenate along an existing dim; shapes must match elsewhere."""
     ts = _tensors(tensors, "cat")
     ts = [x for x in ts if not (x._data.ndim == 1 and x._data.shape[0] == 0)] or ts[:1]
-    n = ts[0]._data.ndim
-    d = _norm_dim(dim, n, "cat")
-    ref = ts[0]._data.shape
-    for i, x in enumerate(ts):
-        s = x._data.shape
-        if len(s) != n or builtins.any(a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
-            raise RuntimeError(
-                f"cat: sizes of tensors must match except in dimension {d}: tensor 0 has shape "
-                f"{tuple(ref)} but tensor {i} has shape {tuple(s)}"
-            )
     if len(ts) == 1:
         return ts[0]
-    return P.Cat.apply(d, *ts)
+    d = _norm_dim(dim, ts[0]._data.ndim, "cat")
+    try:
+        return P.Cat.apply(d, *ts)
+    except ValueError:
+        ref = ts[0]._data.shape
+        for i, x in enumerate(ts):
+            s = x._data.shape
+            if len(s) != len(ref) or builtins.any(
+                    a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
+                raise RuntimeError(
+                    f"cat: sizes of tensors must match except in dimension {d}: tensor 0 has "
+                    f"shape {tuple(ref)} but tensor {i} has shape {tuple(s)}"
+                ) from None
+        raise
 
 
 concat = concatenate = cat

@@ -22,18 +22,28 @@ from ..tensor import Tensor
 from .grad_mode import STATE
 
 
+def _primitives():
+    """The primitives the engine applies itself (bound once ops is importable)."""
+    global _Add, _Sum, _Reshape
+    from ..ops import Add as _Add, Reshape as _Reshape, Sum as _Sum  # noqa: F811
+
+
+_Add = _Sum = _Reshape = None
+
+
 def _sum_to_shape(g, shape):
-    """Sum a broadcast gradient back to ``shape`` (differentiable: Tensor operations)."""
-    if g._data.shape == shape:
+    """Sum a broadcast gradient back to ``shape`` (differentiable: primitives)."""
+    gshape = g._data.shape
+    if gshape == shape:
         return g
-    lead = g._data.ndim - len(shape)
+    lead = len(gshape) - len(shape)
     axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and g._data.shape[lead + i] != 1
+        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
     )
     if axes:
-        g = g.sum(axes, keepdim=True)
-    if lead or g._data.shape != shape:
-        g = g.reshape(shape)
+        g = _Sum.apply(g, axes, True)
+    if g._data.shape != shape:
+        g = _Reshape.apply(g, shape)
     return g
 
 
@@ -221,12 +231,15 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
         k = r._out_idx
         buf[k] = g if buf[k] is None else buf[k] + g
 
+    if _Add is None:
+        _primitives()
     ready = [fn for fn in buffers if deps[fn] == 0]
     prev_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     _DEPTH[0] += 1
     n_callbacks = len(_CALLBACKS)
     try:
+        anomaly = STATE.anomaly
         while ready:
             node = ready.pop()
             out_grads = buffers.pop(node, None)
@@ -240,8 +253,15 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                     for k, g in enumerate(out_grads):
                         if g is not None:
                             _capture(capture, results, (id(node), k), g)
-                in_grads = _call_backward(node, out_grads)
-            for i, e in enumerate(node._edges):
+                if len(out_grads) == 1 and not anomaly and node._node_hooks is None:
+                    in_grads = type(node).backward(node, out_grads[0])  # the common case
+                    if in_grads.__class__ is not tuple or len(in_grads) != len(node._edges):
+                        in_grads = _check_result(node, in_grads)
+                else:
+                    in_grads = _call_backward(node, out_grads)
+            i = -1
+            for e in node._edges:
+                i += 1
                 if e is None:
                     continue
                 target, k, shape, dt = e
@@ -260,19 +280,21 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                             _capture(capture, results, id(target), g)
                         else:
                             _accumulate(target, g, create_graph, id(target) in post)
-                    if capture is None and id(target) in post:
+                    if capture is None and post and id(target) in post:
                         _last_edge(post, target, g is not None)
                     continue
                 if g is not None:
                     buf = buffers.get(target)
                     if buf is None:
                         buf = buffers[target] = [None] * target._n_out
-                    buf[k] = g if buf[k] is None else buf[k] + g
+                    old = buf[k]
+                    # same shape and dtype (both summed/cast to the edge's): Add directly
+                    buf[k] = g if old is None else _Add.apply(old, g)
                 n = deps[target] - 1
                 deps[target] = n
                 if n == 0:
                     ready.append(target)
-            if not retain_graph:
+            if not retain_graph and node._saved is not None:
                 node._release()
         while len(_CALLBACKS) > n_callbacks:
             _CALLBACKS.pop(n_callbacks)()
@@ -341,18 +363,8 @@ def _run_tensor_hooks(node, out_grads):
                     t.grad = Tensor._make(t.grad._data + g._data, False, None, 0)
 
 
-def _call_backward(node, out_grads):
-    if len(out_grads) > 1:
-        for k, g in enumerate(out_grads):
-            if g is None:
-                shape, dt = node._out_meta[k]
-                out_grads[k] = Tensor._make(np.zeros(shape, dt), False, None, 0)
-    if STATE.anomaly:
-        from .anomaly import backward_unchecked
-
-        result = backward_unchecked(node, out_grads)
-    else:
-        result = type(node).backward(node, *out_grads)
+def _check_result(node, result):
+    """Bring a backward rule's result to one gradient (or None) per edge."""
     if not isinstance(result, tuple):
         result = (result,)
     n = len(node._edges)
@@ -366,6 +378,22 @@ def _call_backward(node, out_grads):
                 f"{node.name()}: backward returned an incorrect number of gradients "
                 f"(expected {n}, got {len(result)})"
             )
+    return result
+
+
+def _call_backward(node, out_grads):
+    if len(out_grads) > 1:
+        for k, g in enumerate(out_grads):
+            if g is None:
+                shape, dt = node._out_meta[k]
+                out_grads[k] = Tensor._make(np.zeros(shape, dt), False, None, 0)
+    if STATE.anomaly:
+        from .anomaly import backward_unchecked
+
+        result = backward_unchecked(node, out_grads)
+    else:
+        result = type(node).backward(node, *out_grads)
+    result = _check_result(node, result)
     if STATE.anomaly:
         from .anomaly import check_backward
 

@@ -185,135 +185,191 @@ class Function:
             out = _vmap_apply(cls, args)
             if out is not NotImplemented:
                 return out
-        ctx = cls.__new__(cls)
+        if not cls._arrays:
+            return _apply_user(cls, args)
+        ctx = _new(cls)
         record = False
         fw = False
         # one pass over the arguments collects the arrays and, when grad mode is on, the
         # graph edges: (target, output index, shape, dtype) per argument that requires grad,
         # where target is the producing node, or the leaf tensor itself with index -1
-        edges = [] if STATE.grad_enabled else None
-        if cls._arrays:
-            vals = []
+        vals = []
+        if STATE.grad_enabled:
+            edges = []
             for a in args:
                 if isinstance(a, Tensor):
                     d = a._data
                     vals.append(d)
                     if a._fw is not None:
                         fw = True
-                    if edges is not None:
-                        if a.requires_grad:
-                            record = True
-                            if a._view is not None and a._view[2] != a._vc[0]:
-                                _refresh_view(a)  # its base was modified in place since
-                            fn = a.grad_fn
-                            edges.append((a, -1, d.shape, d.dtype) if fn is None
-                                         else (fn, a._out_idx, d.shape, d.dtype))
-                        else:
-                            edges.append(None)
-                else:
-                    vals.append(a)
-                    if edges is not None:
-                        edges.append(None)
-            ctx._edges = edges  # so needs_input_grad is right inside forward (and not cached wrong)
-            raw = cls.forward(ctx, *vals)
-        else:
-            vals = args
-            for a in args:
-                is_t = isinstance(a, Tensor)
-                if is_t and a._fw is not None:
-                    fw = True
-                if edges is not None:
-                    if is_t and a.requires_grad:
+                    if a.requires_grad:
                         record = True
                         if a._view is not None and a._view[2] != a._vc[0]:
-                            _refresh_view(a)
+                            _refresh_view(a)  # its base was modified in place since
                         fn = a.grad_fn
-                        d = a._data
                         edges.append((a, -1, d.shape, d.dtype) if fn is None
                                      else (fn, a._out_idx, d.shape, d.dtype))
                     else:
                         edges.append(None)
-            ctx.needs_input_grad = tuple([record and e is not None for e in edges or ()]) or (
-                (False,) * len(args))
-            prev = STATE.grad_enabled
-            STATE.grad_enabled = False
-            try:
-                if getattr(cls, "setup_context", None) is not None:  # forward without ctx
-                    raw = cls.forward(*args)
-                    cls.setup_context(ctx, args, raw)
                 else:
-                    raw = cls.forward(ctx, *args)
-            finally:
-                STATE.grad_enabled = prev
-        fw = fw and STATE.fw_level > 0
-
-        # -- the common case: one array output -----------------------------------------
-        if raw.__class__ is not tuple:
-            single = True
-            if raw.__class__ is not np.ndarray:
-                raw_arr = raw._data if isinstance(raw, Tensor) else np.asarray(raw)
-            else:
-                raw_arr = raw
-            out_arrays = [raw_arr]
-            outs_raw = (raw,)
+                    vals.append(a)
+                    edges.append(None)
+            ctx._edges = edges  # so needs_input_grad is right inside forward (and not cached wrong)
         else:
-            single = False
-            outs_raw = raw
-            out_arrays = [_as_array(o._data if isinstance(o, Tensor) else o) for o in raw]
-        if STATE.anomaly:
-            from .anomaly import check_forward
-
-            check_forward(cls, args, out_arrays)
-
-        if not (record or fw):
-            if single:
-                return _make(out_arrays[0], False, None, 0)
-            return tuple(_make(a, False, None, 0) for a in out_arrays)
-
-        non_diff = ctx._non_diff
-        if single:
-            a = out_arrays[0]
-            diff = record and a.dtype.kind == "f" and (
-                non_diff is None or not any(raw is n for n in non_diff))
-            outs = [_make(a, diff, ctx if diff else None, 0)]
-        else:
-            outs = []
-            for k, a in enumerate(out_arrays):
-                diff = record and a.dtype.kind == "f"
-                if diff and non_diff is not None and any(outs_raw[k] is n for n in non_diff):
-                    diff = False
-                outs.append(_make(a, diff, ctx if diff else None, k))
-        if record:
-            ctx._edges = edges
-            if not single:
-                ctx._n_out = len(outs)
-                ctx._out_meta = [(a.shape, a.dtype) for a in out_arrays]
-            if STATE.anomaly:
-                from .anomaly import record_creation
-
-                record_creation(ctx, args)
-        to_save = ctx._to_save
-        if to_save is not None:
-            ctx._to_save = None
-            saved = []
-            versions = []
-            need_refs = False
-            for s in to_save:
-                v, ver = _map_saved(s, args, vals, outs_raw, out_arrays)
-                if v.__class__ is _OutRef:
-                    need_refs = True
-                saved.append(v)
-                versions.append(ver)
-            ctx._saved = saved
-            ctx._versions = versions
-            if need_refs:
-                ctx._out_arrays = out_arrays
-                ctx._out_refs = [weakref.ref(t) for t in outs]
+            edges = None
+            for a in args:
+                if isinstance(a, Tensor):
+                    vals.append(a._data)
+                    if a._fw is not None:
+                        fw = True
+                else:
+                    vals.append(a)
+        raw = cls.forward(ctx, *vals)
         if fw:
-            from .forward_ad import run_jvp
+            fw = STATE.fw_level > 0
+        if raw.__class__ is np.ndarray and not fw and not STATE.anomaly:
+            # the common case, inline: one array output, reverse mode only
+            out = _new(Tensor)
+            out._data = raw
+            out.grad = None
+            out._out_idx = 0
+            out._vc = None
+            out._view = None
+            out._hooks = None
+            out._fw = None
+            out._retains = False
+            if record and raw.dtype.kind == "f" and (
+                    ctx._non_diff is None or not any(raw is n for n in ctx._non_diff)):
+                out.requires_grad = True
+                out.grad_fn = ctx
+            else:
+                out.requires_grad = False
+                out.grad_fn = None
+                if not record:
+                    return out
+            to_save = ctx._to_save
+            if to_save is not None:
+                _save(ctx, to_save, args, vals, (raw,), [raw], [out])
+            return out
+        return _finish(cls, ctx, args, vals, raw, record, fw, edges)
 
-            run_jvp(cls, ctx, args, outs)
-        return outs[0] if single else tuple(outs)
+
+def _apply_user(cls, args):
+    """``apply`` of a user Function (PyTorch style): forward gets tensors, grad mode off."""
+    ctx = _new(cls)
+    record = False
+    fw = False
+    edges = [] if STATE.grad_enabled else None
+    for a in args:
+        is_t = isinstance(a, Tensor)
+        if is_t and a._fw is not None:
+            fw = True
+        if edges is not None:
+            if is_t and a.requires_grad:
+                record = True
+                if a._view is not None and a._view[2] != a._vc[0]:
+                    _refresh_view(a)
+                fn = a.grad_fn
+                d = a._data
+                edges.append((a, -1, d.shape, d.dtype) if fn is None
+                             else (fn, a._out_idx, d.shape, d.dtype))
+            else:
+                edges.append(None)
+    ctx.needs_input_grad = tuple([record and e is not None for e in edges or ()]) or (
+        (False,) * len(args))
+    prev = STATE.grad_enabled
+    STATE.grad_enabled = False
+    try:
+        if getattr(cls, "setup_context", None) is not None:  # forward without ctx
+            raw = cls.forward(*args)
+            cls.setup_context(ctx, args, raw)
+        else:
+            raw = cls.forward(ctx, *args)
+    finally:
+        STATE.grad_enabled = prev
+    return _finish(cls, ctx, args, args, raw, record, fw and STATE.fw_level > 0, edges)
+
+
+def _finish(cls, ctx, args, vals, raw, record, fw, edges):
+    """The general end of ``apply``: several outputs, forward mode, anomaly mode."""
+    if raw.__class__ is not tuple:
+        single = True
+        if raw.__class__ is not np.ndarray:
+            raw_arr = raw._data if isinstance(raw, Tensor) else np.asarray(raw)
+        else:
+            raw_arr = raw
+        out_arrays = [raw_arr]
+        outs_raw = (raw,)
+    else:
+        single = False
+        outs_raw = raw
+        out_arrays = [_as_array(o._data if isinstance(o, Tensor) else o) for o in raw]
+    if STATE.anomaly:
+        from .anomaly import check_forward
+
+        check_forward(cls, args, out_arrays)
+
+    if not (record or fw):
+        if single:
+            return _make(out_arrays[0], False, None, 0)
+        return tuple(_make(a, False, None, 0) for a in out_arrays)
+
+    non_diff = ctx._non_diff
+    outs = []
+    for k, a in enumerate(out_arrays):
+        diff = record and a.dtype.kind == "f"
+        if diff and non_diff is not None and any(outs_raw[k] is n for n in non_diff):
+            diff = False
+        outs.append(_make(a, diff, ctx if diff else None, k))
+    if record:
+        ctx._edges = edges
+        if not single:
+            ctx._n_out = len(outs)
+            ctx._out_meta = [(a.shape, a.dtype) for a in out_arrays]
+        if STATE.anomaly:
+            from .anomaly import record_creation
+
+            record_creation(ctx, args)
+    to_save = ctx._to_save
+    if to_save is not None:
+        _save(ctx, to_save, args, vals, outs_raw, out_arrays, outs)
+    if fw:
+        from .forward_ad import run_jvp
+
+        run_jvp(cls, ctx, args, outs)
+    return outs[0] if single else tuple(outs)
+
+
+def _save(ctx, to_save, args, vals, outs_raw, out_arrays, outs):
+    """Store what forward gave ``save_for_backward``: arguments as the argument tensors
+    (with their versions), outputs as ``_OutRef`` (held weakly), anything else as constant
+    tensors."""
+    ctx._to_save = None
+    saved = []
+    versions = []
+    need_refs = False
+    for s in to_save:
+        k = 0
+        for v in vals:  # the common case: an argument's array (or tensor) itself
+            if s is v:
+                break
+            k += 1
+        if k < len(vals) and isinstance(args[k], Tensor):
+            a = args[k]
+            vc = a._vc
+            saved.append(a)
+            versions.append(0 if vc is None else vc[0])
+            continue
+        v, ver = _map_saved(s, args, vals, outs_raw, out_arrays)
+        if v.__class__ is _OutRef:
+            need_refs = True
+        saved.append(v)
+        versions.append(ver)
+    ctx._saved = saved
+    ctx._versions = versions
+    if need_refs:
+        ctx._out_arrays = out_arrays
+        ctx._out_refs = [weakref.ref(t) for t in outs]
 
 
 def _modified_error(node, s, expected):
@@ -389,5 +445,6 @@ class _AccumulateGrad:
 from ..tensor import Tensor  # noqa: E402  (tensor.py imports this module first)
 
 _make = Tensor._make
+_new = object.__new__
 
 from ._function_helpers import FunctionCtx, once_differentiable  # noqa: E402,F401
