@@ -3,33 +3,39 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+BASE := $(VENV)/.installed-base
+TESTS := $(VENV)/.installed-test
 
 .PHONY: demo test venv lint bench oracle clean
 
-$(STAMP): pyproject.toml
+# the main job needs chainrule and the plot extra only
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,plot,sklearn,mnist1d]"
-	touch $(STAMP)
+	$(PY) -m pip install --quiet -e ".[plot]"
+	touch $(BASE)
 
-venv: $(STAMP)
+# the tests add the test extra: PyTorch 2.13.0 (CPU, the oracle), onnx + onnxruntime, MPI
+$(TESTS): $(BASE)
+	$(PY) -m pip install --quiet -e ".[test,plot,sklearn,mnist1d,onnx,mpi]"
+	touch $(TESTS)
 
-demo: $(STAMP)
+venv: $(TESTS)
+
+demo: $(BASE)
 	$(VENV)/bin/chainrule demo
 
-test: $(STAMP)
+test: $(TESTS)
 	$(PY) -m pytest -q tests
 	$(VENV)/bin/ruff check src tests benchmarks examples
 
-# PyTorch oracle tests need torch==2.13.0 (a CPU build on local disk on the project machines)
-oracle: $(STAMP)
-	$(PY) -m pip install --quiet "torch==2.13.0"
+oracle: $(TESTS)
 
-bench: oracle
+bench: $(TESTS)
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
 
-lint: $(STAMP)
+lint: $(TESTS)
 	$(VENV)/bin/ruff check src tests benchmarks examples
 
 clean:
