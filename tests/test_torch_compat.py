@@ -1,0 +1,70 @@
+"""``chainrule.torch_compat``: PyTorch programs run unchanged with ``import torch`` mapped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+PROGRAM = textwrap.dedent("""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    import torch.backends.cudnn as cudnn
+    from torch.nn.modules.loss import _Loss
+    from torch.utils.data import DataLoader, TensorDataset
+    cudnn.benchmark = True
+    torch.manual_seed(0)
+    x = torch.randn(64, 4)
+    y = (x.sum(1) > 0).long()
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(inplace=True), nn.Linear(16, 2))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    first = None
+    for epoch in range(20):
+        loss_sum = 0
+        for xb, yb in DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item()
+        first = loss_sum if first is None else first
+    print(torch.__name__, first, loss_sum)
+""")
+
+
+def test_program_runs_on_chainrule_unchanged(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text(PROGRAM)
+    proc = subprocess.run([sys.executable, "-m", "chainrule.torch_compat", str(script)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    name, first, last = proc.stdout.split()
+    assert name == "chainrule" and float(last) < 0.2 * float(first)
+
+
+def test_missing_torch_path_is_named(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text("import torch.no_such_module\n")
+    proc = subprocess.run([sys.executable, "-m", "chainrule.torch_compat", str(script)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "No module named 'torch.no_such_module'" in proc.stderr
+    assert "chainrule" in proc.stderr
+
+
+def test_install_and_uninstall_in_process():
+    from chainrule import torch_compat
+
+    real = {k: sys.modules.pop(k) for k in list(sys.modules)
+            if k == "torch" or k.startswith("torch.")}  # PyTorch itself, if a test imported it
+    torch_compat.install()
+    try:
+        import torch.nn.functional as F  # noqa: F401  (chainrule's, under the torch name)
+
+        assert sys.modules["torch"].__name__ == "chainrule"
+        assert F.__name__ == "chainrule.nn.functional"
+    finally:
+        torch_compat.uninstall()
+        sys.modules.update(real)
+    assert "torch" not in sys.modules or sys.modules["torch"].__name__ == "torch"
