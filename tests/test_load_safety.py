@@ -343,3 +343,18 @@ def test_unsupported_tensor_dtype_in_a_plain_file(tmp_path):
     (tmp_path / "u.safetensors").write_bytes(
         safetensors.numpy.save({"u": np.arange(3, dtype=np.uint32)}))
     _refused(tmp_path / "u.safetensors", "dtype uint32, which chainrule tensors do not support")
+
+
+def test_read_json_file_for_run_directories(tmp_path):
+    from chainrule.serialization import read_json_file
+
+    (tmp_path / "config.json").write_text('{"hidden": [64, 64]}')
+    assert read_json_file(tmp_path / "config.json") == {"hidden": [64, 64]}
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(LoadError, match="nested too deep"):
+        read_json_file(tmp_path / "deep.json")
+    (tmp_path / "big.json").write_text("[" + "1," * 100 + "1]")
+    with pytest.raises(LoadError, match="more than the 50 bytes allowed"):
+        read_json_file(tmp_path / "big.json", max_bytes=50)
+    with pytest.raises(LoadError, match="is a directory"):
+        read_json_file(tmp_path)

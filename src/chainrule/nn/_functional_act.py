@@ -220,19 +220,6 @@ def maxout(input: Tensor, weight: Tensor, bias: Tensor | None, pieces: int) -> T
     return z.unflatten(-1, (-1, pieces)).amax(-1)
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    """x / max(||x||_p, eps) along ``dim``."""
-    n = input.norm(p, dim, keepdim=True).clamp(min=eps)
-    return input / n
-
-
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """<x1, x2> / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``."""
-    n1 = (x1 * x1).sum(dim).sqrt().clamp(min=eps)
-    n2 = (x2 * x2).sum(dim).sqrt().clamp(min=eps)
-    return (x1 * x2).sum(dim) / (n1 * n2)
-
-
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """Integer class indices (*) -> int64 one-hot (*, num_classes)."""
     idx = tensor._data

@@ -5,12 +5,15 @@ losses. ``import chainrule.nn.functional as F``.
 from __future__ import annotations
 
 from ._functional_act import (  # noqa: F401
-    celu, cosine_similarity, elu, erf, eswish, gelu, hardshrink, hardsigmoid, hardswish,
-    hardtanh, leaky_relu, log_softmax, logsigmoid, maxout, mish, normalize, one_hot,
+    celu, elu, erf, eswish, gelu, hardshrink, hardsigmoid, hardswish,
+    hardtanh, leaky_relu, log_softmax, logsigmoid, maxout, mish, one_hot,
     piecewise_linear, relu, relu6, selu, sigmoid, sign, silu, softmax, softmin, softplus,
     softshrink, softsign, step, tanh, tanhshrink, threshold,
 )
 from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401,E501
+from ._functional_distance import (  # noqa: F401
+    cosine_similarity, normalize, pairwise_distance, pdist,
+)
 from ._functional_layers import (  # noqa: F401
     alpha_dropout, batch_norm, bilinear, dropout, embedding, group_norm, layer_norm, linear,
 )

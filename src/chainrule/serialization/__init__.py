@@ -48,7 +48,7 @@ from ._encode import Encoder
 from ._globals import add_safe_globals, clear_safe_globals, get_safe_globals, resolve, safe_globals
 from ._read import (
     MAX_DEPTH, MAX_HEADER_BYTES, LoadError, fail, open_source, parse_json, read_arrays,
-    read_header,
+    read_header, read_json_file,
 )
 
 _FORMAT = "chainrule"
@@ -234,6 +234,6 @@ def get_unsafe_globals_in_checkpoint(f) -> list:
     return sorted(p for p in paths if resolve(p, True) is None)
 
 
-__all__ = ["LoadError", "MAX_DEPTH", "MAX_HEADER_BYTES", "add_safe_globals",
-           "clear_safe_globals", "get_safe_globals", "get_unsafe_globals_in_checkpoint",
-           "load", "safe_globals", "save"]
+__all__ = ["LoadError", "MAX_DEPTH", "MAX_HEADER_BYTES", "REBUILD_SLACK_ELEMENTS",
+           "add_safe_globals", "clear_safe_globals", "get_safe_globals",
+           "get_unsafe_globals_in_checkpoint", "load", "read_json_file", "safe_globals", "save"]

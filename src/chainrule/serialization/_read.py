@@ -273,3 +273,19 @@ def read_arrays(src: Source, entries) -> dict:
     for key, tag, shape, nbytes in entries:
         out[key] = src.read_array(np.dtype(DTYPES[tag]), shape, nbytes, key)
     return out
+
+
+def read_json_file(path, max_bytes: int = 10_000_000, max_depth: int = 64):
+    """A small JSON file (a run directory's ``config.json``, say) read like ``load`` reads:
+    a regular file only, at most ``max_bytes`` read, nesting at most ``max_depth``; any
+    problem is a :class:`LoadError` naming ``path``."""
+    src = open_source(path)
+    try:
+        if src.size is not None and src.size > max_bytes:
+            raise fail(src.name, f"is {src.size} bytes, more than the {max_bytes} bytes allowed")
+        raw = src.read(max_bytes + 1)
+    finally:
+        src.close()
+    if len(raw) > max_bytes:
+        raise fail(src.name, f"is more than the {max_bytes} bytes allowed")
+    return parse_json(raw, src.name, "JSON", max_depth)
