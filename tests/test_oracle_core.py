@@ -141,3 +141,13 @@ def test_second_derivatives_match_torch(torch):
     np.testing.assert_allclose(gx.detach().numpy(), gxt.detach().numpy(), rtol=1e-10)
     for o, t in zip(ours, theirs):
         np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_p_norm_gradient_at_zero_matches_torch(torch):
+    for p in (3, 1.5, 4.0):
+        grads = []
+        for L in (cr, torch):
+            x = L.zeros(2, 3, dtype=L.float64, requires_grad=True)
+            x.norm(p, dim=1).sum().backward()
+            grads.append(x.grad.numpy())
+        np.testing.assert_array_equal(grads[0], grads[1])

@@ -557,7 +557,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
         return amin(input.abs(), axes, keepdim)
     if p == 0:
         return (input != 0).to(input.dtype).sum(axes, keepdim=keepdim)
-    return (input.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)
+    total = (input.abs() ** p).sum(axes, keepdim=keepdim)
+    if p < 0:
+        return total ** (1.0 / p)
+    zero = total == 0  # as the 2-norm: gradient 0 at the zero vector, not 0 * inf
+    return where(zero, 0.0, where(zero, 1.0, total) ** (1.0 / p))
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
