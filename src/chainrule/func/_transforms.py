@@ -402,7 +402,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error", chunk_size=Non
         _check_leaves(leaves, "jacfwd")
         sizes = [x.numel() for x in leaves]
         total, blocks = _basis(sizes, leaves[0]._data.dtype)
-        basis = [Tensor._make(np.ascontiguousarray(b.T).reshape((total,) + tuple(x.shape))
+        basis = [Tensor._make(np.ascontiguousarray(b).reshape((total,) + tuple(x.shape))
                               .astype(x._data.dtype, copy=False), False, None, 0)
                  for b, x in zip(blocks, leaves)]
         info = {}
