@@ -27,6 +27,13 @@ from .tensor_ops import (  # noqa: F401
 )
 from .shape_ops import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
+from .linalg_ops import *  # noqa: F401,F403  (diag, tril, kron, cdist, ...)
+from .einsum_ops import einsum  # noqa: F401  (ellipsis, diagonals, sublists)
+from . import linalg  # noqa: E402,F401  (torch.linalg)
+from .linalg import det, logdet, slogdet  # noqa: F401
+from .linalg import _cholesky_top as cholesky  # noqa: F401
+from .linalg import inv as inverse  # noqa: F401
+from .linalg import matrix_power  # noqa: F401
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
     set_rng_state,
