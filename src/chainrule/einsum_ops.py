@@ -93,8 +93,8 @@ def einsum(*args):
     lhs, out = eq.split("->") if "->" in eq else (eq, None)
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
-                           f"equation" if len(operands) > len(terms) else
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(operands) > len(terms) else
                            "einsum(): fewer operands were provided than specified in the "
                            "equation")
     terms, out, ell = _expand_ellipsis(terms, out, operands)
