@@ -18,7 +18,8 @@ from ._dtype import (  # noqa: F401
 from .tensor import Size, Tensor  # noqa: F401
 from . import autograd  # noqa: E402,F401
 from .autograd.grad_mode import (  # noqa: F401
-    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
 )
 from . import _methods  # noqa: F401  (binds Tensor methods)
 from .tensor_ops import *  # noqa: F401,F403
