@@ -33,7 +33,7 @@ from ..ops import conv as C
 from ..ops import nn_ops as N
 from ..ops import pool as PL
 from ..tensor import Tensor
-from ._batched import loop
+from ._dispatch import loop
 
 
 def _nd(v):
