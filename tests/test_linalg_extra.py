@@ -102,6 +102,19 @@ def test_indices_vander_and_errors(torch):
         cr.einsum("ii", cr.zeros(2, 3))
 
 
+def test_linalg_batches_under_vmap_without_fallback(torch):
+    import warnings
+
+    f = lambda L, m: (L.linalg.slogdet(m)[1] + L.linalg.eigh(m)[0].sum()  # noqa: E731
+                      + L.linalg.solve(m, m[:, :1]).sum() + L.linalg.cholesky(m).sum()
+                      + L.linalg.inv(m).sum() + L.linalg.det(m))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = func.vmap(func.grad(lambda m: f(cr, m)))(cr.tensor(SPD))
+    want = torch.func.vmap(torch.func.grad(lambda m: f(torch, m)))(torch.tensor(SPD))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-8)
+
+
 def test_second_derivatives_and_vmap(torch):
     f = lambda L, m: L.linalg.slogdet(m)[1] + (L.linalg.inv(m) * m.tril()).sum()  # noqa: E731
     hc = func.hessian(lambda m: f(cr, m))(cr.tensor(SPD[0]))
