@@ -18,7 +18,8 @@ from ._dtype import (  # noqa: F401
 from .tensor import Size, Tensor  # noqa: F401
 from . import autograd  # noqa: E402,F401
 from .autograd.grad_mode import (  # noqa: F401
-    enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled,
+    enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+    set_grad_enabled,
 )
 from . import _methods  # noqa: F401  (binds Tensor methods)
 from ._legacy import (  # noqa: F401  (PyTorch's legacy and device API)
@@ -33,6 +34,13 @@ from .tensor_ops import (  # noqa: F401
 )
 from .shape_ops import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
+from .linalg_ops import *  # noqa: F401,F403  (diag, tril, kron, cdist, ...)
+from .einsum_ops import einsum  # noqa: F401  (ellipsis, diagonals, sublists)
+from . import linalg  # noqa: E402,F401  (torch.linalg)
+from .linalg import det, logdet, slogdet  # noqa: F401
+from .linalg import _cholesky_top as cholesky  # noqa: F401
+from .linalg import inv as inverse  # noqa: F401
+from .linalg import matrix_power  # noqa: F401
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
     set_rng_state,

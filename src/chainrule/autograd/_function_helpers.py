@@ -62,3 +62,61 @@ def once_differentiable(fn):
         return outs[0] if single else outs
 
     return wrapper
+
+
+class _NodeHookHandle:
+    def __init__(self, node, attr, fn, key=None):
+        self.node, self.attr, self.fn, self.key = node, attr, fn, key
+
+    def remove(self):
+        if self.key is None:
+            hooks = getattr(self.node, self.attr) or ()
+            setattr(self.node, self.attr, tuple(h for h in hooks if h is not self.fn))
+        else:
+            lst = (getattr(self.node, self.attr) or {}).get(self.key, [])
+            if self.fn in lst:
+                lst.remove(self.fn)
+
+
+def _register_hook(self, fn):
+    """Call ``fn(grad_inputs, grad_outputs)`` after this node's backward; a non-None return
+    replaces grad_inputs. Returns a handle with ``remove()``."""
+    self._node_hooks = (self._node_hooks or ()) + (fn,)
+    return _NodeHookHandle(self, "_node_hooks", fn)
+
+
+def _register_prehook(self, fn):
+    """Call ``fn(grad_outputs)`` before this node's backward; a non-None return (a tuple)
+    replaces grad_outputs. Returns a handle with ``remove()``."""
+    n = self._n_out
+
+    def per_output(k):
+        def hook(g):
+            outs = [None] * n
+            outs[k] = g
+            r = fn(tuple(outs))
+            return None if r is None else r[k]
+        return hook
+
+    table = self._tensor_hooks
+    if table is None:
+        table = self._tensor_hooks = {}
+    handles = []
+    for k in range(n):
+        h = per_output(k)
+        table.setdefault(k, []).append(h)
+        handles.append(_NodeHookHandle(self, "_tensor_hooks", h, k))
+    return handles[0] if n == 1 else _Many(handles)
+
+
+class _Many:
+    def __init__(self, handles):
+        self.handles = handles
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
+
+
+Function.register_hook = _register_hook
+Function.register_prehook = _register_prehook

@@ -391,7 +391,7 @@ _BATCHED = []
 
 def _vmap_apply(cls, args):
     if not _BATCHED:
-        from ..func._batched import batched_apply
+        from ..func._dispatch import batched_apply
 
         _BATCHED.append(batched_apply)
     return _BATCHED[0](cls, args)

@@ -35,13 +35,21 @@ def _zeros_for(t):
     return Tensor._make(np.zeros_like(t._data), False, None, 0)
 
 
-def _grads(outputs, inputs, grad_outputs, create_graph, retain_graph=True):
+def _grads(outputs, inputs, grad_outputs, create_graph, retain_graph=True, strict=False,
+           what="output"):
     outs = [o for o in outputs if o.requires_grad]
     gos = [g for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     if not outs:
-        return [_zeros_for(x) for x in inputs]
-    res = _grad(outs, list(inputs), gos, retain_graph=retain_graph, create_graph=create_graph,
-                allow_unused=True)
+        res = [None] * len(inputs)
+    else:
+        res = _grad(outs, list(inputs), gos, retain_graph=retain_graph,
+                    create_graph=create_graph, allow_unused=True)
+    if strict:
+        for j, g in enumerate(res):
+            if g is None:
+                raise RuntimeError(
+                    f"The {what} of the user-provided function is independent of input {j}. "
+                    "This is not allowed in strict mode.")
     return [_zeros_for(x) if g is None else g for x, g in zip(inputs, res)]
 
 
@@ -58,7 +66,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             vs = (Tensor._make(np.ones_like(outs[0]._data), False, None, 0),)
         else:
             vs, _ = _as_tuple(v)
-        gs = _grads(outs, xs, vs, create_graph)
+        gs = _grads(outs, xs, vs, create_graph, strict=strict)
     outs = outs if create_graph else tuple(o.detach() for o in outs)
     gs = gs if create_graph else [g.detach() for g in gs]
     return (outs[0] if single_out else outs), (gs[0] if single_in else tuple(gs))
@@ -91,13 +99,19 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     (``strategy="reverse-mode"``) or one forward pass per input element ("forward-mode")."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
-    if strategy == "forward-mode" and not vectorize:
+    if strategy == "forward-mode" and not vectorize:  # as PyTorch
         raise NotImplementedError(
             "jacobian: strategy='forward-mode' requires vectorize=True (as in PyTorch)"
         )
+    if strict and vectorize:
+        raise RuntimeError("jacobian: strict=True and vectorize=True are not supported "
+                           "together; set strict=False")
+    if strict and strategy == "forward-mode":
+        raise RuntimeError("jacobian: strict=True is not supported with "
+                           "strategy='forward-mode'")
     inputs, single_in = _as_tuple(inputs)
-    if strategy == "forward-mode":
-        return _jacobian_forward(func, inputs, single_in, create_graph)
+    if vectorize:
+        return _jacobian_vectorized(func, inputs, single_in, create_graph, strategy)
     with enable_grad():
         xs = tuple(_prep(x) for x in inputs)
         outputs = func(*xs)
@@ -110,7 +124,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 e = np.zeros(flat_n, o._data.dtype)
                 e[i] = 1
                 gs = _grads((o,), xs, (Tensor._make(e.reshape(o._data.shape), False, None, 0),),
-                            create_graph)
+                            create_graph, strict=strict, what=f"output {len(rows)}")
                 for j, g in enumerate(gs):
                     per_input[j].append(g)
             row = []
@@ -127,35 +141,24 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return _pack(rows, single_in, single_out)
 
 
-def _jacobian_forward(func, inputs, single_in, create_graph):
-    from .. import shape_ops
+def _jacobian_vectorized(func, inputs, single_in, create_graph, strategy):
+    """One vmap over the basis (``chainrule.func.jacrev``/``jacfwd``)."""
+    from .. import func as F
 
-    cols = None
-    single_out = True
-    for j, x in enumerate(inputs):
-        per_out = None
-        n = x.numel()
-        for i in range(n):
-            e = np.zeros(n, x._data.dtype)
-            e[i] = 1
-            tangents = tuple(
-                Tensor._make(e.reshape(x._data.shape) if k == j else np.zeros_like(y._data),
-                             False, None, 0) for k, y in enumerate(inputs))
-            outs, tans = jvp(func, inputs if len(inputs) > 1 else inputs[0],
-                             tangents if len(inputs) > 1 else tangents[0], create_graph)
-            tans_t, single_out = _as_tuple(tans)
-            outs_t, _ = _as_tuple(outs)
-            if per_out is None:
-                per_out = [[] for _ in tans_t]
-                shapes = [tuple(o.shape) for o in outs_t]
-            for k, t in enumerate(tans_t):
-                per_out[k].append(t)
-        if cols is None:
-            cols = [[None] * len(inputs) for _ in per_out]
-        for k, ts in enumerate(per_out):
-            J = shape_ops.stack(ts, dim=-1).reshape(shapes[k] + tuple(x.shape))
-            cols[k][j] = J
-    rows = [tuple(r) for r in cols]
+    transform = F.jacrev if strategy == "reverse-mode" else F.jacfwd
+    xs = tuple(x if create_graph else x.detach() for x in inputs)
+    out_single = []
+
+    def f(*args):
+        out = func(*args)
+        out_single.append(isinstance(out, Tensor))
+        return out
+
+    with enable_grad():
+        J = transform(f, argnums=tuple(range(len(xs))))(*xs)
+    single_out = out_single[-1]
+    rows = [J] if single_out else list(J)
+    rows = [tuple(r if create_graph else r.detach() for r in row) for row in rows]
     return _pack(rows, single_in, single_out)
 
 
@@ -179,11 +182,11 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
             if not isinstance(out, Tensor) or out.numel() != 1:
                 raise RuntimeError("hessian: func must return a single-element tensor")
             gs = _grads((out,), ys, (Tensor._make(np.ones_like(out._data), False, None, 0),),
-                        create_graph=True)
+                        create_graph=True, strict=strict)
         return tuple(gs)
 
-    H = jacobian(gradient, inputs, create_graph=create_graph, vectorize=vectorize,
-                 strategy=outer_jacobian_strategy)
+    H = jacobian(gradient, inputs, create_graph=create_graph, strict=strict,
+                 vectorize=vectorize, strategy=outer_jacobian_strategy)
     if single_in:
         return H[0][0]
     return H
@@ -197,7 +200,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         xs = tuple(_prep(x) for x in inputs)
         out = func(*xs)
         gs = _grads((out,), xs, (Tensor._make(np.ones_like(out._data), False, None, 0),),
-                    create_graph=True)
+                    create_graph=True, strict=strict)
         dot = None
         for g, vv in zip(gs, vs):
             term = (g * vv).sum()

@@ -39,6 +39,14 @@ class _GradModeContext:
         return wrapper
 
 
+_INFERENCE = []  # the modes of the inference_mode blocks being run, innermost last
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (``torch.is_inference_mode_enabled``)."""
+    return bool(_INFERENCE and _INFERENCE[-1])
+
+
 class no_grad(_GradModeContext):  # noqa: N801
     """Disable recording: operations inside create tensors with no ``grad_fn``."""
 
@@ -56,6 +64,14 @@ class inference_mode(_GradModeContext):  # noqa: N801
 
     def __init__(self, mode: bool = True):
         self._mode = not mode
+
+    def __enter__(self):
+        _INFERENCE.append(not self._mode)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _INFERENCE.pop()
+        return super().__exit__(*exc)
 
     def __call__(self, fn):
         mode = not self._mode

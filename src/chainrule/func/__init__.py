@@ -11,9 +11,8 @@ parameters.
 from ._module import (  # noqa: F401
     functional_call, functionalize, replace_all_batch_norm_modules_, stack_module_state,
 )
-from ._transforms import (  # noqa: F401
-    grad, grad_and_value, hessian, jacfwd, jacrev, jvp, linearize, vjp,
-)
+from ._jacobians import hessian, jacfwd, jacrev  # noqa: F401
+from ._transforms import grad, grad_and_value, jvp, linearize, vjp  # noqa: F401
 from ._vmap import vmap  # noqa: F401
 
 __all__ = [

@@ -23,7 +23,6 @@ function without a batched form runs once per batch element. Reading values out
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
@@ -301,122 +300,6 @@ def lift_all(t):
         if not lv.tangent_only:
             t = lift(t, lv.level, lv.size)
     return t
-
-
-# -- the dispatcher called by Function.apply ------------------------------------------------
-class Info:
-    """What a batching rule is told besides its arguments."""
-
-    __slots__ = ("cls", "level", "size")
-
-    def __init__(self, cls, level, size):
-        self.cls, self.level, self.size = cls, level, size
-
-
-_RULE_FOR = []
-
-
-def batched_apply(cls, args):
-    level = 0
-    for a in args:
-        d = a._data if isinstance(a, Tensor) else a
-        c = d.__class__
-        if c is BatchedArray:
-            lv = d._level
-        elif c is np.ndarray:
-            b = d.base
-            if b.__class__ is not BatchedArray or b.shape != d.shape:
-                continue
-            lv = b._level
-        elif c is tuple:
-            lv = level_of(d)
-        else:
-            continue
-        if lv > level:
-            level = lv
-    if not level:
-        return NotImplemented
-    vals, bdims = [], []
-    size = None
-    for a in args:
-        if isinstance(a, Tensor):
-            d = a._data
-            if d.__class__ is BatchedArray:
-                v, b = (d._value, d._bdim) if d._level == level else (a, None)
-            elif d.base.__class__ is not BatchedArray:
-                v, b = a, None
-            else:
-                v, b = unwrap_at(a, level)
-        elif a.__class__ in (np.ndarray, tuple, BatchedArray):
-            v, b = unwrap_at(a, level)
-        else:
-            v, b = a, None
-        vals.append(v)
-        bdims.append(b)
-        if size is None and b is not None:
-            size = _size_of(v, b)
-    info = Info(cls, level, size)
-    if not _RULE_FOR:
-        from ._batching import rule_for
-
-        _RULE_FOR.append(rule_for)
-    rule = _RULE_FOR[0](cls)
-    out, obd = rule(info, vals, bdims) if rule is not None else loop(info, vals, bdims)
-    if isinstance(out, tuple):
-        return tuple(wrap(o, b, level) if isinstance(o, Tensor) else o
-                     for o, b in zip(out, obd))
-    return wrap(out, obd, level)
-
-
-def _size_of(v, b):
-    if isinstance(b, tuple):
-        for e, eb in zip(v, b):
-            if eb is not None:
-                return _size_of(e, eb)
-    return (v._data if isinstance(v, Tensor) else v).shape[b]
-
-
-_WARNED = set()
-
-
-def warn_fallback(name):
-    if name not in _WARNED:
-        _WARNED.add(name)
-        warnings.warn(
-            f"vmap: there is no batching rule for {name}, so it runs once per batch element "
-            "(a Python loop; results are the same, only slower)", UserWarning, stacklevel=4)
-
-
-def take(v, b, i):
-    """Element i of v along its batch dim b (v: tensor, array or index tuple)."""
-    if b is None:
-        return v
-    if isinstance(b, tuple):
-        return tuple(take(e, eb, i) for e, eb in zip(v, b))
-    idx = (slice(None),) * b + (i,)
-    if isinstance(v, Tensor):
-        from ..ops.shape import Getitem
-
-        return Getitem.apply(v, idx)
-    return v[idx]
-
-
-def loop(info, vals, bdims, name=None):
-    """The fallback: call the primitive once per batch element and stack the results."""
-    warn_fallback(name or info.cls.__name__)
-    outs = [info.cls.apply(*[take(v, b, i) for v, b in zip(vals, bdims)])
-            for i in range(info.size)]
-    return stack_results(outs)
-
-
-def stack_results(outs):
-    from .. import shape_ops
-
-    if isinstance(outs[0], tuple):
-        res = tuple(shape_ops.stack([o[k] for o in outs]) if isinstance(outs[0][k], Tensor)
-                    else outs[0][k] for k in range(len(outs[0])))
-        return res, tuple(0 if isinstance(r, Tensor) else None for r in res)
-    return shape_ops.stack(outs), 0
 
 
 def wrap_any(t, bdim, level):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._batched import BatchedArray, level_of, unwrap_at, warn_fallback, wrap_array
+from ._batched import BatchedArray, level_of, unwrap_at, wrap_array
+from ._dispatch import warn_fallback
 
 
 def _front(a, b):

@@ -18,6 +18,7 @@ is. Most rules move the batch dim to the front.
 | products | MatMul Linear | batch dims of matmul; a batched input of Linear is one big GEMM |
 | convolution | Conv2d ConvInputGrad Unfold Fold MaxPool2d WindowGather WindowScatter | batch merged into N |
 | losses | CrossEntropy | batch merged into N |
+| linalg | Inverse Det SlogDet Solve Cholesky Eigh | NumPy's linalg batches leading dims |
 | fallback | ConvWeightGrad, RNNLayer, anything else | ``_batched.loop``: once per element, warned once |
 
 User ``Function`` subclasses: a ``vmap`` staticmethod (PyTorch's signature) or
@@ -30,10 +31,11 @@ import numpy as np
 
 from .. import ops as P
 from ..ops import conv as C
+from ..ops import linalg_np as LA
 from ..ops import nn_ops as N
 from ..ops import pool as PL
 from ..tensor import Tensor
-from ._batched import loop
+from ._dispatch import loop
 
 
 def _nd(v):
@@ -388,6 +390,17 @@ RULES.update({
     C.Fold: _merged(1), PL.MaxPool2d: maxpool_rule, PL.WindowGather: window_rule,
     PL.WindowScatter: window_rule, N.CrossEntropy: cross_entropy_rule,
 })
+
+
+def leading(info, vals, bdims):
+    """Primitives that batch over leading dims themselves (NumPy's linalg): the batch dim
+    first, operands padded to a common rank."""
+    out, _ = elementwise(info, vals, bdims)
+    return (out, (0,) * len(out)) if isinstance(out, tuple) else (out, 0)
+
+
+RULES.update({c: leading for c in (LA.Inverse, LA.Det, LA.SlogDet, LA.Solve, LA.Cholesky,
+                                   LA.Eigh)})
 
 
 def rule_for(cls):
