@@ -253,3 +253,53 @@ def test_double_backward_through_inplace():
     (h,) = cr.autograd.grad(g.sum(), x)
     np.testing.assert_allclose(g.detach().numpy(), 3 * x.detach().numpy() ** 2)
     np.testing.assert_allclose(h.numpy(), 6 * x.detach().numpy())
+
+
+def _custom_functions(L):
+    class Double_(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Split(L.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 1, x * 2
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            out = 0
+            if g1 is not None:
+                out = out + g1
+            if g2 is not None:
+                out = out + 2 * g2
+            return out
+
+    return Double_, Split
+
+
+def test_mark_dirty_and_unmaterialized_grads_match_torch(torch):
+    results = []
+    for L in (cr, torch):
+        Double_, Split = _custom_functions(L)
+        w = L.tensor([1.0, 3.0], requires_grad=True)
+        a = w * 1
+        b = Double_.apply(a)
+        res = [b is a, a._version]
+        (b * b).sum().backward()
+        res.append(w.grad.tolist())
+        w2 = L.tensor([1.0, 3.0], requires_grad=True)
+        o1, _ = Split.apply(w2)
+        o1.sum().backward()  # the second output gets no gradient: None, not zeros
+        res.append(w2.grad.tolist())
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            Double_.apply(L.ones(2, requires_grad=True))
+        results.append(res)
+    assert results[0] == results[1] == [True, 2, [8.0, 24.0], [1.0, 1.0]]

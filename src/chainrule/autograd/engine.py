@@ -382,7 +382,7 @@ def _check_result(node, result):
 
 
 def _call_backward(node, out_grads):
-    if len(out_grads) > 1:
+    if len(out_grads) > 1 and node._materialize:
         for k, g in enumerate(out_grads):
             if g is None:
                 shape, dt = node._out_meta[k]

@@ -76,6 +76,8 @@ class Function:
     _retained = None
     _node_hooks = None
     _trace = None
+    _materialize = True
+    _dirty = None
 
     # -- ctx API -------------------------------------------------------------------
     def save_for_backward(self, *values):
@@ -107,10 +109,13 @@ class Function:
         self._non_diff = outputs
 
     def set_materialize_grads(self, value: bool):
+        """False: ``backward`` gets None (not zeros) for outputs that received no gradient."""
         self._materialize = bool(value)
 
-    def mark_dirty(self, *tensors):  # accepted for PyTorch compatibility; nothing to do
-        pass
+    def mark_dirty(self, *tensors):
+        """Declare the inputs ``forward`` modified in place (and returns): each becomes this
+        node's output, with its version bumped, as PyTorch's in-place custom Functions."""
+        self._dirty = tensors
 
     @property
     def needs_input_grad(self):
@@ -287,7 +292,36 @@ def _apply_user(cls, args):
             raw = cls.forward(ctx, *args)
     finally:
         STATE.grad_enabled = prev
-    return _finish(cls, ctx, args, args, raw, record, fw and STATE.fw_level > 0, edges)
+    if ctx._dirty is None:
+        return _finish(cls, ctx, args, args, raw, record, fw and STATE.fw_level > 0, edges)
+    return _dirty_outputs(cls, ctx, args, raw, record, fw and STATE.fw_level > 0, edges)
+
+
+def _dirty_outputs(cls, ctx, args, raw, record, fw, edges):
+    """``mark_dirty``: the inputs forward changed in place come back as themselves, now the
+    outputs of this node (the edges already point at their old history)."""
+    from .._inplace import _adopt_output, _bump
+
+    for t in ctx._dirty:
+        if STATE.grad_enabled and t.requires_grad and t.grad_fn is None:
+            raise RuntimeError(
+                f"{cls.__name__}: a leaf Variable that requires grad is being used in an "
+                "in-place operation (mark_dirty); clone it first, or call under no_grad"
+            )
+        _bump(t, cls.__name__)
+    result = _finish(cls, ctx, args, args, raw, record, fw, edges)
+    single = not isinstance(result, tuple)
+    outs = [result] if single else list(result)
+    raws = raw if isinstance(raw, tuple) else (raw,)
+    for k, r in enumerate(raws):
+        if any(r is t for t in ctx._dirty):
+            out = outs[k]
+            r.grad_fn, r._out_idx, r.requires_grad = out.grad_fn, out._out_idx, out.requires_grad
+            r._fw = out._fw
+            if out.grad_fn is ctx:
+                _adopt_output(ctx, k, r)
+            outs[k] = r
+    return outs[0] if single else tuple(outs)
 
 
 def _finish(cls, ctx, args, vals, raw, record, fw, edges):
