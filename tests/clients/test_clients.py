@@ -24,6 +24,8 @@ TOLERANCE = {
     "custom_function": 1e-10,
     "save_whole_model": 1e-5,
     "cnn_classifier": 1e-3,
+    "functional_transforms": 1e-4,
+    "transformer_lm": 1e-3,
 }
 
 
