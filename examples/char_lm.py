@@ -196,6 +196,9 @@ def plot(history, vocab_size: int, out: Path) -> Path:
 
 
 def main(steps: int = 1000, out: Path = OUT) -> None:
+    # the matrices here are small: one BLAS thread is fastest (several threads contend,
+    # 2-10x slower on a busy 2-core machine); remove this line to use the default
+    cr.set_num_threads(1)
     t0 = time.perf_counter()
     model, vocab, history = train(steps)
     print(f"vocabulary {len(vocab)} characters; log(vocab) = {math.log(len(vocab)):.3f}")
