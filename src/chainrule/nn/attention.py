@@ -6,7 +6,8 @@ from .. import _dtype
 from ..creation import empty
 from ..tensor import Tensor
 from . import init
-from ._functional_attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
+from ._attention_checks import _canonical_mask, _none_or_dtype
+from ._functional_attention import multi_head_attention_forward
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
