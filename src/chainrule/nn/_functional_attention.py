@@ -38,11 +38,14 @@ def _repeat_heads(t: Tensor, groups: int) -> Tensor:
     return wide.reshape(*lead, hk * groups, *shape[-2:])
 
 
-def _masked_scores(scores: Tensor, attn_mask, is_causal: bool) -> Tensor:
-    """The scores with a float mask added and the disallowed positions set to -inf."""
+def _masked_scores(scores: Tensor, attn_mask, is_causal: bool) -> tuple:
+    """(scores + M, rows of M that are -inf everywhere or None): boolean and causal masks
+    become one constant additive array (0 / -inf); a float mask is folded into it unless it
+    requires grad (then it is added as a tensor and gets its gradient)."""
     s = scores._data
     L, S = s.shape[-2], s.shape[-1]
-    allowed = np.tril(np.ones((L, S), dtype=bool)) if is_causal else None
+    blocked = np.triu(np.ones((L, S), dtype=bool), 1) if is_causal else None
+    float_mask = None
     if attn_mask is not None:
         m = attn_mask._data
         try:
@@ -54,20 +57,29 @@ def _masked_scores(scores: Tensor, attn_mask, is_causal: bool) -> Tensor:
                 f"scaled_dot_product_attention: attn_mask of shape {m.shape} does not broadcast "
                 f"to the attention scores' shape {s.shape} (..., L, S)")
         if m.dtype == np.bool_:
-            allowed = m if allowed is None else allowed & m
+            blocked = ~m if blocked is None else blocked | ~m
         else:
-            mask = attn_mask if m.dtype == s.dtype else attn_mask.to(scores.dtype)
-            scores = scores + mask
-    if allowed is not None:
-        scores = P.Where.apply(_const(allowed), scores, np.asarray(-np.inf, s.dtype))
-    return scores
+            float_mask = attn_mask if m.dtype == s.dtype else attn_mask.to(scores.dtype)
+    const = None if blocked is None else np.where(blocked, -np.inf, 0.0).astype(s.dtype)
+    if float_mask is not None and not float_mask.requires_grad:
+        const = float_mask._data if const is None else const + float_mask._data
+        float_mask = None
+    ninf = None
+    if const is not None:
+        scores = scores + _const(const)
+        ninf = np.isneginf(const)
+    if float_mask is not None:
+        scores = scores + float_mask
+        f_ninf = np.isneginf(float_mask._data)
+        ninf = f_ninf if ninf is None else ninf | f_ninf
+    dead = ninf.all(-1, keepdims=True)
+    return scores, (dead if dead.any() else None)
 
 
-def _safe_softmax(scores: Tensor) -> Tensor:
-    """softmax over the last dim, with rows that are -inf everywhere giving zeros (and zero
-    gradients) instead of NaN."""
-    dead = np.isneginf(scores._data).all(-1, keepdims=True)
-    if not dead.any():
+def _safe_softmax(scores: Tensor, dead) -> Tensor:
+    """softmax over the last dim, with the ``dead`` rows (-inf everywhere) giving zeros (and
+    zero gradients) instead of NaN."""
+    if dead is None:
         return P.Softmax.apply(scores, scores.ndim - 1)
     zero = np.asarray(0.0, scores._data.dtype)
     live = P.Where.apply(_const(dead), zero, scores)
@@ -118,10 +130,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         key, value = _repeat_heads(key, groups), _repeat_heads(value, groups)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
-    scores = P.MatMul.apply(query, key, False, True) * float(scale)
+    # scaling the (L, E) queries costs less than scaling the (L, S) scores
+    scores = P.MatMul.apply(query * float(scale), key, False, True)
     if attn_mask is not None or is_causal:
-        scores = _masked_scores(scores, attn_mask, is_causal)
-        weights = _safe_softmax(scores)
+        weights = _safe_softmax(*_masked_scores(scores, attn_mask, is_causal))
     else:
         weights = P.Softmax.apply(scores, scores.ndim - 1)
     if dropout_p > 0.0:
