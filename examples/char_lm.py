@@ -123,7 +123,7 @@ def train(steps: int = 1000, batch_size: int = 32, context: int = 64, lr: float 
           d_model: int = 64, num_layers: int = 2, seed: int = 0, eval_every: int = 100,
           text: str | None = None, log=print):
     """Train a CharTransformer; returns (model, vocab, history) with history rows
-    (step, train loss (mean since the last row), validation loss)."""
+    (step, train loss (mean since the last row; NaN at step 0), validation loss)."""
     text = load_corpus() if text is None else text
     vocab = sorted(set(text))
     data = encode(text, vocab)
@@ -137,7 +137,7 @@ def train(steps: int = 1000, batch_size: int = 32, context: int = 64, lr: float 
     opt = cr.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     sched = cr.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 50) * 0.5 * (1 + math.cos(math.pi * s / steps)))
-    history, running, count = [], 0.0, 0
+    history, running, count = [(0, float("nan"), evaluate(model, val_data, context))], 0.0, 0
     for step in range(1, steps + 1):
         x, y = batch(train_data, batch_size, context, rng)
         loss = F.cross_entropy(model(x).reshape(-1, len(vocab)), y.reshape(-1))

@@ -436,3 +436,23 @@ def test_mha_errors():
         m(x, x, x, key_padding_mask=cr.zeros(2, 3, dtype=cr.int64))
     with pytest.raises(AssertionError, match="embedding dimension"):
         m(cr.randn(3, 2, 6), cr.randn(3, 2, 6), cr.randn(3, 2, 6))
+
+
+def test_sdpa_forward_mode_matches_finite_differences():
+    import chainrule.autograd.forward_ad as fwAD
+
+    q, k, v = (cr.randn(2, 3, 4, dtype=cr.float64) for _ in range(3))
+    tq, tk = cr.randn(2, 3, 4, dtype=cr.float64), cr.randn(2, 3, 4, dtype=cr.float64)
+    mask = cr.tensor(np.array([[1, 1, 0], [0, 0, 0], [1, 0, 1]], bool))  # row 1: no key
+
+    def f(a, b):
+        return F.scaled_dot_product_attention(a, b, v, attn_mask=mask).numpy()
+
+    with fwAD.dual_level():
+        out = F.scaled_dot_product_attention(fwAD.make_dual(q, tq), fwAD.make_dual(k, tk), v,
+                                             attn_mask=mask)
+        jvp = fwAD.unpack_dual(out).tangent.numpy()
+    eps = 1e-6
+    fd = (f(q + eps * tq, k + eps * tk) - f(q - eps * tq, k - eps * tk)) / (2 * eps)
+    np.testing.assert_allclose(jvp, fd, atol=1e-8)
+    assert np.all(jvp[:, 1] == 0)
