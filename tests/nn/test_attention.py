@@ -456,3 +456,39 @@ def test_sdpa_forward_mode_matches_finite_differences():
     fd = (f(q + eps * tq, k + eps * tk) - f(q - eps * tq, k - eps * tk)) / (2 * eps)
     np.testing.assert_allclose(jvp, fd, atol=1e-8)
     assert np.all(jvp[:, 1] == 0)
+
+
+def test_sdpa_kernel_selects_backends_as_torch(torch):
+    """torch.nn.attention's sdpa_kernel: MATH refuses attn_mask with is_causal, FLASH (4-D
+    only) applies both, and a call no allowed CPU kernel runs raises 'No available kernel'."""
+    from torch.nn.attention import SDPBackend as TorchBackend
+    from torch.nn.attention import sdpa_kernel as t_kernel
+
+    from chainrule.nn.attention import SDPBackend as CrBackend
+    from chainrule.nn.attention import sdpa_kernel as c_kernel
+
+    assert {m.name: m.value for m in CrBackend} == \
+        {n: int(v) for n, v in TorchBackend.__members__.items()}
+    q4, q3 = _qkv((2, 3), 5, 5, 8)[0], _qkv((3,), 5, 5, 8)[0]
+    mask = np.tril(np.ones((5, 5), bool))
+    cases = [("MATH", q4, {"attn_mask": mask, "is_causal": True}),
+             ("FLASH_ATTENTION", q4, {"attn_mask": mask, "is_causal": True}),
+             ("FLASH_ATTENTION", q3, {}), ("MATH", q3, {"is_causal": True}),
+             ("EFFICIENT_ATTENTION", q4, {})]
+    for backend, q, kw in cases:
+        ts, cs = _inputs(torch, [q], False)
+        tkw = {k: (torch.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        ckw = {k: (cr.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        try:
+            with warnings.catch_warnings(), t_kernel(getattr(TorchBackend, backend)):
+                warnings.simplefilter("ignore")
+                expected = torch.nn.functional.scaled_dot_product_attention(*ts * 3, **tkw)
+        except RuntimeError as e:
+            with pytest.raises(RuntimeError, match=str(e)[:40].replace("(", r"\(")), \
+                    c_kernel(getattr(CrBackend, backend)):
+                F.scaled_dot_product_attention(*cs * 3, **ckw)
+        else:
+            with c_kernel([getattr(CrBackend, backend)]):
+                got = F.scaled_dot_product_attention(*cs * 3, **ckw)
+            _close(expected, got, TOL64, backend)
+    F.scaled_dot_product_attention(*_inputs(torch, [q3], False)[1] * 3)  # restored after

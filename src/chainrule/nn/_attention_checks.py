@@ -74,7 +74,34 @@ def _fused_cpu_kernel_accepts(query, key, value, attn_mask, dropout_p, enable_gq
         return False
     if key.shape[1] != query.shape[1] and not enable_gqa:
         return False
-    return attn_mask.ndim in (2, 4)
+    return attn_mask is None or attn_mask.ndim in (2, 4)
+
+
+# The attention backends that ``nn.attention.sdpa_kernel`` allows (PyTorch's SDPBackend
+# values: 0 MATH, 1 FLASH_ATTENTION; the others are CUDA kernels, never usable on the CPU).
+ENABLED_BACKENDS = {0, 1, 2, 3, 4}
+
+
+def _sdpa_path(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa) -> None:
+    """Raise what PyTorch 2.13 on the CPU raises for this call given the enabled backends;
+    return normally when it would compute (its flash kernel applies ``attn_mask`` and
+    ``is_causal`` together; its math kernel refuses that pair)."""
+    if not ENABLED_BACKENDS & {0, 1}:
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found: "
+                           "sdpa_kernel allows only CUDA kernels; allow SDPBackend.MATH")
+    flash = 1 in ENABLED_BACKENDS and _fused_cpu_kernel_accepts(
+        query, key, value, attn_mask, dropout_p, enable_gqa)
+    if is_causal and attn_mask is not None and not flash:
+        if 0 in ENABLED_BACKENDS:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True (PyTorch applies both only in its fused CPU kernel: 4-D "
+                "inputs, equal head dims, dropout_p=0); fold the causal mask into attn_mask")
+        raise RuntimeError("No available kernel.  Aborting execution.")
+    if not flash and 0 not in ENABLED_BACKENDS:
+        raise RuntimeError("No available kernel.  Aborting execution. (scaled_dot_product_"
+                           "attention: the math backend is disabled by sdpa_kernel and the "
+                           "CPU flash kernel does not take these inputs)")
 
 
 def _canonical_mask(mask, mask_name: str, other_type, other_name: str, target_type,

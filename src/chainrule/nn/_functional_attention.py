@@ -20,8 +20,8 @@ from .. import ops as P
 from ..shape_ops import cat
 from ..tensor import Tensor
 from ._attention_checks import (
-    _canonical_mask, _check_sdpa_args, _check_shapes, _const, _fused_cpu_kernel_accepts,
-    _is_batched, _none_or_dtype, _shape, _static,
+    _canonical_mask, _check_sdpa_args, _check_shapes, _const, _is_batched, _none_or_dtype,
+    _sdpa_path, _shape, _static,
 )
 from ._functional_layers import dropout, linear
 from ._spatial import pad
@@ -119,12 +119,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         chainrule.Size([2, 4, 10, 16])
     """
     _check_sdpa_args(query, key, value, attn_mask, dropout_p, enable_gqa)
-    if is_causal and attn_mask is not None and not _fused_cpu_kernel_accepts(
-            query, key, value, attn_mask, dropout_p, enable_gqa):
-        raise RuntimeError(
-            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
-            "is_causal=True (PyTorch applies both only in its fused CPU kernel: 4-D inputs, "
-            "equal head dims, dropout_p=0); fold the causal mask into attn_mask instead")
+    _sdpa_path(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         groups = query.shape[-3] // key.shape[-3]
         key, value = _repeat_heads(key, groups), _repeat_heads(value, groups)
