@@ -436,3 +436,59 @@ def test_mha_errors():
         m(x, x, x, key_padding_mask=cr.zeros(2, 3, dtype=cr.int64))
     with pytest.raises(AssertionError, match="embedding dimension"):
         m(cr.randn(3, 2, 6), cr.randn(3, 2, 6), cr.randn(3, 2, 6))
+
+
+def test_sdpa_forward_mode_matches_finite_differences():
+    import chainrule.autograd.forward_ad as fwAD
+
+    q, k, v = (cr.randn(2, 3, 4, dtype=cr.float64) for _ in range(3))
+    tq, tk = cr.randn(2, 3, 4, dtype=cr.float64), cr.randn(2, 3, 4, dtype=cr.float64)
+    mask = cr.tensor(np.array([[1, 1, 0], [0, 0, 0], [1, 0, 1]], bool))  # row 1: no key
+
+    def f(a, b):
+        return F.scaled_dot_product_attention(a, b, v, attn_mask=mask).numpy()
+
+    with fwAD.dual_level():
+        out = F.scaled_dot_product_attention(fwAD.make_dual(q, tq), fwAD.make_dual(k, tk), v,
+                                             attn_mask=mask)
+        jvp = fwAD.unpack_dual(out).tangent.numpy()
+    eps = 1e-6
+    fd = (f(q + eps * tq, k + eps * tk) - f(q - eps * tq, k - eps * tk)) / (2 * eps)
+    np.testing.assert_allclose(jvp, fd, atol=1e-8)
+    assert np.all(jvp[:, 1] == 0)
+
+
+def test_sdpa_kernel_selects_backends_as_torch(torch):
+    """torch.nn.attention's sdpa_kernel: MATH refuses attn_mask with is_causal, FLASH (4-D
+    only) applies both, and a call no allowed CPU kernel runs raises 'No available kernel'."""
+    from torch.nn.attention import SDPBackend as TorchBackend
+    from torch.nn.attention import sdpa_kernel as t_kernel
+
+    from chainrule.nn.attention import SDPBackend as CrBackend
+    from chainrule.nn.attention import sdpa_kernel as c_kernel
+
+    assert {m.name: m.value for m in CrBackend} == \
+        {n: int(v) for n, v in TorchBackend.__members__.items()}
+    q4, q3 = _qkv((2, 3), 5, 5, 8)[0], _qkv((3,), 5, 5, 8)[0]
+    mask = np.tril(np.ones((5, 5), bool))
+    cases = [("MATH", q4, {"attn_mask": mask, "is_causal": True}),
+             ("FLASH_ATTENTION", q4, {"attn_mask": mask, "is_causal": True}),
+             ("FLASH_ATTENTION", q3, {}), ("MATH", q3, {"is_causal": True}),
+             ("EFFICIENT_ATTENTION", q4, {})]
+    for backend, q, kw in cases:
+        ts, cs = _inputs(torch, [q], False)
+        tkw = {k: (torch.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        ckw = {k: (cr.tensor(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()}
+        try:
+            with warnings.catch_warnings(), t_kernel(getattr(TorchBackend, backend)):
+                warnings.simplefilter("ignore")
+                expected = torch.nn.functional.scaled_dot_product_attention(*ts * 3, **tkw)
+        except RuntimeError as e:
+            with pytest.raises(RuntimeError, match=str(e)[:40].replace("(", r"\(")), \
+                    c_kernel(getattr(CrBackend, backend)):
+                F.scaled_dot_product_attention(*cs * 3, **ckw)
+        else:
+            with c_kernel([getattr(CrBackend, backend)]):
+                got = F.scaled_dot_product_attention(*cs * 3, **ckw)
+            _close(expected, got, TOL64, backend)
+    F.scaled_dot_product_attention(*_inputs(torch, [q3], False)[1] * 3)  # restored after

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from .. import _dtype
 from ..tensor import Tensor
 from ._functional_act import gelu, relu
-from ._functional_attention import _canonical_mask, _none_or_dtype
+from ._attention_checks import _canonical_mask, _none_or_dtype
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .dropout import Dropout

@@ -1,17 +1,64 @@
-"""``nn.MultiheadAttention`` (PyTorch's parameter names, shapes, initialisation and numerics)."""
+"""``nn.MultiheadAttention`` (PyTorch's parameter names, shapes, initialisation and numerics)
+and, as in ``torch.nn.attention``, ``SDPBackend`` and ``sdpa_kernel``."""
 
 from __future__ import annotations
+
+import contextlib
+import enum
 
 from .. import _dtype
 from ..creation import empty
 from ..tensor import Tensor
 from . import init
-from ._functional_attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
+from . import _attention_checks
+from ._attention_checks import _canonical_mask, _none_or_dtype
+from ._functional_attention import multi_head_attention_forward
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "SDPBackend", "sdpa_kernel"]
+
+
+class SDPBackend(enum.IntEnum):
+    """The kernels of ``F.scaled_dot_product_attention`` (PyTorch's names and values). On the
+    CPU two exist: MATH (the reference) and FLASH_ATTENTION (PyTorch's fused CPU kernel);
+    chainrule computes both the same way and differs only where PyTorch's do (an
+    ``attn_mask`` together with ``is_causal``: accepted by FLASH_ATTENTION, refused by
+    MATH). The others are CUDA kernels."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority: bool = False):
+    """Within the block, ``scaled_dot_product_attention`` may use only ``backends`` (one
+    ``SDPBackend`` or a list); a call no allowed CPU kernel can run raises
+    ``RuntimeError("No available kernel...")`` as in PyTorch. ``set_priority`` is accepted
+    (the order does not matter on the CPU).
+
+    Example::
+
+        >>> with sdpa_kernel(SDPBackend.MATH):
+        ...     out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    """
+    chosen = [backends] if isinstance(backends, SDPBackend) else list(backends)
+    for b in chosen:
+        if not isinstance(b, SDPBackend):
+            raise TypeError(f"sdpa_kernel: expected SDPBackend values, got {b!r}")
+    saved = set(_attention_checks.ENABLED_BACKENDS)
+    _attention_checks.ENABLED_BACKENDS.clear()
+    _attention_checks.ENABLED_BACKENDS.update(int(b) for b in chosen)
+    try:
+        yield
+    finally:
+        _attention_checks.ENABLED_BACKENDS.clear()
+        _attention_checks.ENABLED_BACKENDS.update(saved)
 
 
 class NonDynamicallyQuantizableLinear(Linear):

@@ -16,7 +16,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from . import init
 from ._functional_act import relu
-from ._functional_attention import _canonical_mask, _none_or_dtype
+from ._attention_checks import _canonical_mask, _none_or_dtype
 from ._transformer_layers import TransformerDecoderLayer, TransformerEncoderLayer
 from .container import ModuleList
 from .module import Module

@@ -7,3 +7,4 @@ from .convert_parameters import parameters_to_vector, vector_to_parameters  # no
 from . import rnn  # noqa: F401,E402  (nn.utils.rnn: padding and packing of sequences)
 from .rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence  # noqa: F401,E402
 from .rnn import pack_sequence, pad_sequence, unpack_sequence, unpad_sequence  # noqa: F401,E402
+from .gradient_regularizer import rnn_step, vanishing_gradient_regularizer  # noqa: F401,E402
