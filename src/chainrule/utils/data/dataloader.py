@@ -3,14 +3,18 @@
 Fast path: when the dataset is a ``TensorDataset`` (or a ``Subset`` chain over one, as
 ``random_split`` makes) and the collate function is the default one, each batch is built by
 indexing every underlying array once with the batch's whole index array, instead of fetching
-and stacking samples one by one; the batches are identical to the generic path's.
+and stacking samples one by one; the batches are identical to the generic path's. Keep
+``num_workers=0`` for such data: a worker process only adds the cost of moving each batch.
 
-``num_workers > 0`` is accepted for compatibility but loading always runs in the calling
-process (NumPy indexing is fast, and chainrule avoids pickling datasets to worker processes).
+``num_workers > 0`` loads in worker processes, as PyTorch does (``_worker_iter`` and
+``_worker``): it pays off when ``__getitem__`` is expensive (decoding, augmentation, I/O).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -20,12 +24,37 @@ from ._collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
+from ._worker import get_worker_info
+
 __all__ = ["DataLoader", "get_worker_info"]
 
 
-def get_worker_info():
-    """Always None: chainrule loads data in the main process."""
-    return None
+def _max_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _check_context(ctx, num_workers: int):
+    """``multiprocessing_context`` as torch validates it: None, a start method's name, or a
+    context object; only with ``num_workers > 0``."""
+    if ctx is None:
+        return None
+    if num_workers == 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                         f"(num_workers > 0), but got num_workers={num_workers}")
+    if isinstance(ctx, str):
+        methods = multiprocessing.get_all_start_methods()
+        if ctx not in methods:
+            raise ValueError(f"multiprocessing_context option should specify a valid start "
+                             f"method in {methods!r}, but got multiprocessing_context={ctx!r}")
+        return multiprocessing.get_context(ctx)
+    if not isinstance(ctx, multiprocessing.context.BaseContext):
+        raise TypeError("multiprocessing_context option should be a valid context object or a "
+                        f"string specifying the start method, but got "
+                        f"multiprocessing_context={ctx}")
+    return ctx
 
 
 def _tensor_arrays(dataset):
@@ -58,11 +87,23 @@ class DataLoader:
         sampler: the indices to visit (excludes ``shuffle``).
         batch_sampler: yields whole lists of indices (excludes ``batch_size``, ``shuffle``,
             ``sampler``, ``drop_last``).
-        num_workers: accepted for compatibility; loading runs in this process.
+        num_workers: worker processes that load batches (0: load in this process). The
+            sampler stays here; whole batches are fetched and collated by the workers and
+            come back through shared memory, in order.
         collate_fn: list of samples -> batch (default: ``default_collate``).
-        pin_memory: accepted and ignored (CPU only).
+        pin_memory: accepted; a no-op on CPU (warns, as torch does without an accelerator).
         drop_last: drop the last incomplete batch.
-        generator: ``chainrule.Generator`` for shuffling.
+        timeout: seconds to wait for a batch from the workers (0: forever); then a
+            RuntimeError.
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after seeding.
+        multiprocessing_context: start method name or context (default: ``"fork"`` on
+            Linux; ``"spawn"``/``"forkserver"`` send the dataset by multiprocessing's pickling).
+        generator: ``chainrule.Generator`` for shuffling, and for the workers' base seed:
+            worker ``i`` seeds Python's ``random``, NumPy's global generator and chainrule's
+            with ``base_seed + i`` (see ``get_worker_info``).
+        prefetch_factor: batches each worker loads ahead (default 2 with workers).
+        persistent_workers: keep the workers alive between epochs.
+        in_order: yield batches in sampler order (False: as soon as any is ready).
 
     Shape: with a ``TensorDataset`` of tensors ``(N, *)``, each batch is a list of tensors
     ``(B, *)`` with ``B = batch_size`` (the last one smaller unless ``drop_last``).
@@ -92,6 +133,11 @@ class DataLoader:
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("DataLoader: prefetch_factor option could only be specified with "
                              "num_workers > 0; leave it as None")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("DataLoader: prefetch_factor option should be non-negative")
+        multiprocessing_context = _check_context(multiprocessing_context, num_workers)
         if persistent_workers and num_workers == 0:
             raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
         if batch_size is not None and (isinstance(batch_size, bool) or
@@ -144,6 +190,16 @@ class DataLoader:
         self.persistent_workers = persistent_workers
         self.pin_memory_device = pin_memory_device
         self.in_order = in_order
+        self._iterator = None
+        self._epochs = 0  # iterators made with workers: part of each workers' base seed
+        if num_workers > _max_workers():
+            warnings.warn(
+                f"This DataLoader will create {num_workers} worker processes in total. Our "
+                f"suggested max number of worker in current system is {_max_workers()}, which "
+                "is smaller than what this DataLoader is going to create. Please be aware "
+                "that excessive worker creation might get DataLoader running slow or even "
+                "freeze, lower the worker number to avoid potential slowness/freeze if "
+                "necessary.", UserWarning, stacklevel=2)
 
     @property
     def _auto_collation(self) -> bool:
@@ -155,6 +211,11 @@ class DataLoader:
         return default_collate(samples) if self._auto_collation else default_convert(samples)
 
     def __iter__(self) -> Iterator:
+        if self.pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
+                          "then device pinned memory won't be used.", UserWarning, stacklevel=2)
+        if self.num_workers > 0:
+            return self._worker_iter()
         if isinstance(self.dataset, IterableDataset):
             return self._iter_stream()
         if self._auto_collation:
@@ -165,6 +226,18 @@ class DataLoader:
                 return self._iter_fast(*fast)
             return self._iter_batches()
         return (self._collate(self.dataset[i]) for i in self.sampler)
+
+    def _worker_iter(self):
+        from ._worker_iter import WorkerIter
+
+        if not self.persistent_workers:
+            return WorkerIter(self)
+        it = self._iterator
+        if it is None or it._closed:
+            it = self._iterator = WorkerIter(self)
+        else:
+            it._reset()
+        return it
 
     def _batches(self):
         if isinstance(self.batch_sampler, BatchSampler):
