@@ -54,6 +54,7 @@ def _fraction(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .train._distributed_cli import add_train_arguments
     from .train.run import ACTIVATIONS, DEFAULTS
 
     d = DEFAULTS
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=d["seed"])
     t.add_argument("--out", default=None, help="run directory (default runs/<csv name>)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
+    add_train_arguments(t)  # --nproc, --stream, --memory-budget
     e = sub.add_parser("evaluate", help="metrics of a trained model on a labelled CSV file")
     e.add_argument("dir")
     e.add_argument("csv")
@@ -108,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _train(a) -> int:
+    from .train._distributed_cli import run_train_command
+
+    return run_train_command(a, _train_local)  # --nproc N: under mpiexec; ranks > 0 quiet
+
+
+def _train_local(a) -> int:
+    from .train._distributed_cli import choose_trainer
     from .train.report import metrics_table
     from .train.run import train_csv
 
@@ -115,7 +124,8 @@ def _train(a) -> int:
         raise ValueError("--epochs and --batch-size must be positive")
     out = a.out or os.path.join("runs", Path(a.csv).stem)
     wd = a.weight_decay if a.optimizer in ("adam", "adamw", "sgd", "rmsprop") else 0.0
-    res = train_csv(a.csv, a.target, task=a.task, out=out, verbose=0 if a.quiet else 1,
+    trainer = choose_trainer(a, train_csv)  # train_csv, or streaming when the file is too big
+    res = trainer(a.csv, a.target, task=a.task, out=out, verbose=0 if a.quiet else 1,
                     hidden=a.hidden, activation=a.activation, dropout=a.dropout,
                     optimizer=a.optimizer, lr=a.lr, weight_decay=wd, epochs=a.epochs,
                     batch_size=a.batch_size, val_split=a.val_split, test_split=a.test_split,
@@ -233,6 +243,7 @@ def main(argv=None) -> int:
     """Entry point of the ``chainrule`` console script; returns the exit code."""
     try:
         args = _parser().parse_args(argv)
+        args._argv = sys.argv[1:] if argv is None else list(argv)
         if args.command is None:
             _parser().print_help()
             return 0
