@@ -37,7 +37,6 @@ import time
 _MPI = None
 _PING, _PONG, _ARRIVE, _RELEASE = 1, 2, 3, 4
 _SPIN_SECONDS = 0.002
-_YIELD = os.environ.get("CR_YIELD", "1") == "1"
 
 #: environment variables that MPI launchers set to the number of processes
 SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
@@ -117,8 +116,7 @@ def wait(requests, pg, what: str, timeout: float | None = None, statuses=None) -
         while not MPI.Request.Testall(requests, statuses):
             now = time.monotonic()
             if now < spin_end:
-                if _YIELD:
-                    os.sched_yield()
+                os.sched_yield()  # spin, but let another process have an oversubscribed core
                 continue
             waited = now - start
             if waited > limit:
