@@ -59,6 +59,7 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(protect_expression(argv))
+        args._argv = argv  # --nproc relaunches the same command under mpiexec
         if args.command is None:
             build_parser().print_help()
             return 0

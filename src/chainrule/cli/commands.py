@@ -39,6 +39,14 @@ _TRAINING_FLAGS = ("target", "features", "drop", "max_categories", "id_column", 
 
 
 def train(a) -> int:
+    """``chainrule train``: on this process, or on ``--nproc`` processes under mpiexec."""
+    from ..train._distributed_cli import run_train_command
+
+    return run_train_command(a, _train_here)
+
+
+def _train_here(a) -> int:
+    from ..train._distributed_cli import choose_trainer
     from ..train.run import resume_run, train_csv
 
     if a.resume is not None:
@@ -62,8 +70,18 @@ def train(a) -> int:
             opts = {k: getattr(a, k) for k in ("hidden", "activation", "dropout", "optimizer",
                                                "lr", "weight_decay", "epochs", "batch_size",
                                                "val_split", "test_split", "seed", "patience")}
-            res = train_csv(a.csv, a.target, task=a.task, out=out,
-                            verbose=0 if a.quiet else 1, data=_data_options(a), **opts)
+            trainer = choose_trainer(a, train_csv)  # or streaming, when the file is too big
+            if trainer is train_csv:
+                res = train_csv(a.csv, a.target, task=a.task, out=out,
+                                verbose=0 if a.quiet else 1, data=_data_options(a), **opts)
+            else:
+                given = [k for k, v in _data_options(a).items() if v not in (None, [], "drop")]
+                if given:
+                    raise UsageError(f"--{given[0].replace('_', '-')} is not supported when "
+                                     "the file is streamed (--stream)")
+                res = trainer(a.csv, a.target, task=a.task, out=out,
+                              verbose=0 if a.quiet else 1,
+                              **{k: v for k, v in opts.items() if v is not None})
     except KeyboardInterrupt:
         _interrupted_line(out)
         return EXIT_INTERRUPTED

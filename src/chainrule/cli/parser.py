@@ -135,6 +135,7 @@ def _scoring_flags(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ..train._distributed_cli import add_train_arguments
     from ..train.run import ACTIVATIONS, DEFAULTS
 
     d = DEFAULTS
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="BLAS threads (default auto: 1 for small models)")
     t.add_argument("--out", default=None, help="run directory (default runs/<csv name>)")
     t.add_argument("--quiet", action="store_true", help="no progress output")
+    add_train_arguments(t)  # --nproc, --stream, --memory-budget (chainrule.train)
     e = sub.add_parser("evaluate", help="metrics of a trained model on a labelled CSV file")
     e.add_argument("dir")
     e.add_argument("csv")

@@ -49,13 +49,33 @@ def buffer(t: Tensor, write: bool = True):
     return tmp, back if write else None
 
 
+_TABLES: dict = {}
+
+
+def _tables():
+    """ReduceOp -> MPI.Op for numbers and for booleans (built once)."""
+    if not _TABLES:
+        MPI = mpi.load()
+        _TABLES["num"] = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM,
+                          ReduceOp.PRODUCT: MPI.PROD, ReduceOp.MIN: MPI.MIN,
+                          ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND,
+                          ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
+        # MPI reduces C booleans only with logical operations
+        _TABLES["bool"] = {ReduceOp.SUM: MPI.LOR, ReduceOp.MAX: MPI.LOR,
+                           ReduceOp.BOR: MPI.LOR, ReduceOp.PRODUCT: MPI.LAND,
+                           ReduceOp.MIN: MPI.LAND, ReduceOp.BAND: MPI.LAND,
+                           ReduceOp.BXOR: MPI.LXOR}
+    return _TABLES
+
+
 def mpi_op(op, dtype: np.dtype, what: str):
     """``(MPI.Op, divide_by_size)`` for ``ReduceOp`` ``op`` on arrays of ``dtype``."""
-    MPI = mpi.load()
+    kind = dtype.kind
+    if op is ReduceOp.SUM and kind in "fiu":  # the common case, without the checks below
+        return _tables()["num"][op], False
     if not isinstance(op, RedOpType):
         raise TypeError(f"{what}: op must be a chainrule.distributed.ReduceOp (e.g. "
                         f"ReduceOp.SUM), got {op!r}")
-    kind = dtype.kind
     if op is ReduceOp.PREMUL_SUM:
         raise ValueError(f"{what}: ReduceOp.PREMUL_SUM is not supported by the MPI backend "
                          "(multiply the tensor first, then use ReduceOp.SUM)")
@@ -65,15 +85,7 @@ def mpi_op(op, dtype: np.dtype, what: str):
     if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and kind not in "iub":
         raise ValueError(f"{what}: ReduceOp.{op.name} needs an integer or bool tensor, got "
                          f"{dtype}")
-    if kind == "b":  # MPI reduces C booleans only with logical operations
-        table = {ReduceOp.SUM: MPI.LOR, ReduceOp.MAX: MPI.LOR, ReduceOp.BOR: MPI.LOR,
-                 ReduceOp.PRODUCT: MPI.LAND, ReduceOp.MIN: MPI.LAND, ReduceOp.BAND: MPI.LAND,
-                 ReduceOp.BXOR: MPI.LXOR}
-        return table[op], False
-    table = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
-             ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND,
-             ReduceOp.BOR: MPI.BOR, ReduceOp.BXOR: MPI.BXOR}
-    return table[op], op is ReduceOp.AVG
+    return _tables()["bool" if kind == "b" else "num"][op], op is ReduceOp.AVG
 
 
 class Work:
@@ -137,10 +149,11 @@ class Work:
 
 def launch(pg, what: str, requests, finish, async_op: bool, result=None, statuses=None):
     """Return the Work (``async_op``) or wait for it and return None."""
-    work = Work(pg, what, requests, finish, result, statuses)
     if async_op:
-        return work
-    work.wait()
+        return Work(pg, what, requests, finish, result, statuses)
+    mpi.wait(requests, pg, what, None, statuses)
+    if finish is not None:
+        finish()
     return None
 
 

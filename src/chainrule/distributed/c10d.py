@@ -209,6 +209,9 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     _STATE["default"] = pg
     _STATE["groups"] = [pg]
     mpi.install_excepthook(pg)
+    from .launch import announce
+
+    announce(pg.rank())  # lets `chainrule ... --nproc N` name a rank killed by a signal
 
 
 def _default(op: str = "") -> ProcessGroup:

@@ -40,6 +40,7 @@ _SPIN_SECONDS = 0.002
 
 #: environment variables that MPI launchers set to the number of processes
 SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "MPI_LOCALNRANKS")
+RANK_VARS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK", "MPI_LOCALRANKID")
 
 
 def load():
@@ -66,6 +67,15 @@ def available() -> bool:
 def launched_size() -> int:
     """The world size an MPI launcher announced in the environment (0 when not launched)."""
     for var in SIZE_VARS:
+        value = os.environ.get(var, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
+def launched_rank() -> int:
+    """This process' rank as the MPI launcher announced it (0 when not launched)."""
+    for var in RANK_VARS:
         value = os.environ.get(var, "")
         if value.isdigit():
             return int(value)
@@ -106,7 +116,7 @@ def wait(requests, pg, what: str, timeout: float | None = None, statuses=None) -
         while not MPI.Request.Testall(requests, statuses):
             now = time.monotonic()
             if now < spin_end:
-                os.sched_yield()
+                os.sched_yield()  # spin, but let another process have an oversubscribed core
                 continue
             waited = now - start
             if waited > limit:

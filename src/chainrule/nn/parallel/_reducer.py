@@ -195,9 +195,8 @@ class Reducer:
                 b.request = MPI.REQUEST_NULL
             self.pg._seq += 1
             self.next_bucket += 1
-        flying = [b.request for b in self.buckets[:self.next_bucket]]
-        if flying:
-            MPI.Request.Testall(flying)  # drive MPI's progress engine: overlap
+        if n > 1 and self.next_bucket:  # drive MPI's progress engine: overlap
+            MPI.Request.Testall([b.request for b in self.buckets[:self.next_bucket]])
 
     def _finalize(self) -> None:
         if self.static_graph and self.num_iterations == 0:

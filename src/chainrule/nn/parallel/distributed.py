@@ -167,6 +167,7 @@ class DistributedDataParallel(Module):
                                self.bucket_bytes_cap, first, self.find_unused_parameters,
                                self.gradient_as_bucket_view, self.static_graph)
         self._param_ids = [id(p) for _, p in named]
+        self._buffers_to_sync = list(module.buffers())  # as PyTorch, fixed when wrapped
 
     @property
     def broadcast_buffers(self) -> bool:
@@ -205,10 +206,9 @@ class DistributedDataParallel(Module):
         sync = is_grad_enabled() and self.require_backward_grad_sync
         if sync:
             self.reducer.prepare_for_forward()
-        if self.forward_sync_buffers and self.require_forward_param_sync:
-            buffers = list(self.module.buffers())
-            if buffers:
-                self._broadcast(buffers)
+        if self.forward_sync_buffers and self.require_forward_param_sync and \
+                self._buffers_to_sync:
+            self._broadcast(self._buffers_to_sync)
         out = self.module(*inputs, **kwargs)
         if sync:
             unused = None
