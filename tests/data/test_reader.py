@@ -180,3 +180,14 @@ def test_text_columns_keep_their_text(tmp_path):
     assert list(table.columns["pid"]) == ["007", "010"]
     assert list(table.columns["code"]) == ["1.0", "2.0"]
     assert read_csv(p).columns["pid"][0] == 7.0
+
+
+@pytest.mark.parametrize("nl", ["\r\n", "\r", "\n"])
+def test_line_endings_and_no_final_newline(tmp_path, nl):
+    text = nl.join(["x,c,t"] + _rows(12).splitlines())
+    for suffix in ("", nl):
+        p = tmp_path / "e.csv"
+        p.write_bytes((text + suffix).encode())
+        table = read_csv(p)
+        assert table.header == ["x", "c", "t"] and table.n_rows == 12
+        assert table.columns["t"][11] == "y" and table.columns["x"][11] == 2.75
