@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import sys
@@ -115,27 +114,13 @@ class _Trainer:
     def split(self, name):
         return getattr(self.ds, f"X_{name}"), self._target(getattr(self.ds, f"y_{name}"))
 
-    def _null_bias(self) -> np.ndarray:
-        y = self.ds.y_train._data.reshape(-1)
-        t = self.head.task
-        if t == "binary":
-            p = float(np.clip(y.astype(np.float64).mean(), 1e-3, 1 - 1e-3))
-            return np.array([math.log(p / (1 - p))])
-        if t == "multiclass":
-            freq = np.bincount(y.astype(np.int64), minlength=self.head.units) + 1.0
-            logf = np.log(freq / freq.sum())
-            return logf - logf.mean()
-        if t == "count":
-            return np.array([math.log(max(float(y.mean()), 1e-3))])
-        return np.zeros(1)
-
     def build(self, c: Candidate):
         import chainrule as cr
 
         cr.manual_seed(self.o["seed"])
         model = build_mlp(self.ds.n_features, c.hidden, self.o["activation"], c.dropout,
                           self.head)
-        model[len(model) - 1].bias._data[...] = self._null_bias().astype(np.float32)
+        model[len(model) - 1].bias._data[...] = self.head.null_bias(self.ds.y_train)
         return model
 
     def raw_state(self, model) -> dict:

@@ -19,6 +19,7 @@ from .checkpoint import FORMAT, capture, restore, rng_states, set_rng_states
 from .history import History
 from .metrics import get_metric
 from .tasks import convert, output_kind
+from .threads import blas_threads
 
 __all__ = ["evaluate", "fit", "predict"]
 
@@ -124,7 +125,7 @@ def _call(callbacks, hook, *args):
 def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 32, val=None,
         metrics=(), callbacks=(), seed: int | None = None, verbose: int = 1,
         shuffle: bool = True, scheduler=None, lr: float | None = None, checkpoint=None,
-        resume_from=None, val_batch_size: int = 1024) -> History:
+        resume_from=None, val_batch_size: int = 1024, threads="auto") -> History:
     """Train ``model`` for ``epochs`` passes over ``train``: per batch
     ``zero_grad; loss(model(x), y).backward(); optimizer.step()`` (closure optimizers such
     as LBFGS, BFGS and Newton get a closure), then per epoch the validation loss/metrics.
@@ -148,6 +149,10 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
             every epoch and when Ctrl-C stops training. Default None: nothing is written.
         resume_from: a checkpoint path (``checkpoint=`` or ``ModelCheckpoint``): restores the
             model, optimizer, epoch, history, scheduler, callbacks and random states.
+        threads: NumPy BLAS threads while training: ``"auto"`` (default) uses one thread for
+            models under ~200 MFLOP per step, where a second thread never helps and
+            oversubscribes a busy machine (see ``chainrule.train.threads``), unless
+            ``chainrule.set_num_threads`` was called; an int; or None to leave BLAS alone.
 
     Returns: a :class:`History`. Ctrl-C (SIGINT) during ``fit`` finishes the current batch,
     writes ``checkpoint`` (if given) and returns the history so far (``interrupted=True``);
@@ -196,7 +201,8 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                              "with fit(checkpoint=...) or ModelCheckpoint)")
         restore(run, resume)
     start_epoch, start_batch = run.position
-    with SigintGuard() as sigint:
+    bs = getattr(loader, "batch_size", None) or batch_size or 1
+    with SigintGuard() as sigint, blas_threads(threads, model, bs):
         _call(cbs, "on_train_begin", {})
         model.train()
         for epoch in range(start_epoch, epochs):
