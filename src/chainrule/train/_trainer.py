@@ -58,6 +58,31 @@ class _PauseAt(Callback):
         pause_point(f"batch:{self.k}:{self.epoch}:{batch}", self.guard)
 
 
+class _EpochBar(Callback):
+    """One progress bar per candidate, over its epochs, with the validation loss (terminal
+    only: a bar per epoch for several candidates would flood the screen)."""
+
+    order = 90
+
+    def __init__(self, label: str):
+        self.label, self.bar = label, None
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.run.epochs, initial=len(self.run.history),
+                        desc=f"candidate {self.label}", unit="epoch", leave=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        post = {k: f"{logs[k]:.4g}" for k in ("loss", "val_loss") if k in logs}
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _fold_target_scale(state: dict, mean: float, std: float) -> dict:
     """``z * std + mean`` folded into the last Linear layer of an MLP state_dict."""
     keys = [k for k in state if k.endswith(".weight")]
@@ -186,6 +211,8 @@ class _Trainer:
             if self.has_val and p["patience"] else []
         if os.environ.get(PAUSE_ENV):
             cbs.append(_PauseAt(k, self.guard))
+        if self.verbose and _isatty():
+            cbs.append(_EpochBar(f"{k + 1}/{len(self.cands)}"))
         if self.verbose:
             self.print(f"candidate {k + 1}/{len(self.cands)}: {c.label}")
         t0 = time.perf_counter()
@@ -193,7 +220,7 @@ class _Trainer:
                 epochs=p["epochs"], batch_size=p["batch_size"],
                 val=self.split("val") if self.has_val else None,
                 metrics=metric_names(self.head.task)[:1], callbacks=cbs, seed=self.o["seed"],
-                verbose=1 if self.verbose and _isatty() else 0, checkpoint=ckpt,
+                verbose=0, checkpoint=ckpt,
                 resume_from=ckpt if ckpt.exists() else None)
         if h.interrupted:
             self.partial = (k, self.raw_state(model), h)
