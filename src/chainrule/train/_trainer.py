@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
 import sys
 import time
 from pathlib import Path
@@ -178,9 +178,8 @@ class _Trainer:
     def start(self) -> None:
         """Fresh run: clear an old search, write the first candidate's initial model."""
         with self.guard.mode("defer"):
-            if self.search_dir.exists():
-                shutil.rmtree(self.search_dir)
-            self.search_dir.mkdir(parents=True)
+            _clear_old_run(self.out)
+            self.search_dir.mkdir(parents=True, exist_ok=True)
             self.write_state(0)
             self.write_model(self.cands[0], self.raw_state(self.build(self.cands[0])),
                              "training")
@@ -263,6 +262,25 @@ class _Trainer:
         if self.partial is not None:
             return self.partial
         return 0, None, History()
+
+
+#: the files a run writes; a new run in the same directory removes an older run's, and only
+#: those (never anything else the directory holds)
+RUN_FILES = ("model.safetensors", "config.json", "metrics.json", "history.csv",
+             "loss_curve.png", "report.md")
+_SEARCH_FILE = re.compile(r"(state\.json|c\d+\.(safetensors|history\.csv|"
+                          r"checkpoint\.safetensors))")
+
+
+def _clear_old_run(out: Path) -> None:
+    for name in RUN_FILES:
+        if (out / name).is_file():
+            (out / name).unlink()
+    search = out / "search"
+    if search.is_dir():
+        for f in search.iterdir():
+            if f.is_file() and _SEARCH_FILE.fullmatch(f.name):
+                f.unlink()
 
 
 def _isatty() -> bool:
