@@ -168,3 +168,18 @@ def test_a_good_run_still_loads(run):
     loaded = load_run(run)
     assert isinstance(loaded.model, cr.nn.Sequential)
     assert loaded.config["status"] == "complete"
+
+
+def test_a_new_run_replaces_only_the_old_runs_files(copy, capsys, tmp_path):
+    (copy / "search" / "notes.txt").write_text("mine")
+    (copy / "mine.csv").write_text("x")
+    (copy / "search" / "c7.safetensors").write_bytes(b"old candidate")
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(40)))
+    assert main(["train", str(data), "--target", "y", "--out", str(copy), "--hidden", "2",
+                 "--dropout", "0", "--weight-decay", "0", "--lr", "0.01", "--epochs", "1",
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    assert (copy / "search" / "notes.txt").read_text() == "mine"
+    assert (copy / "mine.csv").exists() and not (copy / "search" / "c7.safetensors").exists()
+    assert json.loads((copy / "config.json").read_text())["data"]["file"] == "d.csv"

@@ -17,14 +17,13 @@ def _err(line: str) -> None:
     print(f"chainrule: {line}", file=sys.stderr, flush=True)
 
 
-def set_threads(threads, rows: int | None = None, params: int | None = None) -> int:
-    """Apply ``--threads`` (None: :func:`chainrule.train.threads.auto_threads`)."""
+def set_threads(threads) -> None:
+    """Apply ``--threads N``; ``auto`` (None) leaves it to ``fit``, which uses one BLAS
+    thread for models too small to gain from more (:mod:`chainrule.train.threads`)."""
     from .. import set_num_threads
-    from ..train.threads import auto_threads
 
-    n = threads if threads is not None else auto_threads()
-    set_num_threads(n)
-    return n
+    if threads is not None:
+        set_num_threads(threads)
 
 
 def _data_options(a) -> dict:

@@ -226,7 +226,8 @@ def _header_span(path: Path, head: bytes, enc: str) -> tuple[int, int]:
                 buf = f.read(size)
         a = np.frombuffer(buf, np.uint8)[i:]
         even = np.bitwise_xor.accumulate((a == 34).view(np.uint8)) == 0
-        nl = np.flatnonzero((a == 10) & even)
+        newline = 10 if (a == 10).any() or not (a == 13).any() else 13   # CR-only files
+        nl = np.flatnonzero((a == newline) & even)
         if nl.size:
             return i, i + int(nl[0]) + 1
         if len(buf) < size or len(buf) < _SAMPLE:

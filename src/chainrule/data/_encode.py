@@ -80,6 +80,10 @@ class Prepared:
         return f"{self.n_invalid} of {self.valid.size} rows cannot be scored: {parts}"
 
 
+_LABELS = {"missing": "missing value", "non-finite": "non-finite value",
+           "not a number": "non-number"}
+
+
 def collect(problems: list[Problem], n: int) -> tuple[np.ndarray, list, dict]:
     """(valid mask, per-row reasons (None when valid), counts per problem)."""
     valid = np.ones(n, bool)
@@ -91,8 +95,7 @@ def collect(problems: list[Problem], n: int) -> tuple[np.ndarray, list, dict]:
         rows = np.flatnonzero(p.mask)
         if rows.size == 0:
             continue
-        label = f"missing value in {p.column!r}" if p.kind == "missing" else \
-            f"{p.kind} in {p.column!r}"
+        label = f"{_LABELS.get(p.kind, p.kind)} in {p.column!r}"
         counts[label] += int(rows.size)
         for i in rows.tolist():
             r = p.reason(i)

@@ -8,9 +8,10 @@ The task rule (``task="auto"``), in order:
 4. non-integer numbers -> ``regression``;
 5. other integers -> ``count`` only when they look like counts of events: all
    non-negative, the smallest value 0 or 1 (counts start at the floor) and not
-   left-skewed (mean >= median: the bulk near zero, a tail to the right). Otherwise
-   they are a quantity measured in whole units (prices, scores, a disease-progression
-   index 25..346) -> ``regression``.
+   left-skewed (sample skewness g1 = mean((x - mean)^3) / sd^3 not below
+   -2 sqrt(6 / n), two standard errors: counts pile up near zero with a tail to the
+   right, like Poisson's 1/sqrt(lambda)). Otherwise they are a quantity measured in whole
+   units (prices, exam scores, a disease-progression index 25..346) -> ``regression``.
 
 Each decision comes with a one-line reason for the report, e.g. ``"integer values 25..346
 with 214 distinct values, smallest 25 (counts start at 0 or 1): treated as continuous"``.
@@ -27,7 +28,7 @@ import numpy as np
 
 from ._table import Column, DataError, short_list
 
-__all__ = ["MIN_ROWS", "TASKS", "check_classes", "check_splits", "infer_task"]
+__all__ = ["MIN_ROWS", "TASKS", "check_classes", "check_rows", "check_splits", "infer_task"]
 
 TASKS = ("auto", "binary", "multiclass", "regression", "count")
 #: The fewest rows a dataset split into train/validation/test may have.
@@ -47,13 +48,14 @@ def _count_reason(x: np.ndarray, distinct: np.ndarray) -> tuple[str, str]:
     if lo > 1:
         return "regression", (f"{head}, smallest {_fmt(lo)} (counts start at 0 or 1): "
                               "treated as continuous")
-    mean, median = float(x.mean()), float(np.median(x))
-    if mean < median - 1e-9 * max(1.0, abs(median)):
-        return "regression", (f"{head}, left-skewed (mean {_fmt(mean)} < median "
-                              f"{_fmt(median)}): treated as continuous")
-    return "count", (f"non-negative {head}, from {_fmt(lo)} and not left-skewed (mean "
-                     f"{_fmt(mean)} >= median {_fmt(median)}): counts, Poisson loss; "
-                     f"{_OVERRIDE}")
+    sd = float(x.std())
+    skew = float(np.mean((x - x.mean()) ** 3)) / sd ** 3 if sd > 0 else 0.0
+    limit = -2.0 * np.sqrt(6.0 / x.size)   # two standard errors of the sample skewness
+    if skew < limit:
+        return "regression", (f"{head}, left-skewed (skewness {skew:.2f} < {limit:.2f}): "
+                              "treated as continuous")
+    return "count", (f"non-negative {head}, from {_fmt(lo)}, not left-skewed (skewness "
+                     f"{skew:.2f}): counts, Poisson loss; {_OVERRIDE}")
 
 
 def infer_task(name: str, col: Column, task: str = "auto",
@@ -124,14 +126,18 @@ def check_classes(name: str, y: np.ndarray, classes: list, numeric: bool,
     return counts
 
 
-def check_splits(n: int, sizes: dict, fractions: dict) -> None:
-    """Refuse a holdout split of too few rows, or a requested split that comes out empty."""
-    if not any(fractions.values()):
-        return
-    if n < MIN_ROWS:
+def check_rows(n: int, fractions: dict) -> None:
+    """Refuse to hold rows out of a dataset of fewer than ``MIN_ROWS`` rows."""
+    if any(fractions.values()) and n < MIN_ROWS:
         raise DataError(f"only {n} usable rows: too few to split into train/validation/test "
                         f"(need at least {MIN_ROWS}); add rows, or train on all of them with "
                         "val_split=0 and test_split=0 (--val-split 0 --test-split 0)")
+
+
+def check_splits(n: int, sizes: dict, fractions: dict) -> None:
+    """Refuse a requested split that comes out empty, or fewer than 2 training rows."""
+    if not any(fractions.values()):
+        return
     for k, frac in fractions.items():
         if frac > 0 and sizes[k] == 0:
             raise DataError(f"{k}_split={frac} of {n} rows gives an empty {k} split; raise it "

@@ -134,7 +134,8 @@ class Column:
         uniq, inv = np.unique(self.values[present], return_inverse=True)
         keys = [category_key(float(v)) for v in uniq]
         levels = sorted(set(keys))
-        pos = np.array([levels.index(k) for k in keys], np.int64)
+        where = {k: j for j, k in enumerate(levels)}
+        pos = np.array([where[k] for k in keys], np.int64)
         codes = np.full(len(self), -1, np.int64)
         codes[present] = pos[inv.reshape(-1)] if uniq.size else []
         return Column("text", codes=codes, levels=levels, missing=self.missing)

@@ -39,7 +39,7 @@ from ..tensor import Tensor
 from ..utils.data import TensorDataset
 from ._csvread import read_csv
 from ._encode import target_codes, target_numbers
-from ._infer import TASKS, check_classes, check_splits, infer_task
+from ._infer import TASKS, check_classes, check_rows, check_splits, infer_task
 from ._split import split_indices
 from ._table import NA_VALUES, DataError, short_list
 from .preprocess import Preprocessor, impute_rule
@@ -279,6 +279,7 @@ def load_csv(path, target: str, *, task: str = "auto", features: list[str] | Non
     y_all = target_codes(tcol, target, classes, []) if is_class else \
         target_numbers(tcol, target, [])
     held_out = val_split > 0 or test_split > 0
+    check_rows(int(rows.size), {"val": val_split, "test": test_split})
     if is_class:
         check_classes(target, y_all, classes, tcol.kind == "number", held_out)
     strat = stratify and is_class

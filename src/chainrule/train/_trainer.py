@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import json
-import math
 import os
-import shutil
+import re
 import sys
 import time
 from pathlib import Path
@@ -57,6 +56,31 @@ class _PauseAt(Callback):
 
     def on_batch_begin(self, batch, logs=None):
         pause_point(f"batch:{self.k}:{self.epoch}:{batch}", self.guard)
+
+
+class _EpochBar(Callback):
+    """One progress bar per candidate, over its epochs, with the validation loss (terminal
+    only: a bar per epoch for several candidates would flood the screen)."""
+
+    order = 90
+
+    def __init__(self, label: str):
+        self.label, self.bar = label, None
+
+    def on_train_begin(self, logs=None):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=self.run.epochs, initial=len(self.run.history),
+                        desc=f"candidate {self.label}", unit="epoch", leave=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        post = {k: f"{logs[k]:.4g}" for k in ("loss", "val_loss") if k in logs}
+        self.bar.set_postfix(post, refresh=False)
+        self.bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _fold_target_scale(state: dict, mean: float, std: float) -> dict:
@@ -115,27 +139,13 @@ class _Trainer:
     def split(self, name):
         return getattr(self.ds, f"X_{name}"), self._target(getattr(self.ds, f"y_{name}"))
 
-    def _null_bias(self) -> np.ndarray:
-        y = self.ds.y_train._data.reshape(-1)
-        t = self.head.task
-        if t == "binary":
-            p = float(np.clip(y.astype(np.float64).mean(), 1e-3, 1 - 1e-3))
-            return np.array([math.log(p / (1 - p))])
-        if t == "multiclass":
-            freq = np.bincount(y.astype(np.int64), minlength=self.head.units) + 1.0
-            logf = np.log(freq / freq.sum())
-            return logf - logf.mean()
-        if t == "count":
-            return np.array([math.log(max(float(y.mean()), 1e-3))])
-        return np.zeros(1)
-
     def build(self, c: Candidate):
         import chainrule as cr
 
         cr.manual_seed(self.o["seed"])
         model = build_mlp(self.ds.n_features, c.hidden, self.o["activation"], c.dropout,
                           self.head)
-        model[len(model) - 1].bias._data[...] = self._null_bias().astype(np.float32)
+        model[len(model) - 1].bias._data[...] = self.head.null_bias(self.ds.y_train)
         return model
 
     def raw_state(self, model) -> dict:
@@ -168,9 +178,8 @@ class _Trainer:
     def start(self) -> None:
         """Fresh run: clear an old search, write the first candidate's initial model."""
         with self.guard.mode("defer"):
-            if self.search_dir.exists():
-                shutil.rmtree(self.search_dir)
-            self.search_dir.mkdir(parents=True)
+            _clear_old_run(self.out)
+            self.search_dir.mkdir(parents=True, exist_ok=True)
             self.write_state(0)
             self.write_model(self.cands[0], self.raw_state(self.build(self.cands[0])),
                              "training")
@@ -201,6 +210,8 @@ class _Trainer:
             if self.has_val and p["patience"] else []
         if os.environ.get(PAUSE_ENV):
             cbs.append(_PauseAt(k, self.guard))
+        if self.verbose and _isatty():
+            cbs.append(_EpochBar(f"{k + 1}/{len(self.cands)}"))
         if self.verbose:
             self.print(f"candidate {k + 1}/{len(self.cands)}: {c.label}")
         t0 = time.perf_counter()
@@ -208,7 +219,7 @@ class _Trainer:
                 epochs=p["epochs"], batch_size=p["batch_size"],
                 val=self.split("val") if self.has_val else None,
                 metrics=metric_names(self.head.task)[:1], callbacks=cbs, seed=self.o["seed"],
-                verbose=1 if self.verbose and _isatty() else 0, checkpoint=ckpt,
+                verbose=0, checkpoint=ckpt,
                 resume_from=ckpt if ckpt.exists() else None)
         if h.interrupted:
             self.partial = (k, self.raw_state(model), h)
@@ -251,6 +262,25 @@ class _Trainer:
         if self.partial is not None:
             return self.partial
         return 0, None, History()
+
+
+#: the files a run writes; a new run in the same directory removes an older run's, and only
+#: those (never anything else the directory holds)
+RUN_FILES = ("model.safetensors", "config.json", "metrics.json", "history.csv",
+             "loss_curve.png", "report.md")
+_SEARCH_FILE = re.compile(r"(state\.json|c\d+\.(safetensors|history\.csv|"
+                          r"checkpoint\.safetensors))")
+
+
+def _clear_old_run(out: Path) -> None:
+    for name in RUN_FILES:
+        if (out / name).is_file():
+            (out / name).unlink()
+    search = out / "search"
+    if search.is_dir():
+        for f in search.iterdir():
+            if f.is_file() and _SEARCH_FILE.fullmatch(f.name):
+                f.unlink()
 
 
 def _isatty() -> bool:

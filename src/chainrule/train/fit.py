@@ -20,6 +20,7 @@ from .checkpoint import FORMAT, capture, restore, rng_states, set_rng_states
 from .history import History
 from .metrics import get_metric
 from .tasks import convert, output_kind
+from .threads import blas_threads
 
 __all__ = ["evaluate", "fit", "predict"]
 
@@ -126,7 +127,8 @@ def _call(callbacks, hook, *args):
 def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 32, val=None,
         metrics=(), callbacks=(), seed: int | None = None, verbose: int = 1,
         shuffle: bool = True, scheduler=None, lr: float | None = None, checkpoint=None,
-        resume_from=None, val_batch_size: int = 1024, distributed: bool | None = None) -> History:
+        resume_from=None, val_batch_size: int = 1024, distributed: bool | None = None,
+        threads="auto") -> History:
     """Train ``model`` for ``epochs`` passes over ``train``: per batch
     ``zero_grad; loss(model(x), y).backward(); optimizer.step()`` (closure optimizers such
     as LBFGS, BFGS and Newton get a closure), then per epoch the validation loss/metrics.
@@ -154,6 +156,10 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
             launched by ``mpiexec`` with more than one process). ``batch_size`` is then the
             global batch; only rank 0 prints and writes checkpoints; metrics are reduced over
             all processes (see ``chainrule.train._distributed``).
+        threads: NumPy BLAS threads while training: ``"auto"`` (default) uses one thread for
+            models under ~200 MFLOP per step, where a second thread never helps and
+            oversubscribes a busy machine (see ``chainrule.train.threads``), unless
+            ``chainrule.set_num_threads`` was called; an int; or None to leave BLAS alone.
 
     Returns: a :class:`History`. Ctrl-C (SIGINT) during ``fit`` finishes the current batch,
     writes ``checkpoint`` (if given) and returns the history so far (``interrupted=True``);
@@ -206,7 +212,8 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                              "with fit(checkpoint=...) or ModelCheckpoint)")
         restore(run, resume)
     start_epoch, start_batch = run.position
-    with SigintGuard() as sigint:
+    bs = getattr(loader, "batch_size", None) or batch_size or 1
+    with SigintGuard() as sigint, blas_threads(threads, model, bs):
         _call(cbs, "on_train_begin", {})
         model.train()
         for epoch in range(start_epoch, epochs):

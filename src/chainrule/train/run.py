@@ -220,10 +220,7 @@ def _announce(tr, report: bool = True) -> None:
     if not tr.verbose:
         return
     if report:
-        tr.print(tr.ds.report)
-        reason = tr.ds.info.get("task_reason")
-        if reason:
-            tr.print(f"task: {reason}")
+        tr.print(tr.ds.report)  # its target line says which task and why
         tr.print(f"output unit: {tr.head.describe()}")
     p = tr.plan
     how = (f"{len(tr.cands)} candidates, kept by the one-standard-error rule on the "

@@ -178,6 +178,28 @@ class Head:
         values = z.reshape(-1)
         return {"values": np.exp(values) if self.task == "count" else values}
 
+    def null_bias(self, y) -> np.ndarray:
+        """The last layer's bias of the null model (no inputs) fitted to targets ``y``: the
+        base-rate logit ``log(p / (1 - p))`` (binary), centred log class frequencies with
+        add-one smoothing (multiclass), ``log(mean y)`` (count), 0 (regression, for a
+        standardised target). Starting there, training spends no steps on the intercept.
+
+        Shape: ``y`` ``(N,)`` or ``(N, 1)`` -> ``(units,)`` float32.
+        """
+        y = _np(y).reshape(-1)
+        if self.task == "binary":
+            p = float(np.clip(y.astype(np.float64).mean(), 1e-3, 1 - 1e-3))
+            out = np.array([np.log(p / (1 - p))])
+        elif self.task == "multiclass":
+            freq = np.bincount(y.astype(np.int64), minlength=self.units) + 1.0
+            out = np.log(freq / freq.sum())
+            out = out - out.mean()
+        elif self.task == "count":
+            out = np.array([np.log(max(float(y.astype(np.float64).mean()), 1e-3))])
+        else:
+            out = np.zeros(1)
+        return out.astype(np.float32)
+
     def describe(self) -> str:
         """One line for reports: the output-unit choice and why."""
         loss = type(self.loss()).__name__
