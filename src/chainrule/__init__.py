@@ -43,6 +43,7 @@ from .nn.summary import summary  # noqa: E402,F401
 from .nn._functional_act import erf  # noqa: E402,F401  (torch.erf)
 from . import func, models  # noqa: E402,F401  (torch.func-style transforms; the model zoo)
 from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/tqdm load lazily)
+from .compiler import compile  # noqa: E402,F401,A004  (torch.compile)
 
 _ = _dtype
 
