@@ -48,6 +48,9 @@ _METADATA = frozenset((np.ndim, np.shape, np.size, np.result_type, np.can_cast,
                        np.may_share_memory, np.shares_memory, np.iscomplexobj, np.isrealobj,
                        np.min_scalar_type))
 KEEP = "keep"  # a gradient binding the program leaves as it is
+# reads a replay can recompute and compare (printing is not one: it must happen each call)
+GUARDS = ("item", "tolist", "tobytes", "__float__", "__int__", "__index__", "__bool__",
+          "__complex__", "__contains__")
 
 
 class Unsupported(RuntimeError):
@@ -85,6 +88,7 @@ class Tracer:
         self.recording = False
         self.fullgraph = fullgraph
         self.broken = None  # why this call cannot be replayed (the first reason)
+        self.effects = False  # a side effect was recorded: later reads cannot be guards
         self.values = []
         self.top = []
         self.nodes = self.top
@@ -228,6 +232,8 @@ class Tracer:
 
     def _mutate(self, node, vals):
         for v in vals:
+            if v.root().kind != "temp":
+                self.effects = True  # written: a parameter, buffer, input or gradient
             if v.root().kind == "const":
                 self.stop("the call writes into an array the compiler does not track "
                           f"({node.op} on an array of shape {v.shape})")
@@ -278,21 +284,40 @@ class Tracer:
         a, k = self.ref(args), self.ref(kwargs)
         from .program import leaves
 
-        kind = "func" if leaves((a, k)) else "create"
+        ins = leaves((a, k))
+        anc = self.ancestor(res) if isinstance(res, _ND) else None
+        if anc is not None and anc not in ins:
+            # memory reached through an object's __array_interface__ (as_strided does
+            # this): record the view's geometry, not the object (it points at this run's
+            # arrays)
+            v = self._view(res, anc)
+            obj = _ND.view(res, Traced)
+            self.alias(obj, v)
+            return obj
+        kind = "func" if ins else "create"
         node = Node(kind, orig, a, k, phase=self.phase(), info={"name": name})
         objs, node.outputs = self.produce(res, node)
         self.nodes.append(node)
         return objs
 
     def on_rng(self, gen, method, args, res):
+        self.effects = True  # the generator's state moved on
         node = Node("rng", (gen, method), self.ref(args), phase=self.phase())
         objs, node.outputs = self.produce(res, node)
         self.nodes.append(node)
         return objs
 
-    def on_read(self, what: str) -> None:
-        if self.scope is not None:  # inside a primitive: replay it as a unit instead
+    def on_read(self, what: str, arr=None, args=(), res=None) -> None:
+        """A value went into Python. Inside a primitive: replay the primitive as a unit.
+        Before any side effect: a guard (the replay recomputes the value and runs the call
+        eagerly if it differs). Otherwise the call cannot be replayed."""
+        if self.scope is not None:
             self.scope.clean = False
+            return
+        if arr is not None and what in GUARDS and not self.effects and self.phase() == "forward":
+            node = Node("guard", what, (self.value_of(arr),) + self.ref(args),
+                        info={"expect": res}, phase="forward")
+            self.nodes.append(node)
             return
         name = {"__float__": "float()", "__int__": "int()", "__bool__": "bool()",
                 "__index__": "an index", "__repr__": "printing", "__str__": "printing",
@@ -303,6 +328,10 @@ class Tracer:
         """This call cannot be replayed: keep running it eagerly, remember why."""
         if self.broken is None:
             self.broken = f"{reason} at {user_site()}"
+            if os.environ.get("CHAINRULE_COMPILE_DEBUG"):  # where, in full
+                import traceback
+
+                traceback.print_stack(sys._getframe(1))
         self.recording = False
         if self.fullgraph:
             raise Unsupported(f"chainrule.compile(fullgraph=True): {self.broken}")
@@ -349,6 +378,8 @@ class Tracer:
             if name == "step" and any(callable(a) for a in (*args, *kwargs.values())):
                 self.stop(f"{type(obj).__name__}.step(closure) re-evaluates the model")
                 return method(obj, *args, **kwargs)
+            if name != "zero_grad":  # zero_grad twice is zero_grad once: a replay can stop after it
+                self.effects = True
             params = [p for g in obj.param_groups for p in g["params"]]
             binds = [(p, self.binding_of(p)) for p in params]
             node = Node("host", (obj, name), args, kwargs, phase="optimizer",

@@ -23,7 +23,7 @@ from . import joint
 from .capture import KEEP, Tracer, plainify
 from .guards import find_roots, signature, state_key
 from .program import Program, Value
-from .replay import PlanError, flatten, plan
+from .replay import Miss, PlanError, flatten, plan
 from .spec import build, make_spec
 
 _SCALARS = (int, float, bool, str, type(None))
@@ -75,6 +75,7 @@ class Entry:
         self.roots = roots
         self.n_out = n_out
         self.joint = joint_info
+        self.misses = 0
 
     def ok(self) -> bool:
         if not self.plan.valid() or not self.roots.still():
@@ -142,8 +143,19 @@ class CompiledFunction:
                 return self._fn(*args, **kwargs)
             for e in entries:
                 if e.ok():
-                    return e(tensors)
+                    try:
+                        return e(tensors)
+                    except Miss:  # a value read in Python differs: run this call eagerly
+                        return self._missed(key, e, args, kwargs)
         return self._record(key, args, kwargs, tensors)
+
+    def _missed(self, key, entry, args, kwargs):
+        entry.misses += 1
+        if entry.misses >= 8:
+            self._cache[key] = _Eager("values read in Python keep changing")
+            self._say("a tensor value the program depends on (read with .item(), bool(), "
+                      "float() ...) keeps changing between calls")
+        return self._fn(*args, **kwargs)
 
     def _say(self, reason: str) -> None:
         if reason not in self._said:

@@ -24,6 +24,7 @@ Planning (``plan``), done once per captured program:
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -37,8 +38,17 @@ _FILL = {"zeros": 0, "zeros_like": 0, "ones": 1, "ones_like": 1}
 _HOISTABLE = ("func", "method", "create", "view")
 
 
+_READ = {"__float__": "float({})", "__int__": "int({})", "__bool__": "bool({})",
+         "__index__": "_index({})", "__complex__": "complex({})"}
+
+
 class PlanError(RuntimeError):
     """The program cannot be replayed (the reason names the operation)."""
+
+
+class Miss(Exception):
+    """A guard's value differs at replay: the call must run eagerly (nothing was changed
+    yet: guards come before every side effect)."""
 
 
 def sview(base, shape, strides, offset, dtype):
@@ -85,7 +95,8 @@ class _Planner:
     def __init__(self, flat, entry, results, exposed, buffers):
         self.flat = flat
         self.buffers = buffers
-        self.ns = {"np": np, "_sview": sview, "_G": _grad_tensor}
+        self.ns = {"np": np, "_sview": sview, "_G": _grad_tensor, "_Miss": Miss,
+                   "_index": operator.index}
         self._names = {}
         self.expr = {v: f"a{i}" for i, v in enumerate(entry)}
         self.n_entry = len(entry)
@@ -221,6 +232,12 @@ class _Planner:
                 elif b is not KEEP:
                     self.body.append(f"{pn}.grad = _G({self.value(b)})")
             return f"{self.name(getattr(obj, method), 'o')}({self.call(n)})"
+        if k == "guard":
+            x = self.arg(n.args[0])
+            rest = ", ".join(self.arg(a) for a in n.args[1:])
+            read = _READ.get(n.fn)
+            got = read.format(x) if read else f"{x}.{n.fn}({rest})"
+            return f"if {got} != {self.arg(n.info['expect'])}: raise _Miss"
         raise PlanError(f"cannot replay a {k} node ({n.op})")
 
     def hoistable(self, n, outs) -> bool:

@@ -118,9 +118,10 @@ def _reader(name):
 
     def method(self, *args, **kwargs):
         tr = active()
+        res = _quiet(tr, base, (_view(self, _ND), *plain(args)), plain(kwargs))
         if tr is not None:
-            tr.on_read(name)
-        return base(_view(self, _ND), *plain(args), **plain(kwargs))
+            tr.on_read(name, self, args, res)
+        return res
 
     method.__name__ = name
     return method
