@@ -27,7 +27,7 @@ from .replay import Miss, PlanError, flatten, plan
 from .spec import build, make_spec
 
 _SCALARS = (int, float, bool, str, type(None))
-_EAGER = "eager"
+_NOT_RUN = object()
 
 
 class CompileWarning(UserWarning):
@@ -163,7 +163,9 @@ class CompiledFunction:
             warnings.warn(f"chainrule.compile: {self._name} runs eagerly: {reason}",
                           CompileWarning, stacklevel=4)
 
-    def _eager(self, key, reason, args, kwargs):
+    def _eager(self, key, reason, args, kwargs, done=_NOT_RUN):
+        """Remember that calls with this key run eagerly; return the eager result (``done``
+        when the recording already ran the call)."""
         if self._fullgraph:
             from .capture import Unsupported
 
@@ -171,7 +173,7 @@ class CompiledFunction:
         self._say(reason)
         if key is not None:
             self._cache[key] = _Eager(reason)
-        return self._fn(*args, **kwargs)
+        return self._fn(*args, **kwargs) if done is _NOT_RUN else done
 
     def _record(self, key, args, kwargs, tensors):
         roots = find_roots(self._fn, args, kwargs)
@@ -217,12 +219,12 @@ class CompiledFunction:
             tr.finish()
         plainify(out)
         if tr.broken is not None:
-            return self._eager(key, tr.broken, args, kwargs)
+            return self._eager(key, tr.broken, args, kwargs, out)
         try:
             entry = self._build(tr, ins, grads, binds, was_none, spec, out_vals, diff, jt,
                                 roots, tensors)
         except PlanError as e:
-            return self._eager(key, str(e), args, kwargs)
+            return self._eager(key, str(e), args, kwargs, out)
         self.compile_times.append(time.perf_counter() - t0)
         entries = self._cache.get(key)
         if type(entries) is not list:
