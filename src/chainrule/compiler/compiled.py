@@ -177,7 +177,8 @@ class CompiledFunction:
 
     def _record(self, key, args, kwargs, tensors):
         roots = find_roots(self._fn, args, kwargs)
-        named = roots.named_tensors()
+        input_ids = {id(t) for t in tensors}
+        named = [n for n in roots.named_tensors() if id(n[1]) not in input_ids]
         params = [t for _, t, _ in named]
         if self._roots is None or key is None:
             self._roots, self._params = roots, params
@@ -188,9 +189,9 @@ class CompiledFunction:
         n_programs = sum(len(v) for v in self._cache.values() if type(v) is list)
         if n_programs >= self._limit:
             return self._eager(key, f"recompile_limit ({self._limit}) reached", args, kwargs)
-        input_ids = {id(t) for t in tensors}
         leaves = [t for t in params if t.requires_grad and t.grad_fn is None]
-        leaves += [t for t in tensors if t.requires_grad and t.grad_fn is None]
+        leaves += [t for i, t in enumerate(tensors) if t.requires_grad and t.grad_fn is None
+                   and all(u is not t for u in tensors[:i])]
         why = refusal(roots, leaves)
         if why:
             return self._eager(key, why, args, kwargs)
@@ -225,6 +226,7 @@ class CompiledFunction:
                                 roots, tensors)
         except PlanError as e:
             return self._eager(key, str(e), args, kwargs, out)
+        roots.freeze()
         self.compile_times.append(time.perf_counter() - t0)
         entries = self._cache.get(key)
         if type(entries) is not list:

@@ -35,6 +35,7 @@ class Roots:
         self.optimizers = []
         self.tensors = []  # standalone tensors (not inside a module)
         self.sources = []  # (container, key, object): container[key] must stay object
+        self.dicts = []  # (dict or list, ids of its values when recorded)
         self._seen = set()
 
     def add(self, x, source=None) -> bool:
@@ -85,7 +86,24 @@ class Roots:
                 out.append((f"tensor{i}", t, "tensor"))
         return out
 
+    def freeze(self) -> None:
+        """Remember the structure: which parameters, buffers and children each module has,
+        and which parameters each optimizer group holds (checked by ``still``)."""
+        dicts = []
+        for m in self.modules:
+            for d in (m._parameters, m._buffers, m._modules):
+                if d:
+                    dicts.append((d, tuple(map(id, d.values()))))
+        for opt in self.optimizers:
+            dicts.append((opt.param_groups, tuple(map(id, opt.param_groups))))
+            for g in opt.param_groups:
+                dicts.append((g["params"], tuple(map(id, g["params"]))))
+        self.dicts = dicts
+
     def still(self) -> bool:
+        for d, ids in self.dicts:
+            if tuple(map(id, d.values() if type(d) is not list else d)) != ids:
+                return False
         for container, key, obj in self.sources:
             try:
                 cur = container[key] if isinstance(container, (dict, _Cell)) else getattr(container, key)
