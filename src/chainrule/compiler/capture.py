@@ -89,6 +89,7 @@ class Tracer:
         self.fullgraph = fullgraph
         self.broken = None  # why this call cannot be replayed (the first reason)
         self.effects = False  # a side effect was recorded: later reads cannot be guards
+        self.reading = None  # the Tensor method reading a value now (for messages)
         self.values = []
         self.top = []
         self.nodes = self.top
@@ -319,9 +320,11 @@ class Tracer:
                         info={"expect": res}, phase="forward")
             self.nodes.append(node)
             return
-        name = {"__float__": "float()", "__int__": "int()", "__bool__": "bool()",
-                "__index__": "an index", "__repr__": "printing", "__str__": "printing",
-                "__format__": "formatting"}.get(what, f".{what}()" if what.isidentifier() else what)
+        name = self.reading or {"__float__": "float()", "__int__": "int()",
+                                "__bool__": "bool()", "__index__": "an index",
+                                "__repr__": "printing", "__str__": "printing",
+                                "__format__": "formatting"}.get(
+            what, f".{what}()" if what.isidentifier() else what)
         self.stop(f"reads a tensor's value in Python ({name})")
 
     def stop(self, reason: str) -> None:

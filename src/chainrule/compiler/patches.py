@@ -51,12 +51,35 @@ def _stopper(orig, what):
     return method
 
 
+_READS = {"item": ".item()", "tolist": ".tolist()", "__float__": "float()",
+          "__int__": "int()", "__bool__": "bool()", "__index__": "an index",
+          "__repr__": "printing", "__str__": "printing", "__format__": "formatting"}
+
+
+def _labelled(orig, label, tracer):
+    """Name the Tensor-level read for the message (the array-level read happens inside)."""
+
+    def method(self, *args, **kwargs):
+        outer = tracer.reading
+        if outer is None:
+            tracer.reading = label
+        try:
+            return orig(self, *args, **kwargs)
+        finally:
+            tracer.reading = outer
+
+    method.__name__ = orig.__name__
+    return method
+
+
 def install(tracer) -> None:
     """Install this capture's patches on ``tracer`` (it records them for ``finish``)."""
     from ..optim._lr_base import LRScheduler
 
     for name in _DRAWS:
         tracer.patch(Generator, name, _draw(name))
+    for name, label in _READS.items():
+        tracer.patch(Tensor, name, _labelled(getattr(Tensor, name), label, tracer))
     for owner, name, what in _STOPS:
         tracer.patch(owner, name, _stopper(getattr(owner, name), what))
     todo, seen = [LRScheduler], set()
