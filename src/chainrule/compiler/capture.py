@@ -43,6 +43,14 @@ _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 _MUTATING = {np.copyto: 0, np.put_along_axis: 0, np.put: 0, np.place: 0, np.putmask: 0,
              np.fill_diagonal: 0}
 _MUTATING_METHODS = ("__setitem__", "fill", "sort", "put")
+# NumPy reductions that are one ufunc.reduce call on an array (NumPy's own definition)
+_REDUCTIONS = {np.sum: (np.add, None), np.max: (np.maximum, None), np.amax: (np.maximum, None),
+               np.min: (np.minimum, None), np.amin: (np.minimum, None),
+               np.prod: (np.multiply, None), np.any: (np.logical_or, bool),
+               np.all: (np.logical_and, bool)}
+# x_like(a) makes an array from a's shape and dtype only (a C-ordered one: same layout)
+_LIKE = {"zeros_like": ("zeros", None), "ones_like": ("ones", None),
+         "empty_like": ("empty", None), "full_like": ("full", 1)}
 # NumPy functions whose Python result depends on shapes and dtypes only
 _METADATA = frozenset((np.ndim, np.shape, np.size, np.result_type, np.can_cast,
                        np.may_share_memory, np.shares_memory, np.iscomplexobj, np.isrealobj,
@@ -257,6 +265,14 @@ class Tracer:
         return objs
 
     def on_function(self, func, args, kwargs, res):
+        red = _REDUCTIONS.get(func)
+        if red is not None and len(args) == 1 and isinstance(args[0], _ND) \
+                and set(kwargs) <= {"axis", "keepdims", "dtype"}:
+            # np.sum(a, ...) is np.add.reduce(a, ...) for an array: record the ufunc (the
+            # replay can give it out=, and skips NumPy's Python wrapper)
+            kw = {"axis": kwargs.get("axis"), "dtype": kwargs.get("dtype") or red[1],
+                  "keepdims": kwargs.get("keepdims", False)}
+            return self.on_ufunc(red[0], "reduce", args, kw, res)
         node = Node("func", func, self.ref(args), self.ref(kwargs), phase=self.phase())
         pos = _MUTATING.get(func)
         if pos is not None or "out" in kwargs:
@@ -295,6 +311,13 @@ class Tracer:
             obj = _ND.view(res, Traced)
             self.alias(obj, v)
             return obj
+        like = _LIKE.get(name)
+        if like is not None and isinstance(res, _ND) and res.flags.c_contiguous \
+                and isinstance(args[0], _ND) and not (set(kwargs) - {"dtype"}):
+            fill = () if like[1] is None else (args[like[1]] if len(args) > 1
+                                                else kwargs.get("fill_value"),)
+            orig = trace.ORIGINALS[like[0]]
+            name, a, k, ins = like[0], (res.shape, *fill), {"dtype": res.dtype}, []
         kind = "func" if ins else "create"
         node = Node(kind, orig, a, k, phase=self.phase(), info={"name": name})
         objs, node.outputs = self.produce(res, node)
