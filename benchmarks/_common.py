@@ -20,6 +20,18 @@ def time_calls(fn, reps: int) -> list[float]:
     return out
 
 
+def maybe_compile(lib, step, compile: bool):
+    """``step`` compiled with the library's ``compile`` (torch.compile, chainrule.compile)
+    when asked: the whole training step (forward, backward, optimizer) is compiled."""
+    return lib.compile(step) if compile else step
+
+
+def compile_info(step) -> dict:
+    """Recording times of a chainrule-compiled step (seconds per recorded program)."""
+    times = getattr(step, "compile_times", None)
+    return {} if times is None else {"compile_times": list(times)}
+
+
 def median(xs) -> float:
     return float(statistics.median(xs))
 

@@ -1,13 +1,17 @@
 """One measurement in a fresh process: ``python -m benchmarks.worker WORKLOAD LIBRARY``.
 
-LIBRARY is ``chainrule``, ``torch`` or ``numpy``. The thread count is set in-process
-(threadpoolctl for NumPy's BLAS, ``cr.set_num_threads`` for chainrule,
-``torch.set_num_threads`` for PyTorch) on top of the ``*_NUM_THREADS`` variables the runner
-puts in the environment. The result is printed as one JSON line prefixed ``BENCH_RESULT``:
-``{"status": "ok", "items": {...}, ...}``, or ``"unavailable"`` (chainrule lacks a
-feature the workload needs: an ImportError, AttributeError or NotImplementedError), or
-``"error"`` with the exception. ``python -m benchmarks.worker --info`` prints the BLAS and
-thread-pool facts of this environment instead.
+LIBRARY is ``chainrule``, ``chainrule-compiled`` (the training step under
+``chainrule.compile``), ``torch``, ``torch-compile`` (the same step under
+``torch.compile``), ``jax-jit`` (a JAX version with the whole step under ``jax.jit``) or
+``numpy``. The thread count is set in-process (threadpoolctl for NumPy's BLAS,
+``cr.set_num_threads`` for chainrule, ``torch.set_num_threads`` for PyTorch, XLA flags for
+JAX) on top of the ``*_NUM_THREADS`` variables the runner puts in the environment. The
+result is printed as one JSON line prefixed ``BENCH_RESULT``: ``{"status": "ok", "items":
+{...}, "rss_start_mb": ..., "rss_peak_mb": ...}``, or ``"unavailable"`` (chainrule lacks a
+feature the workload needs: an ImportError, AttributeError or NotImplementedError; the
+workload has no JAX version; torch.compile fails on this machine), or ``"error"`` with the
+exception. ``python -m benchmarks.worker --info`` prints the BLAS and thread-pool facts of
+this environment instead.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import importlib
 import json
 import os
 import platform
+import resource
 import sys
 import traceback
 
@@ -36,7 +41,34 @@ def _limit_blas(threads: int) -> None:
     threadpool_limits(limits=threads)  # kept for the life of the process
 
 
+LIBRARIES = ("chainrule", "chainrule-compiled", "torch", "torch-compile", "jax-jit", "numpy")
+_BASE = {"chainrule-compiled": "chainrule", "torch-compile": "torch"}
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _limit_jax(threads: int) -> None:
+    os.environ["JAX_PLATFORMS"] = "cpu"
+    flags = os.environ.get("XLA_FLAGS", "")
+    if threads == 1:
+        flags += " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    os.environ["XLA_FLAGS"] = flags.strip()
+
+
 def _load_lib(library: str, threads: int):
+    library = _BASE.get(library, library)
+    if library == "jax-jit":
+        _limit_jax(threads)
+        _limit_blas(threads)
+        return None
     if library == "torch":
         import torch
 
@@ -57,7 +89,7 @@ def _load_lib(library: str, threads: int):
     if library == "numpy":
         _limit_blas(threads)
         return None
-    raise ValueError(f"unknown library {library!r}; expected chainrule, torch or numpy")
+    raise ValueError(f"unknown library {library!r}; expected one of {', '.join(LIBRARIES)}")
 
 
 def info(threads: int) -> dict:
@@ -96,26 +128,32 @@ def main(argv=None) -> int:
     from benchmarks import workloads
 
     wl = workloads.load(args.workload)
+    rss0 = rss_mb()
     try:
         lib = _load_lib(args.library, args.threads)
-        if args.library == "numpy":
-            result = wl.numpy(args.quick)
+        rss0 = rss_mb()
+        if args.library in ("numpy", "jax-jit"):
+            fn = getattr(wl, "numpy" if args.library == "numpy" else "jax", None)
+            result = fn(args.quick) if fn is not None else None
             if result is None:
-                _emit({"status": "unavailable", "reason": "no NumPy version"})
+                _emit({"status": "unavailable", "reason": f"no {args.library} version"})
                 return 0
         else:
-            result = wl.framework(lib, args.quick)
+            result = wl.framework(lib, args.quick, compile=args.library in _BASE)
     except MISSING as e:
-        if args.library != "chainrule":
+        if not args.library.startswith("chainrule"):
             raise
         reason = "; ".join([f"{type(e).__name__}: {e}", *_IMPORT_ERRORS])
         _emit({"status": "unavailable", "reason": reason})
         return 0
     except Exception as e:  # noqa: BLE001  (reported, not hidden: the runner prints it)
         traceback.print_exc()
-        _emit({"status": "error", "reason": f"{type(e).__name__}: {e}"})
-        return 1
+        status = "unavailable" if args.library == "torch-compile" else "error"
+        _emit({"status": status, "reason": f"{type(e).__name__}: {str(e)[:300]}"})
+        return 0 if status == "unavailable" else 1
     result["status"] = "ok"
+    result["rss_start_mb"] = rss0
+    result["rss_peak_mb"] = peak_rss_mb()
     _emit(result)
     return 0
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._common import SEED, NumpyAdam, median, softmax_xent, time_calls, uniform_init
+from .._common import (
+    SEED, NumpyAdam, compile_info, maybe_compile, median, softmax_xent, time_calls, uniform_init,
+)
 
 NAME = "gru"
 TITLE = "W4: GRU(1->64) + Linear(64,10), length-40 sequences, Adam, batch 64, 4,000 samples"
@@ -37,7 +39,7 @@ def _epochs(quick):
     return 1 if quick else 2
 
 
-def framework(lib, quick):
+def framework(lib, quick, compile=False):
     nn = lib.nn
     x_np, y_np = _data()
     X, Y = lib.from_numpy(x_np), lib.from_numpy(y_np)
@@ -61,17 +63,24 @@ def framework(lib, quick):
         with lib.no_grad():
             return loss_fn(model(X[:EVAL]), Y[:EVAL]).item()
 
+    def step(xb, yb):
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = maybe_compile(lib, step, compile)
+
     def epoch(n=N):
         for i in range(0, n, BATCH):
-            opt.zero_grad()
-            loss = loss_fn(model(X[i:i + BATCH]), Y[i:i + BATCH])
-            loss.backward()
-            opt.step()
+            step(X[i:i + BATCH], Y[i:i + BATCH])
 
     first = eval_loss()
-    epoch(WARM * BATCH)
+    warm = time_calls(lambda: epoch(WARM * BATCH), 1)[0]
     secs = time_calls(epoch, _epochs(quick))
-    return {"items": {"epoch": median(secs)}, "loss": [first, eval_loss()]}
+    return {"items": {"epoch": median(secs)}, "loss": [first, eval_loss()], "warmup": warm,
+            **compile_info(step)}
 
 
 class NumpyGRU:
@@ -165,3 +174,54 @@ def numpy(quick):
     epoch(WARM * BATCH)
     secs = time_calls(epoch, _epochs(quick))
     return {"items": {"epoch": median(secs)}, "loss": [first, eval_loss()]}
+
+
+def jax(quick):
+    """The whole step (GRU forward by lax.scan, gradient, Adam) under one jax.jit."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    from . import _jax
+
+    x, y = _data()
+    rng = np.random.default_rng(SEED)
+    gru = NumpyGRU(rng, 1, H)
+    params = _jax.to_device({"w_ih": gru.W_ih, "w_hh": gru.W_hh, "b_ih": gru.b_ih,
+                             "b_hh": gru.b_hh, "wl": uniform_init(rng, H, (H, 10)),
+                             "bl": uniform_init(rng, H, (10,))})
+
+    def last_hidden(p, xb):
+        xi = jnp.swapaxes(xb @ p["w_ih"] + p["b_ih"], 0, 1)  # (T, N, 3H), gates r z n
+
+        def cell(h, xt):
+            gh = h @ p["w_hh"] + p["b_hh"]
+            r = jax.nn.sigmoid(xt[:, :H] + gh[:, :H])
+            z = jax.nn.sigmoid(xt[:, H:2 * H] + gh[:, H:2 * H])
+            n = jnp.tanh(xt[:, 2 * H:] + r * gh[:, 2 * H:])
+            return (1 - z) * n + z * h, None
+
+        h, _ = lax.scan(cell, jnp.zeros((xb.shape[0], H), xb.dtype), xi)
+        return h
+
+    def loss_fn(p, xb, yb):
+        return _jax.xent(last_hidden(p, xb) @ p["wl"] + p["bl"], yb)
+
+    step = _jax.adam_step(loss_fn)
+    batches = [(jnp.asarray(x[i:i + BATCH]), jnp.asarray(y[i:i + BATCH]))
+               for i in range(0, N, BATCH)]
+    state = [params, _jax.zeros_like(params), _jax.zeros_like(params), 0]
+    ex, ey = jnp.asarray(x[:EVAL]), jnp.asarray(y[:EVAL])
+
+    def epoch(n=N):
+        p, m, v, t = state
+        for xb, yb in batches[:(n + BATCH - 1) // BATCH]:
+            p, m, v, t, _ = step(p, m, v, t, xb, yb)
+        _jax.ready(p)
+        state[:] = [p, m, v, t]
+
+    first = float(loss_fn(state[0], ex, ey))
+    warm = time_calls(lambda: epoch(WARM * BATCH), 1)[0]
+    secs = time_calls(epoch, _epochs(quick))
+    return {"items": {"epoch": median(secs)}, "loss": [first, float(loss_fn(state[0], ex, ey))],
+            "warmup": warm}

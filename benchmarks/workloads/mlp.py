@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._common import (
-    SEED, NumpyAdam, median, softmax_xent, teacher_data, time_calls,
-    uniform_init,
+    SEED, NumpyAdam, compile_info, maybe_compile, median, softmax_xent, teacher_data,
+    time_calls, uniform_init,
 )
 
 NAME = "mlp"
@@ -48,7 +48,7 @@ def _epochs(quick):
     return 1 if quick else 3
 
 
-def framework(lib, quick):
+def framework(lib, quick, compile=False):
     nn = lib.nn
     x_np, y_np = teacher_data(N, SIZES[0], SIZES[-1])
     X, Y = lib.from_numpy(x_np), lib.from_numpy(y_np)
@@ -65,17 +65,24 @@ def framework(lib, quick):
         with lib.no_grad():
             return loss_fn(model(X[:EVAL]), Y[:EVAL]).item()
 
+    def step(xb, yb):
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = maybe_compile(lib, step, compile)
+
     def epoch():
         for i in range(0, N, BATCH):
-            opt.zero_grad()
-            loss = loss_fn(model(X[i:i + BATCH]), Y[i:i + BATCH])
-            loss.backward()
-            opt.step()
+            step(X[i:i + BATCH], Y[i:i + BATCH])
 
     first = eval_loss()
-    epoch()  # warm-up
+    warm = time_calls(epoch, 1)[0]  # warm-up (includes compiling)
     secs = time_calls(epoch, _epochs(quick))
-    result = {"items": {"epoch": median(secs)}, "loss": [first, eval_loss()]}
+    result = {"items": {"epoch": median(secs)}, "loss": [first, eval_loss()],
+              "warmup": warm, **compile_info(step)}
     if lib.__name__ == "chainrule":
         result["gemm_peak_gflops"] = gemm_peak_gflops()
     return result
@@ -133,3 +140,41 @@ def numpy(quick):
     last = softmax_xent(net.forward(x[:EVAL]), y[:EVAL])[0]
     return {"items": {"epoch": median(secs)}, "loss": [first, last],
             "gemm_peak_gflops": gemm_peak_gflops()}
+
+
+def jax(quick):
+    """The whole step (forward, gradient, Adam) under one jax.jit."""
+    import jax.numpy as jnp
+
+    from . import _jax
+
+    x, y = teacher_data(N, SIZES[0], SIZES[-1])
+    net = NumpyMLP(SIZES)
+    params = _jax.to_device([(w, b) for w, b in zip(net.W, net.b)])
+
+    def loss_fn(params, xb, yb):
+        h = xb
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                h = jnp.maximum(h, 0)
+        return _jax.xent(h, yb)
+
+    step = _jax.adam_step(loss_fn)
+    batches = [(jnp.asarray(x[i:i + BATCH]), jnp.asarray(y[i:i + BATCH]))
+               for i in range(0, N, BATCH)]
+    state = [params, _jax.zeros_like(params), _jax.zeros_like(params), 0]
+    ex, ey = jnp.asarray(x[:EVAL]), jnp.asarray(y[:EVAL])
+
+    def epoch():
+        p, m, v, t = state
+        for xb, yb in batches:
+            p, m, v, t, _ = step(p, m, v, t, xb, yb)
+        _jax.ready(p)
+        state[:] = [p, m, v, t]
+
+    first = float(loss_fn(state[0], ex, ey))
+    warm = time_calls(epoch, 1)[0]
+    secs = time_calls(epoch, _epochs(quick))
+    return {"items": {"epoch": median(secs)}, "loss": [first, float(loss_fn(state[0], ex, ey))],
+            "warmup": warm}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._common import SEED, per_iteration
+from .._common import SEED, compile_info, maybe_compile, per_iteration
 
 NAME = "ops"
 TITLE = "per-op overhead, 8x8 float32, forward + backward"
@@ -35,7 +35,7 @@ def _inputs():
     return [rng.standard_normal((8, 8), dtype=np.float32) for _ in range(4)]
 
 
-def framework(lib, quick):
+def framework(lib, quick, compile=False):
     n, reps = _sizes(quick)
     xa, ya, wa, ba = _inputs()
     x = lib.tensor(xa, requires_grad=True)
@@ -57,6 +57,8 @@ def framework(lib, quick):
         def step(op=op, grad=grad):
             op().backward(grad)
 
+        step = maybe_compile(lib, step, compile)
+        step()
         step()
         items[name] = per_iteration(step, n, reps)
 
@@ -67,9 +69,11 @@ def framework(lib, quick):
             h = h * w if k == 0 else h + b if k == 1 else h.tanh()
         h.sum().backward()
 
+    chain = maybe_compile(lib, chain, compile)
+    chain()
     chain()
     items["chain1000"] = per_iteration(chain, max(1, n // 100), reps) / (CHAIN + 2)
-    return {"items": items}
+    return {"items": items, **compile_info(chain)}
 
 
 def numpy(quick):
@@ -105,4 +109,45 @@ def numpy(quick):
 
     chain()
     items["chain1000"] = per_iteration(chain, max(1, n // 100), reps) / (CHAIN + 2)
+    return {"items": items}
+
+
+def jax(quick):
+    """Each op forward + VJP (and the chain's gradient) as one jitted function."""
+    import jax
+    import jax.numpy as jnp
+
+    n, reps = _sizes(quick)
+    xa, ya, wa, ba = (jnp.asarray(a) for a in _inputs())
+    w = 0.5 + 0.5 * jnp.abs(wa)
+    b = 0.1 * ba
+    g = jnp.ones((8, 8), jnp.float32)
+    single = {
+        "add": lambda x, y: x + y, "mul": lambda x, y: x * y, "matmul": lambda x, y: x @ y,
+        "exp": lambda x, y: jnp.exp(x), "sum": lambda x, y: jnp.sum(x),
+        "relu": lambda x, y: jnp.maximum(x, 0),
+    }
+    items = {}
+    for name, op in single.items():
+        seed = jnp.ones(()) if name == "sum" else g
+
+        def fwd_bwd(x, y, op=op, seed=seed):
+            out, vjp = jax.vjp(op, x, y)
+            return vjp(seed)
+
+        f = jax.jit(fwd_bwd)
+        f(xa, ya)[0].block_until_ready()
+        items[name] = per_iteration(lambda f=f: f(xa, ya)[0].block_until_ready(), n, reps)
+
+    def chain(x):
+        h = x
+        for i in range(CHAIN):
+            k = i % 3
+            h = h * w if k == 0 else h + b if k == 1 else jnp.tanh(h)
+        return h.sum()
+
+    grad = jax.jit(jax.grad(chain))
+    grad(xa).block_until_ready()
+    items["chain1000"] = per_iteration(lambda: grad(xa).block_until_ready(), max(1, n // 100),
+                                       reps) / (CHAIN + 2)
     return {"items": items}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._common import NumpySGD, SEED, median, teacher_data, time_calls
+from .._common import NumpySGD, SEED, compile_info, maybe_compile, median, teacher_data, time_calls
 from .mlp import NumpyMLP
 
 NAME = "tiny-mlp"
@@ -30,7 +30,7 @@ def _reps(quick):
     return 2 if quick else 5
 
 
-def framework(lib, quick):
+def framework(lib, quick, compile=False):
     nn = lib.nn
     x_np, y_np = _data()
     X, Y = lib.from_numpy(x_np), lib.from_numpy(y_np)
@@ -43,18 +43,25 @@ def framework(lib, quick):
     opt = lib.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.BCEWithLogitsLoss()
 
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = maybe_compile(lib, step, compile)
+
     def steps(n=STEPS):
         for _ in range(n):
-            opt.zero_grad()
-            loss = loss_fn(model(X), Y)
-            loss.backward()
-            opt.step()
+            loss = step(X, Y)
         return loss.item()
 
     first = steps(1)
-    steps(50)
+    warm = time_calls(lambda: steps(50), 1)[0]
     secs = time_calls(steps, _reps(quick))
-    return {"items": {"500 steps": median(secs)}, "loss": [first, steps(1)]}
+    return {"items": {"500 steps": median(secs)}, "loss": [first, steps(1)], "warmup": warm,
+            **compile_info(step)}
 
 
 def numpy(quick):
@@ -76,3 +83,42 @@ def numpy(quick):
     steps(50)
     secs = time_calls(steps, _reps(quick))
     return {"items": {"500 steps": median(secs)}, "loss": [losses[0], losses[-1]]}
+
+
+def jax(quick):
+    """The whole step (forward, gradient, SGD) under one jax.jit."""
+    import jax.numpy as jnp
+
+    from . import _jax
+
+    x, y = _data()
+    net = NumpyMLP(SIZES)
+    params = _jax.to_device([(w, b) for w, b in zip(net.W, net.b)])
+
+    def loss_fn(params, xb, yb):
+        h = xb
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                h = jnp.maximum(h, 0)
+        # BCE with logits: mean(softplus(z) - y z), stable form
+        return jnp.mean(jnp.maximum(h, 0) - h * yb + jnp.log1p(jnp.exp(-jnp.abs(h))))
+
+    step = _jax.sgd_step(loss_fn, 0.1)
+    xb, yb = jnp.asarray(x), jnp.asarray(y)
+    state = [params, None]
+    losses = []
+
+    def steps(n=STEPS):
+        p, buf = state
+        for _ in range(n):
+            p, buf, loss = step(p, buf, xb, yb)
+        _jax.ready(p)
+        state[:] = [p, buf]
+        losses.append(float(loss))
+
+    steps(1)
+    warm = time_calls(lambda: steps(50), 1)[0]
+    secs = time_calls(steps, _reps(quick))
+    return {"items": {"500 steps": median(secs)}, "loss": [losses[0], losses[-1]],
+            "warmup": warm}

@@ -60,6 +60,7 @@ from . import func, models  # noqa: E402,F401  (torch.func-style transforms; the
 from .func import vmap  # noqa: E402,F401  (torch.vmap)
 from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/tqdm load lazily)
 from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing; Tensor.share_memory_)
+from .compiler import compile  # noqa: E402,F401,A004  (torch.compile)
 
 _ = _dtype
 

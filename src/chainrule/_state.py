@@ -2,13 +2,14 @@
 
 
 class _State:
-    __slots__ = ("grad_enabled", "fw_level", "anomaly", "vmap_level")
+    __slots__ = ("grad_enabled", "fw_level", "anomaly", "vmap_level", "tracer")
 
     def __init__(self):
         self.grad_enabled = True  # record operations for reverse mode
         self.fw_level = 0  # > 0 inside forward_ad.dual_level()
         self.anomaly = False  # detect_anomaly() is on
         self.vmap_level = 0  # > 0 inside chainrule.vmap (Function.apply batches)
+        self.tracer = None  # chainrule.compiler is recording (compiler/capture.py)
 
 
 STATE = _State()

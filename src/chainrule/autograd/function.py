@@ -186,6 +186,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args):
+        if STATE.tracer is not None:  # chainrule.compile is recording this call
+            return STATE.tracer.apply(cls, args)
         if STATE.vmap_level:  # inside vmap: batched arguments go to the batching rules
             out = _vmap_apply(cls, args)
             if out is not NotImplemented:

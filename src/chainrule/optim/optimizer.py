@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._state import STATE
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -140,6 +141,8 @@ class Optimizer:
     # -- gradients and steps ------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients: ``p.grad = None`` (default) or fill them with zeros."""
+        if STATE.tracer is not None:  # chainrule.compile records the call, then runs it
+            return STATE.tracer.host(self, "zero_grad", set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -155,6 +158,8 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter once; ``closure`` (optional) re-evaluates and returns the
         loss (it is called with grad mode on, before the update)."""
+        if STATE.tracer is not None:  # chainrule.compile records the call, then runs it
+            return STATE.tracer.host(self, "step", closure)
         loss = None
         if closure is not None:
             with enable_grad():

@@ -1,0 +1,495 @@
+"""Record one eager run of a call into a ``Program`` (see program.py for the IR).
+
+The call runs eagerly, once, with a ``Tracer`` installed:
+
+* ``Function.apply`` calls ``Tracer.apply`` (one check in function.py): the primitive is
+  recorded as a ``prim`` node; the NumPy operations its ``forward`` performs are recorded
+  as the node's body. If the forward read a value into Python (a data-dependent branch
+  inside the primitive), the body is dropped and the primitive is replayed as a unit
+  (its ``forward`` is called again at replay, on arrays).
+* every array of the call is a ``trace.Traced`` view, so NumPy code between primitives (the
+  engine's gradient accumulation, comparisons, running statistics, masks) is recorded too;
+* ``Optimizer.step``/``zero_grad`` call ``Tracer.host`` (one check each in optimizer.py):
+  they are recorded as ``host`` nodes and replayed by calling them (their Python scalars,
+  such as Adam's bias corrections, change at every step);
+* draws from a ``chainrule.Generator`` are recorded as ``rng`` nodes (fresh at each replay).
+
+What cannot be replayed stops the recording (the call still finishes eagerly): reading a
+tensor's value in Python (``.item()``, ``bool()``, ``float()``, ``.tolist()``,
+``.numpy()``, printing), an optimizer step with a closure, hooks registered during the
+call, learning-rate scheduler steps, writes into arrays created outside the call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .._state import STATE
+from ..tensor import Tensor
+from . import trace
+from .program import Node, Value
+from .trace import Traced
+
+_ND = np.ndarray
+_asarray = trace.ORIGINALS["asarray"]
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # src/chainrule
+_NUMPY = os.path.dirname(os.path.abspath(np.__file__))
+
+# NumPy functions that write into an argument (its position), besides ``out=``
+_MUTATING = {np.copyto: 0, np.put_along_axis: 0, np.put: 0, np.place: 0, np.putmask: 0,
+             np.fill_diagonal: 0}
+_MUTATING_METHODS = ("__setitem__", "fill", "sort", "put")
+# NumPy reductions that are one ufunc.reduce call on an array (NumPy's own definition)
+_REDUCTIONS = {np.sum: (np.add, None), np.max: (np.maximum, None), np.amax: (np.maximum, None),
+               np.min: (np.minimum, None), np.amin: (np.minimum, None),
+               np.prod: (np.multiply, None), np.any: (np.logical_or, bool),
+               np.all: (np.logical_and, bool)}
+# x_like(a) makes an array from a's shape and dtype only (a C-ordered one: same layout)
+_LIKE = {"zeros_like": ("zeros", None), "ones_like": ("ones", None),
+         "empty_like": ("empty", None), "full_like": ("full", 1)}
+# NumPy functions whose Python result depends on shapes and dtypes only
+_METADATA = frozenset((np.ndim, np.shape, np.size, np.result_type, np.can_cast,
+                       np.may_share_memory, np.shares_memory, np.iscomplexobj, np.isrealobj,
+                       np.min_scalar_type))
+KEEP = "keep"  # a gradient binding the program leaves as it is
+# reads a replay can recompute and compare (printing is not one: it must happen each call)
+GUARDS = ("item", "tolist", "tobytes", "__float__", "__int__", "__index__", "__bool__",
+          "__complex__", "__contains__")
+
+
+class Unsupported(RuntimeError):
+    """Raised under ``fullgraph=True`` where a call cannot be captured whole (PyTorch's
+    ``torch._dynamo.exc.Unsupported``)."""
+
+
+def user_site() -> str:
+    """``file:line`` of the innermost frame outside chainrule and NumPy (the user's code)."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = os.path.abspath(f.f_code.co_filename)
+        if not (fn.startswith(_HERE) or fn.startswith(_NUMPY)):
+            return f"{os.path.basename(fn)}:{f.f_lineno}"
+        f = f.f_back
+    return "unknown location"
+
+
+class _Scope:
+    """The body being recorded for one primitive call."""
+
+    __slots__ = ("body", "clean", "first")
+
+    def __init__(self, first):
+        self.body = []
+        self.clean = True
+        self.first = first  # ids of values made inside the primitive start here
+
+
+class Tracer:
+    """Records one call (see the module docstring). ``start()`` installs it, ``finish()``
+    removes every patch and gives the arrays back to their tensors."""
+
+    def __init__(self, fullgraph: bool = False):
+        self.recording = False
+        self.fullgraph = fullgraph
+        self.broken = None  # why this call cannot be replayed (the first reason)
+        self.effects = False  # a side effect was recorded: later reads cannot be guards
+        self.reading = None  # the Tensor method reading a value now (for messages)
+        self.values = []
+        self.top = []
+        self.nodes = self.top
+        self.scope = None
+        self._vals = {}  # id(array object) -> Value
+        self._objs = {}  # id(array object) -> the object (kept alive: ids stay unique)
+        self._obj_of = {}  # value id -> the registered array object
+        self._orig = {}  # id(original array of a tensor) -> its Traced view
+        self._swaps = []  # (tensor, original array, Traced view)
+        self._patches = []
+        self._inst = []  # (object, name): instance attributes set by patch_instance
+
+    # -- values ------------------------------------------------------------------------
+    def new_value(self, obj, kind, node=None, base=None, data=None, name=None) -> Value:
+        v = Value(len(self.values), obj.shape, obj.dtype, kind, name, node, base, data)
+        self.values.append(v)
+        self._vals[id(obj)] = v
+        self._objs[id(obj)] = obj
+        self._obj_of[v.id] = obj
+        return v
+
+    def alias(self, x, v: Value) -> None:
+        """Register array object ``x`` as another name of value ``v`` (same memory)."""
+        self._vals[id(x)] = v
+        self._objs[id(x)] = x
+
+    def lookup(self, x):
+        v = self._vals.get(id(x))
+        return v if v is not None and self._objs[id(x)] is x else None
+
+    def array_of(self, v: Value):
+        return self._obj_of[v.id]
+
+    def ancestor(self, x, below=None):
+        """The nearest registered array whose memory ``x`` views (None if it owns it)."""
+        b = getattr(x, "base", None)
+        while b is not None:
+            v = self.lookup(b)
+            if v is not None and (below is None or v.id < below):
+                return v
+            b = getattr(b, "base", None)
+        return None
+
+    def track(self, t: Tensor, kind: str, name: str, path=None) -> Value:
+        """Give tensor ``t`` a Traced view of its array for the call (restored by finish)."""
+        arr = t._data
+        v = self.lookup(arr)
+        if v is not None:
+            return v
+        obj = self._orig.get(id(arr))
+        if obj is None:
+            # as_strided's array has a non-ndarray base, so NumPy's views of it keep it as
+            # their .base (views of arr itself would name arr's owner: a whole dataset)
+            rec, self.recording = self.recording, False
+            own = as_strided(arr)
+            self.recording = rec
+            obj = _ND.view(own, Traced)
+            v = self.new_value(obj, kind, data=t if path is None else path, name=name)
+            self.alias(own, v)
+            self._orig[id(arr)] = obj
+        else:
+            v = self.lookup(obj)
+        t._data = obj
+        self._swaps.append((t, arr, obj))
+        return v
+
+    def ref(self, x):
+        """``x`` with arrays replaced by their values (nested containers walked)."""
+        t = type(x)
+        if t is Traced or isinstance(x, _ND):
+            return self.value_of(x)
+        if t is tuple:
+            return tuple([self.ref(i) for i in x])
+        if t is list:
+            return [self.ref(i) for i in x]
+        if t is dict:
+            return {k: self.ref(v) for k, v in x.items()}
+        if t is slice:
+            return slice(self.ref(x.start), self.ref(x.stop), self.ref(x.step))
+        if isinstance(x, Tensor):
+            return self.value_of(x._data)
+        return x
+
+    def value_of(self, x) -> Value:
+        v = self.lookup(x)
+        if v is not None:
+            return v
+        anc = self.ancestor(x)
+        if anc is not None:
+            return self._view(x, anc)
+        data = _ND.view(x, _ND) if type(x) is Traced else x
+        return self.new_value(x, "const", data=data)
+
+    def _view(self, x, anc: Value) -> Value:
+        a = self.array_of(anc)
+        offset = x.__array_interface__["data"][0] - a.__array_interface__["data"][0]
+        if offset == 0 and x.shape == a.shape and x.strides == a.strides and x.dtype == a.dtype:
+            self.alias(x, anc)  # the same array seen through another object
+            return anc
+        info = {"shape": x.shape, "strides": x.strides, "offset": offset, "dtype": x.dtype}
+        node = Node("view", None, (anc,), info=info, phase=self.phase())
+        v = self.new_value(x, "temp", node=node, base=anc)
+        node.outputs = (v,)
+        self.nodes.append(node)
+        return v
+
+    def produce(self, res, node):
+        """Register a NumPy result made by ``node``: return (object to hand back, values)."""
+        if isinstance(res, _ND):
+            v = self.lookup(res)
+            if v is not None:
+                return res, (v,)
+            obj = res if type(res) is Traced else _ND.view(res, Traced)
+            base = self.ancestor(res)
+            v = self.new_value(obj, "temp", node=node, base=base)
+            if obj is not res:
+                self.alias(res, v)  # views of obj name res as their base
+            return obj, (v,)
+        if isinstance(res, np.generic):
+            return self.produce(_asarray(res), node)
+        if isinstance(res, (tuple, list)):
+            objs, vals = [], []
+            for r in res:
+                o, vs = self.produce(r, node)
+                objs.append(o)
+                vals.extend(vs)
+            return (tuple(objs) if isinstance(res, tuple) else objs), tuple(vals)
+        if res is None:
+            return None, ()
+        if node.kind == "func" and node.fn in _METADATA:
+            return res, ()  # shapes and dtypes: not the data
+        fn = getattr(node.fn, "__name__", node.fn)
+        self.on_read(f"np.{fn} returning a Python {type(res).__name__}")
+        return res, ()
+
+    # -- recording -----------------------------------------------------------------------
+    def phase(self) -> str:
+        from ..autograd import engine
+
+        return "backward" if engine._DEPTH[0] else "forward"
+
+    def _mutate(self, node, vals):
+        for v in vals:
+            if v.root().kind != "temp":
+                self.effects = True  # written: a parameter, buffer, input or gradient
+            if v.root().kind == "const":
+                self.stop("the call writes into an array the compiler does not track "
+                          f"({node.op} on an array of shape {v.shape})")
+        node.mutates = tuple(vals)
+
+    def on_ufunc(self, ufunc, method, inputs, kwargs, res):
+        node = Node("ufunc", ufunc, self.ref(inputs), self.ref(kwargs),
+                    info={"method": method}, phase=self.phase())
+        out = kwargs.get("out")
+        if method == "at":
+            self._mutate(node, (node.args[0],))
+            self.nodes.append(node)
+            return res
+        if out is not None:
+            self._mutate(node, node.kwargs["out"])
+            self.nodes.append(node)
+            return trace._out_objects(out)
+        objs, node.outputs = self.produce(res, node)
+        self.nodes.append(node)
+        return objs
+
+    def on_function(self, func, args, kwargs, res):
+        red = _REDUCTIONS.get(func)
+        if red is not None and len(args) == 1 and isinstance(args[0], _ND) \
+                and set(kwargs) <= {"axis", "keepdims", "dtype"}:
+            # np.sum(a, ...) is np.add.reduce(a, ...) for an array: record the ufunc (the
+            # replay can give it out=, and skips NumPy's Python wrapper)
+            kw = {"axis": kwargs.get("axis"), "dtype": kwargs.get("dtype") or red[1],
+                  "keepdims": kwargs.get("keepdims", False)}
+            return self.on_ufunc(red[0], "reduce", args, kw, res)
+        node = Node("func", func, self.ref(args), self.ref(kwargs), phase=self.phase())
+        pos = _MUTATING.get(func)
+        if pos is not None or "out" in kwargs:
+            target = node.kwargs["out"] if "out" in kwargs else (node.args[pos],)
+            self._mutate(node, target if isinstance(target, tuple) else (target,))
+            self.nodes.append(node)
+            return kwargs["out"] if "out" in kwargs else res
+        if func in _METADATA:
+            return res  # shapes and dtypes, not data: nothing to replay
+        objs, node.outputs = self.produce(res, node)
+        self.nodes.append(node)
+        return objs
+
+    def on_method(self, name, arr, args, kwargs, res):
+        node = Node("method", name, (self.value_of(arr),) + self.ref(args), self.ref(kwargs),
+                    phase=self.phase())
+        if name in _MUTATING_METHODS:
+            self._mutate(node, (node.args[0],))
+            self.nodes.append(node)
+            return res
+        objs, node.outputs = self.produce(res, node)
+        self.nodes.append(node)
+        return objs
+
+    def on_create(self, orig, name, args, kwargs, res):
+        a, k = self.ref(args), self.ref(kwargs)
+        from .program import leaves
+
+        ins = leaves((a, k))
+        anc = self.ancestor(res) if isinstance(res, _ND) else None
+        if anc is not None and anc not in ins:
+            # memory reached through an object's __array_interface__ (as_strided does
+            # this): record the view's geometry, not the object (it points at this run's
+            # arrays)
+            v = self._view(res, anc)
+            obj = _ND.view(res, Traced)
+            self.alias(obj, v)
+            return obj
+        like = _LIKE.get(name)
+        if like is not None and isinstance(res, _ND) and res.flags.c_contiguous \
+                and isinstance(args[0], _ND) and not (set(kwargs) - {"dtype"}):
+            fill = () if like[1] is None else (args[like[1]] if len(args) > 1
+                                                else kwargs.get("fill_value"),)
+            orig = trace.ORIGINALS[like[0]]
+            name, a, k, ins = like[0], (res.shape, *fill), {"dtype": res.dtype}, []
+        kind = "func" if ins else "create"
+        node = Node(kind, orig, a, k, phase=self.phase(), info={"name": name})
+        objs, node.outputs = self.produce(res, node)
+        self.nodes.append(node)
+        return objs
+
+    def on_rng(self, gen, method, args, res):
+        self.effects = True  # the generator's state moved on
+        node = Node("rng", (gen, method), self.ref(args), phase=self.phase())
+        objs, node.outputs = self.produce(res, node)
+        self.nodes.append(node)
+        return objs
+
+    def on_read(self, what: str, arr=None, args=(), res=None) -> None:
+        """A value went into Python. Inside a primitive: replay the primitive as a unit.
+        Before any side effect: a guard (the replay recomputes the value and runs the call
+        eagerly if it differs). Otherwise the call cannot be replayed."""
+        if self.scope is not None:
+            self.scope.clean = False
+            return
+        if arr is not None and what in GUARDS and not self.effects and self.phase() == "forward":
+            node = Node("guard", what, (self.value_of(arr),) + self.ref(args),
+                        info={"expect": res}, phase="forward")
+            self.nodes.append(node)
+            return
+        name = self.reading or {"__float__": "float()", "__int__": "int()",
+                                "__bool__": "bool()", "__index__": "an index",
+                                "__repr__": "printing", "__str__": "printing",
+                                "__format__": "formatting"}.get(
+            what, f".{what}()" if what.isidentifier() else what)
+        self.stop(f"reads a tensor's value in Python ({name})")
+
+    def stop(self, reason: str) -> None:
+        """This call cannot be replayed: keep running it eagerly, remember why."""
+        if self.broken is None:
+            self.broken = f"{reason} at {user_site()}"
+            if os.environ.get("CHAINRULE_COMPILE_DEBUG"):  # where, in full
+                import traceback
+
+                traceback.print_stack(sys._getframe(1))
+        self.recording = False
+        if self.fullgraph:
+            raise Unsupported(f"chainrule.compile(fullgraph=True): {self.broken}")
+
+    # -- the hooks in Function.apply and Optimizer -----------------------------------------
+    def apply(self, cls, args):
+        STATE.tracer = None
+        try:
+            if not self.recording or self.scope is not None:
+                return cls.apply(*args)
+            return self._apply(cls, args)
+        finally:
+            STATE.tracer = self
+
+    def _apply(self, cls, args):
+        from .units import unit_outputs
+
+        in_refs = tuple(self.ref(a) for a in args)
+        scope = self.scope = _Scope(len(self.values))
+        outer, self.nodes = self.nodes, scope.body
+        try:
+            out = cls.apply(*args)
+        finally:
+            self.nodes, self.scope = outer, None
+        outs = out if isinstance(out, tuple) else (out,)
+        ctx = next((t.grad_fn for t in outs if isinstance(t, Tensor) and t.grad_fn is not None
+                    and type(t.grad_fn) is cls), None)
+        needs = tuple(ctx.needs_input_grad[:len(args)]) if ctx is not None else None
+        node = Node("prim", cls, in_refs, phase=self.phase(), info={"needs": needs})
+        if scope.clean and all(isinstance(t, Tensor) for t in outs):
+            node.body = scope.body
+            node.outputs = tuple(self.value_of(t._data) for t in outs)
+        else:
+            unit_outputs(self, node, outs, ctx, scope.first)
+        self.nodes.append(node)
+        return out
+
+    def host(self, obj, name, *args, **kwargs):
+        STATE.tracer = None
+        method = getattr(type(obj), name)
+        try:
+            if not self.recording:
+                return method(obj, *args, **kwargs)
+            if name == "step" and any(callable(a) for a in (*args, *kwargs.values())):
+                self.stop(f"{type(obj).__name__}.step(closure) re-evaluates the model")
+                return method(obj, *args, **kwargs)
+            if name != "zero_grad":  # zero_grad twice is zero_grad once: a replay can stop after it
+                self.effects = True
+            params = [p for g in obj.param_groups for p in g["params"]]
+            binds = [(p, self.binding_of(p)) for p in params]
+            node = Node("host", (obj, name), args, kwargs, phase="optimizer",
+                        info={"bindings": binds})
+            node.mutates = tuple(self.value_of(p._data) for p in params)
+            self.recording = False
+            try:
+                result = method(obj, *args, **kwargs)
+            finally:
+                self.recording = True
+            self.nodes.append(node)
+            return result
+        finally:
+            STATE.tracer = self
+
+    def patch_instance(self, obj, name) -> None:
+        """Route ``obj.name(...)`` (an optimizer overriding step/zero_grad) to ``host``."""
+        tracer = self
+
+        def call(*args, **kwargs):
+            return tracer.host(obj, name, *args, **kwargs)
+
+        obj.__dict__[name] = call
+        self._inst.append((obj, name))
+
+    def binding_of(self, t: Tensor):
+        """What ``t.grad`` holds now: None, a value, or KEEP (an array from before)."""
+        g = t.grad
+        if g is None:
+            return None
+        v = self.value_of(g._data)
+        if v.root().kind == "const" or (v.kind == "grad" and v.data is t):
+            return KEEP  # an array from before the call, or t's own gradient from before
+        return v
+
+    # -- install / remove ----------------------------------------------------------------
+    def patch(self, owner, name, new) -> None:
+        self._patches.append((owner, name, owner.__dict__.get(name, _MISSING)))
+        setattr(owner, name, new)
+
+    def start(self) -> None:
+        from .patches import install
+
+        trace.patch_numpy()
+        install(self)
+        trace.set_tracer(self)
+        STATE.tracer = self
+        self.recording = True
+
+    def finish(self) -> None:
+        """Remove the patches; give every tensor its own array back."""
+        self.recording = False
+        STATE.tracer = None
+        trace.set_tracer(None)
+        trace.unpatch_numpy()
+        for owner, name, old in reversed(self._patches):
+            if old is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+        self._patches = []
+        for obj, name in self._inst:
+            obj.__dict__.pop(name, None)
+        self._inst = []
+        for t, arr, obj in reversed(self._swaps):
+            if t._data is obj:
+                t._data = arr
+            elif isinstance(t._data, Traced):
+                t._data = _ND.view(t._data, _ND)
+
+
+_MISSING = object()
+
+
+def plainify(x, depth: int = 0) -> None:
+    """Give the tensors in ``x`` (a call's result) plain arrays again."""
+    if isinstance(x, Tensor):
+        if type(x._data) is Traced:
+            x._data = _ND.view(x._data, _ND)
+        if x.grad is not None and type(x.grad._data) is Traced:
+            x.grad._data = _ND.view(x.grad._data, _ND)
+    elif isinstance(x, (tuple, list)) and depth < 4:
+        for i in x:
+            plainify(i, depth + 1)
+    elif isinstance(x, dict) and depth < 4:
+        for i in x.values():
+            plainify(i, depth + 1)
