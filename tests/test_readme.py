@@ -4,7 +4,8 @@ prints, so a drifting number fails CI.
 What is checked, per Markdown file (README.md and the proposal docs/readme_issue8.md):
 
 * ``python`` blocks run in order, as one script, in a subprocess with an empty temporary
-  working directory. A **claim** is a trailing comment that starts with a number, ``True``
+  working directory. A python block followed by a plain or ``text`` block must print that
+  output. A **claim** is a trailing comment that starts with a number, ``True``
   / ``False``, ``{``, ``[`` or ``name = <number>`` — on the line of a statement, or on a
   comment-only line right after an expression statement. A ``print(...)`` claim must equal
   the printed line (whitespace normalised); any other claim is compared with the value of
@@ -40,7 +41,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", ROOT / "docs" / "readme_issue8.md"]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "readme_issue8.md",
+        ROOT / "docs" / "readme_issue8_data.md"]
+OUTPUT = ("", "text")  # languages of blocks that show output
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep +
        os.environ.get("PYTHONPATH", ""), "COLUMNS": "100"}
 #: (file name, line) -> why the README is wrong there today (README.md is the lead's)
@@ -161,14 +164,26 @@ def run_python(doc: Path, tmp: Path) -> dict:
     parts = [PRELUDE]
     for lang, first, code in blocks(doc):
         if lang == "python":
-            parts.append(_instrument(code, first, doc.name))
+            key = f"{doc.name}:{first}:block"
+            parts += [f"print('@@BLOCK {key}', flush=True)",
+                      _instrument(code, first, doc.name),
+                      f"print('@@BLOCKEND {key}', flush=True)"]
     script = tmp / "readme_blocks.py"
     script.write_text("\n".join(parts) + "\n")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                           cwd=tmp, env=ENV, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    got, key, buf = {}, None, []
+    got, key, buf, block, out = {}, None, [], None, []
     for line in proc.stdout.splitlines():
+        if line.startswith("@@BLOCK "):
+            block, out = line[8:], []
+            continue
+        if line.startswith("@@BLOCKEND "):
+            got[block] = "\n".join(out)
+            block = None
+            continue
+        if block is not None and not line.startswith("@@"):
+            out.append(line)
         if line.startswith("@@BEGIN "):
             key, buf = line[8:], []
         elif line.startswith("@@END "):
@@ -215,7 +230,7 @@ def commands(doc: Path):
     out, bl = [], blocks(doc)
     for i, (lang, first, code) in enumerate(bl):
         if lang == "sh":
-            expected = bl[i + 1][2] if i + 1 < len(bl) and bl[i + 1][0] == "" else None
+            expected = bl[i + 1][2] if i + 1 < len(bl) and bl[i + 1][0] in OUTPUT else None
             for j, line in enumerate(code.splitlines()):
                 cmd = line.split("#")[0].strip()
                 if re.match(r"(\.venv/bin/)?chainrule\b", cmd):
@@ -263,10 +278,13 @@ def _cases():
     for doc in DOCS:
         if not doc.exists():
             continue
-        for lang, first, code in blocks(doc):
+        bl = blocks(doc)
+        for i, (lang, first, code) in enumerate(bl):
             if lang == "python":
                 for _, text, line in claims(code, first):
                     yield doc, "claim", line, text
+                if i + 1 < len(bl) and bl[i + 1][0] in OUTPUT:
+                    yield doc, "output", first, bl[i + 1][2]
         for line, cmd, expected in commands(doc):
             yield doc, "command", line, (cmd, expected)
 
@@ -311,6 +329,12 @@ def test_readme(doc, kind, line, payload, python_runs, cli_dirs):
         claim = payload if is_print else claim_value(payload)
         why = same_numbers(claim, got if isinstance(got, str) else repr(got))
         assert why is None, f"{doc.name}:{line} {why}"
+        return
+    if kind == "output":
+        got = python_runs(doc).get(f"{doc.name}:{line}:block")
+        assert got is not None, f"{doc.name}:{line}: the block did not run to its end"
+        why = output_matches(payload, got)
+        assert why is None, f"{doc.name}:{line}: the block's output: {why}"
         return
     cmd, expected = payload
     proc = run_command(cmd, cli_dirs(doc))

@@ -156,3 +156,16 @@ def test_demo_with_zero_epochs(tmp_path, capsys):
     assert main(["demo", "--epochs", "0", "--quiet", "--out", str(tmp_path / "d")]) == 0
     assert (tmp_path / "d" / "model.safetensors").exists()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_built_in_name_beside_a_directory_of_that_name(tmp_path, capsys):
+    """``train heart --out heart``: the run directory exists (checked before reading) and
+    must not hide the built-in dataset."""
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["train", "heart", "--target", "AHD", "--out", "heart"] + QUICK) == 0
+        assert main(["evaluate", "heart", "heart"]) == 0
+    finally:
+        os.chdir(cwd)
+    assert "accuracy" in capsys.readouterr().out

@@ -36,8 +36,12 @@ def test_resolve_dataset_names_and_paths(tmp_path, monkeypatch):
     mine.write_text("a,t\n1,2\n")
     assert data.resolve_dataset(mine) == mine
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "heart").write_text("x,t\n1,2\n")   # an existing path wins over a name
+    (tmp_path / "Heart").mkdir()   # a directory (a run dir) never hides the name
+    assert data.resolve_dataset("Heart") == heart
+    (tmp_path / "heart").write_text("x,t\n1,2\n")   # an existing file wins over a name
     assert data.resolve_dataset("heart") == Path("heart")
+    (tmp_path / "runs").mkdir()
+    assert data.resolve_dataset("runs") == Path("runs")   # read_csv: "is a directory"
     with pytest.raises(DataFileNotFoundError, match=r"not found.*built-in dataset: heart"):
         data.resolve_dataset("hart")
     assert data.builtin_datasets()["heart"].target == "AHD"
@@ -50,7 +54,10 @@ def test_load_csv_accepts_a_builtin_name():
 
 def test_nothing_reads_beside_the_repository():
     """A fresh clone has no ../shared: no test or source file may look there."""
-    pattern = re.compile(r"""(\.\./shared|/work/shared|["']\.\.["']\s*/\s*["']shared["'])""")
+    # a path literal ("../shared/...", "/work/shared/...") or ROOT / ".." / "shared"; prose
+    # that mentions the folder (a string with spaces) is not a read
+    pattern = re.compile(r"""(["'](\.\./|/work/)shared[^"'\s]*["']"""
+                         r"""|["']\.\.["']\s*/\s*["']shared["'])""")
     offenders = []
     for folder in ("src", "tests", "examples"):
         for path in (ROOT / folder).rglob("*.py"):

@@ -74,6 +74,8 @@ def test_delimiter_option(tmp_path):
     for d in ("\t", "\\t", "tab"):
         assert read_csv(q, delimiter=d).header == ["x", "c", "t"]
     assert "delimiter must be one character" in _one_line_error(read_csv, p, delimiter="||")
+    msg = _one_line_error(load_csv, q, "t", delimiter=";")
+    assert "'t' not found" in msg and "--delimiter" in msg
 
 
 def test_latin1_needs_encoding(tmp_path):

@@ -213,7 +213,9 @@ def info(a) -> int:
 
 def demo(a) -> int:
     from ..train.demo import run_demo
+    from ..train.run import prepare_out
 
+    prepare_out(a.out)  # before training: an unwritable --out fails at once, naming it
     set_threads(a.threads)
     run_demo(a.out, epochs=a.epochs, seed=a.seed, verbose=0 if a.quiet else 1)
     return EXIT_OK

@@ -53,7 +53,8 @@ def _package_file(file: str) -> Path:
 
 
 def resolve_dataset(name_or_path) -> Path:
-    """An existing file path as given, else the file of a built-in dataset.
+    """An existing file path as given, else the file of a built-in dataset (a directory
+    never hides a built-in name: ``--out heart`` may exist beside ``train heart``).
 
     Args:
         name_or_path: a path (str or ``os.PathLike``) or a built-in name such as ``"heart"``
@@ -68,12 +69,14 @@ def resolve_dataset(name_or_path) -> Path:
         resolve_dataset("heart")        # .../chainrule/data/_files/Heart.csv
     """
     path = Path(os.fspath(name_or_path)).expanduser()
-    if path.exists():
+    if path.exists() and not path.is_dir():
         return path
     key = str(name_or_path).strip().lower()
     key = key[:-4] if key.endswith(".csv") else key
-    if key in BUILTIN:
+    if key in BUILTIN:     # a directory named like a dataset (a run dir "heart/") is no CSV
         return _package_file(BUILTIN[key].file)
+    if path.exists():
+        return path        # a directory: read_csv says so
     names = ", ".join(sorted(BUILTIN))
     raise DataFileNotFoundError(f"CSV file not found: {path} (and {str(name_or_path)!r} is "
                                 f"not a built-in dataset: {names})")

@@ -126,8 +126,11 @@ def _columns(table, target, features, drop, id_column, categorical):
         notes.append("dropped the first column (unnamed: a row index)")
         cols = cols[1:]
     if target not in table.columns:
+        hint = ""
+        if len(table.header) == 1 and any(d in table.header[0] for d in ",;\t|"):
+            hint = " (the header was read as one column: pass the right delimiter=, --delimiter)"
         raise DataError(f"target column {target!r} not found in {table.name}; available "
-                        f"columns: {avail()}")
+                        f"columns: {avail()}{hint}")
     for what, names in (("feature", features or []), ("drop", drop),
                         ("id", [id_column] if id_column else [])):
         absent = [f for f in names if f not in table.columns]

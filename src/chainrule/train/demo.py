@@ -12,7 +12,8 @@ from ..data import spirals
 from ..optim import Adam
 from ..optim.lr_scheduler import CosineAnnealingLR
 from ..random import manual_seed
-from ..serialization import _atomic_write, save
+from ..serialization import save
+from ._files import write_file
 from .fit import evaluate, fit
 from ._finish import plot_history_safe
 
@@ -45,8 +46,8 @@ def run_demo(out="runs/demo", *, epochs: int = 150, seed: int = 0, verbose: int 
     res = evaluate(model, (X, y), loss=nn.CrossEntropyLoss(), metrics=["accuracy"])
     save(model.state_dict(), out / "model.safetensors")
     history.to_csv(out / "history.csv")
-    _atomic_write(os.fspath(out / "metrics.json"),
-                  (json.dumps({"train": res, "seconds": seconds}, indent=2) + "\n").encode())
+    write_file(out / "metrics.json", json.dumps({"train": res, "seconds": seconds}, indent=2)
+               + "\n")
     files = ["model.safetensors", "history.csv", "metrics.json"]
     notes = []
     note = plot_history_safe(history, out / "loss_curve.png")

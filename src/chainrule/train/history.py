@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 
-from ..serialization import _atomic_write
+from ._files import write_file
 
 __all__ = ["History"]
 
@@ -74,7 +73,7 @@ class History:
         lines = [",".join(["epoch"] + keys)]
         for i, e in enumerate(self.epoch):
             lines.append(",".join([str(e)] + [repr(self.history[k][i]) for k in keys]))
-        _atomic_write(os.fspath(path), ("\n".join(lines) + "\n").encode())
+        write_file(path, "\n".join(lines) + "\n")
 
     @classmethod
     def from_csv(cls, path) -> History:

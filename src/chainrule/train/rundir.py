@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import nn
-from ..serialization import _atomic_write, load
+from ..serialization import load
+from ._files import write_file
 from .tasks import TASKS, Head
 
 RUN_FORMAT = "chainrule.run"
@@ -88,17 +89,6 @@ def mlp_shapes(n_inputs: int, hidden, dropout: float, n_outputs: int) -> dict:
         n = h
     shapes[f"{i}.weight"], shapes[f"{i}.bias"] = (n_outputs, n), (n_outputs,)
     return shapes
-
-
-# -- writing --------------------------------------------------------------------------------
-def write_file(path, data: bytes | str) -> None:
-    """Write ``path`` atomically; an ``OSError`` names ``path``, never the temporary file."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    try:
-        _atomic_write(os.fspath(path), data)
-    except OSError as e:
-        raise OSError(e.errno, e.strerror or str(e), os.fspath(path)) from None
 
 
 # -- reading --------------------------------------------------------------------------------
