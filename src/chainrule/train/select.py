@@ -129,6 +129,9 @@ def choose(results: list[dict]) -> tuple[int, str]:
     if len(results) == 1:
         return pick, "the only candidate"
     b = results[best]
+    if pick == best == 0:
+        return pick, (f"the simplest candidate has the lowest validation loss "
+                      f"({b['val_loss']:.4g}, standard error {b['val_se']:.2g})")
     if pick == best:
         return pick, (f"lowest validation loss {b['val_loss']:.4g} (standard error "
                       f"{b['val_se']:.2g}); every simpler candidate is more than one standard "
