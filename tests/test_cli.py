@@ -74,16 +74,28 @@ def test_heart_acceptance(heart_run):
     assert config["data"]["splits"] == {"train": 179, "val": 59, "test": 59}
 
 
+def _run_example(name: str, args: list[str]) -> str:
+    """Run examples/NAME in-process as ``__main__`` with ``args``; return its stdout."""
+    import runpy
+
+    buf, argv = io.StringIO(), sys.argv
+    sys.argv = [name] + args
+    try:
+        with contextlib.redirect_stdout(buf):
+            runpy.run_path(str(ROOT / "examples" / name), run_name="__main__")
+    finally:
+        sys.argv = argv
+    return buf.getvalue()
+
+
 def test_python_api_gives_the_same_numbers(heart_run):
     proc, out, _ = heart_run
-    ex = subprocess.run([sys.executable, str(ROOT / "examples" / "heart.py")],
-                        capture_output=True, text=True, timeout=120, env=ENV)
-    assert ex.returncode == 0, ex.stderr
-    line = next(s for s in ex.stdout.splitlines() if s.startswith("test "))
+    stdout = _run_example("heart.py", [])
+    line = next(s for s in stdout.splitlines() if s.startswith("test "))
     acc = float(line.split("accuracy ")[1].split()[0])
     metrics = json.loads((out / "metrics.json").read_text())
     assert acc == pytest.approx(metrics["test"]["accuracy"], abs=1e-4)
-    assert "dropped 6 rows" in ex.stdout
+    assert "dropped 6 rows" in stdout
 
 
 def test_evaluate_predict_summary(heart_run, tmp_path, capsys):
@@ -217,9 +229,6 @@ def test_info(capsys):
 
 
 def test_spirals_example_reaches_98_percent(tmp_path):
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "spirals.py"), "--epochs",
-                           "60", "--out", str(tmp_path)], capture_output=True, text=True,
-                          timeout=120, env=ENV)
-    assert proc.returncode == 0, proc.stderr
-    line = next(s for s in proc.stdout.splitlines() if s.startswith("training accuracy"))
+    stdout = _run_example("spirals.py", ["--epochs", "60", "--out", str(tmp_path)])
+    line = next(s for s in stdout.splitlines() if s.startswith("training accuracy"))
     assert float(line.split()[2]) >= 0.98

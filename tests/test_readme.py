@@ -242,12 +242,22 @@ def commands(doc: Path):
 
 
 def run_command(cmd: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run a README command through ``chainrule.cli.main`` in ``cwd`` (in-process: the
+    console script itself is tested in tests/test_cli.py)."""
+    import contextlib
     import shlex
 
-    args = shlex.split(cmd)
-    args = args[1:]  # chainrule or .venv/bin/chainrule
-    return subprocess.run([sys.executable, "-m", "chainrule.cli"] + args, capture_output=True,
-                          text=True, cwd=cwd, env=ENV, timeout=300)
+    from chainrule.cli import main
+
+    args = shlex.split(cmd)[1:]  # after chainrule or .venv/bin/chainrule
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(args)
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def _norm(line: str) -> str:

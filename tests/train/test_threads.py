@@ -46,6 +46,7 @@ def _fit(**kw):
 
 
 def test_fit_uses_one_thread_for_small_models_and_restores(monkeypatch):
+    monkeypatch.setattr(_threads, "_limiter", None)  # as if nobody called set_num_threads
     before = _blas()
     assert _fit() == 1
     assert _blas() == before

@@ -99,3 +99,15 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"chainrule\[plot\]"):
         plot_history({"loss": [1.0, 0.5]}, None)
+
+
+def test_plot_history_of_no_epochs(tmp_path):
+    """Training interrupted in its first epoch (or epochs=0) leaves an empty history: the
+    plot says so instead of raising KeyError."""
+    from chainrule.train import History
+
+    fig = plot_history(History(), tmp_path / "empty.png")
+    assert (tmp_path / "empty.png").stat().st_size > 1000
+    assert "no epochs recorded yet" in [t.get_text() for t in fig.axes[0].texts]
+    with pytest.raises(KeyError, match="no 'loss'"):
+        plot_history({"acc": [0.5]})

@@ -207,7 +207,10 @@ def info(a) -> int:
                       f"{pool.get('filepath')}")
     except ImportError:
         print("BLAS      unknown (threadpoolctl not installed)")
-    print(f"threads   {get_num_threads()} (BLAS), {os.cpu_count()} CPUs")
+    from ..train.threads import MIN_FLOPS
+
+    print(f"threads   {get_num_threads()} (BLAS), {os.cpu_count()} CPUs; training uses 1 "
+          f"BLAS thread below {MIN_FLOPS / 1e6:.0f} MFLOP per step (--threads N to change)")
     return EXIT_OK
 
 

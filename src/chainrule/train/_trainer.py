@@ -22,6 +22,8 @@ from .rundir import build_mlp, write_file
 from .select import Candidate, candidates, choose, mean_and_se, plan
 from .tasks import Head, row_losses
 
+ADAM_LIKE = ("adam", "adamw")
+DECAYING = ("adam", "adamw", "sgd", "rmsprop")
 #: environment variable naming a moment at which ``train`` pauses until SIGINT (for tests)
 PAUSE_ENV = "CHAINRULE_PAUSE_AT"
 
@@ -112,8 +114,13 @@ class _Trainer:
                          patience=o["patience"])
         self.has_val = ds.X_val.shape[0] > 0
         fixed = {k: o[k] for k in ("hidden", "dropout", "weight_decay", "lr")}
+        if o["optimizer"] not in ADAM_LIKE:  # the grid's rates are Adam's
+            from ._setup import DEFAULT_LR
+
+            fixed["lr"] = fixed["lr"] or DEFAULT_LR[o["optimizer"]]
+            if o["optimizer"] not in DECAYING:
+                fixed["weight_decay"] = 0.0
         if not self.has_val:  # nothing to choose with: the user's values or the MLP default
-            fixed = {k: v for k, v in fixed.items()}
             cands = [c for c in candidates(n_train, fixed) if c.hidden] or \
                 candidates(n_train, fixed)
             self.cands = cands[-1:] if o["hidden"] is None else cands[:1]
@@ -127,6 +134,13 @@ class _Trainer:
         self.chosen: int | None = None
         self.reason = ""
         self.partial = None  # (k, state_dict, history) of an interrupted candidate
+
+    def lr(self, c: Candidate) -> float:
+        """The candidate's learning rate: the grid's Adam rates are scaled by
+        ``sqrt(batch / 32)``; a rate the user gave (``--lr``) is used as given."""
+        if self.o["optimizer"] in ADAM_LIKE and self.o["lr"] is None:
+            return c.lr * self.plan["lr_scale"]
+        return c.lr
 
     # -- data in the form the losses take ------------------------------------------------
     def _target(self, y):
@@ -162,7 +176,7 @@ class _Trainer:
                 "n_outputs": self.head.units}
         self.config.update(architecture=arch, status=status)
         self.config["training"].update(
-            weight_decay=c.weight_decay, lr=c.lr * self.plan["lr_scale"],
+            weight_decay=c.weight_decay, lr=self.lr(c),
             batch_size=self.plan["batch_size"], max_epochs=self.plan["epochs"],
             patience=self.plan["patience"] if self.has_val else 0)
         with self.guard.mode("defer"):
@@ -202,10 +216,8 @@ class _Trainer:
         c, p = self.cands[k], self.plan
         ckpt = self.search_dir / f"c{k}.checkpoint.safetensors"
         model = self.build(c)
-        lr = c.lr * p["lr_scale"]
-        opt = make_optimizer(self.o["optimizer"], model.parameters(), lr,
-                             c.weight_decay if self.o["optimizer"] in ("adam", "adamw", "sgd",
-                                                                       "rmsprop") else 0.0)
+        opt = make_optimizer(self.o["optimizer"], model.parameters(), self.lr(c),
+                             c.weight_decay if self.o["optimizer"] in DECAYING else 0.0)
         cbs = [EarlyStopping("val_loss", patience=p["patience"], restore_best_weights=True)] \
             if self.has_val and p["patience"] else []
         if os.environ.get(PAUSE_ENV):

@@ -213,15 +213,16 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
         restore(run, resume)
     start_epoch, start_batch = run.position
     bs = getattr(loader, "batch_size", None) or batch_size or 1
-    with SigintGuard() as sigint, blas_threads(threads, model, bs):
+    guard = SigintGuard()  # shares an enclosing guard (e.g. chainrule train's) if any
+    with guard as sigint, blas_threads(threads, model, bs):
         _call(cbs, "on_train_begin", {})
         model.train()
         for epoch in range(start_epoch, epochs):
             resuming = resume is not None and epoch == start_epoch and start_batch > 0
             if sigint.flag and not resuming:  # Ctrl-C before this epoch started
                 run.position, run.partial = (epoch, 0), None
-                _interrupted(run, checkpoint if ctx is None or ctx.is_main else None, epoch, 0,
-                             verbose and sigint.owner)
+                _interrupted(run, checkpoint if ctx is None or ctx.is_main else None,
+                             epoch, 0, verbose and guard.owner)
                 break
             _call(cbs, "on_epoch_begin", epoch, {})
             t0 = time.perf_counter()
@@ -259,8 +260,8 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                 ctx.reduce(acc)
             if sigint.flag:
                 run.position, run.partial = (epoch, b), acc.state()
-                _interrupted(run, checkpoint if ctx is None or ctx.is_main else None, epoch, b,
-                             verbose and sigint.owner)
+                _interrupted(run, checkpoint if ctx is None or ctx.is_main else None,
+                             epoch, b, verbose and guard.owner)
                 break
             logs = {"loss": acc.loss}
             if metric_specs:

@@ -121,8 +121,8 @@ def _config(source, path: Path, target: str, ds, head: Head, o: dict, data_opts:
                     "task": task},
         "training": {"optimizer": o["optimizer"], "activation": o["activation"],
                      "seed": o["seed"]},
-        "data": {"source": os.fspath(source) if not Path(os.fspath(source)).exists()
-                 else os.path.abspath(os.fspath(source)),
+        "data": {"source": os.path.abspath(os.fspath(source))
+                 if os.path.isfile(os.fspath(source)) else os.fspath(source),
                  "file": path.name, "sha256": _sha256(path), "options": data_opts,
                  "rows": info.get("rows_read"), "kept": info.get("rows_kept"),
                  "dropped": info.get("rows_dropped"), "splits": info.get("splits")},
