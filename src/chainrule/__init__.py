@@ -47,7 +47,8 @@ from .random import (  # noqa: F401
 )
 from ._threads import get_num_threads, set_num_threads  # noqa: F401
 from ._device import device  # noqa: F401
-from . import accelerator, backends, cuda  # noqa: E402,F401
+from . import accelerator, amp, backends, cuda, jit  # noqa: E402,F401
+from .amp import autocast  # noqa: E402,F401
 from . import utils  # noqa: E402,F401  (chainrule.utils.data, like torch.utils.data)
 from . import data  # noqa: E402,F401  (chainrule.data: CSV and built-in datasets)
 from . import nn  # noqa: E402,F401  (chainrule.nn, like torch.nn)

@@ -1,3 +1,5 @@
-"""Utilities mirroring ``torch.utils``: ``chainrule.utils.data`` (datasets and loaders)."""
+"""Utilities mirroring ``torch.utils``: ``data`` (datasets and loaders), ``checkpoint``
+(activation checkpointing: runs the function) and ``tensorboard`` (a CSV-writing
+``SummaryWriter``)."""
 
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401
