@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._device import check_cpu
-from .ops.sparse import SparseMM
-from ._sparse_tensor import SparseTensor, dense_to_sparse, layout, sparse_coo, strided
-from .tensor import Tensor
+from .._device import check_cpu
+from ..ops.sparse import SparseMM
+from ._tensor import SparseTensor, layout, sparse_coo, strided
+from ..tensor import Tensor
 
 __all__ = ["SparseTensor", "addmm", "layout", "mm", "sparse_coo", "sparse_coo_tensor", "spmm",
            "strided", "sum"]
@@ -93,7 +93,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
     if isinstance(values, Tensor):
         vals = values if dtype is None else values.to(dtype)
     else:
-        from .creation import tensor
+        from ..creation import tensor
 
         vals = tensor(values, dtype=dtype)
     if vals.ndim == 0:
@@ -188,6 +188,21 @@ def dense_mm_dispatch(dense_fn, name: str):
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = dense_fn.__doc__
     return fn
+
+
+def dense_to_sparse(x: Tensor, sparse_dim=None) -> SparseTensor:
+    """``x.to_sparse(sparse_dim)``: the non-zero entries (slices over the dense dims) of a
+    dense tensor, coalesced; the values are gathered from ``x`` (differentiable)."""
+    sd = x.ndim if sparse_dim is None else int(sparse_dim)
+    if not 0 < sd <= x.ndim:
+        raise ValueError(f"to_sparse: sparse_dim must be in 1..{x.ndim} for a {x.ndim}-D tensor, "
+                         f"got {sparse_dim}")
+    nz = x._data != 0
+    if sd < x.ndim:
+        nz = nz.any(axis=tuple(range(sd, x.ndim)))
+    where = np.nonzero(nz)
+    idx = np.stack(where).astype(np.int64) if where else np.zeros((0, 0), np.int64)
+    return SparseTensor._new(idx, x[where], tuple(x.shape), True)
 
 
 def _to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):

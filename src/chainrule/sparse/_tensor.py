@@ -1,4 +1,4 @@
-"""``SparseTensor``: the sparse COO tensor type behind ``chainrule.sparse`` (see there).
+"""``SparseTensor``: the sparse COO tensor type of ``chainrule.sparse`` (see its docstring).
 
 It is a ``Tensor`` subclass whose differentiable content is its ``values`` tensor; its
 ``_data`` is a placeholder with the right shape and dtype that occupies no memory and refuses
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _dtype
-from .ops.shape import IndexAdd
-from .tensor import Tensor
+from .. import _dtype
+from ..ops.shape import IndexAdd
+from ..tensor import Tensor
 
-__all__ = ["SparseTensor", "dense_to_sparse", "layout", "sparse_coo", "strided"]
+__all__ = ["SparseTensor", "layout", "sparse_coo", "strided"]
 
 _HOW = ("chainrule's sparse COO tensors support to_dense, coalesce, indices, values, sum, "
         "t/transpose, +, -, * and / by scalars, and products with dense matrices; call "
@@ -80,7 +80,7 @@ class SparseTensor(Tensor):
 
     def _pattern(self):
         if self._pat is None:
-            from .ops.sparse import Pattern
+            from ..ops.sparse import Pattern
 
             self._pat = Pattern(self._idx[0], self._idx[1], self.shape[:2])
         return self._pat
@@ -273,7 +273,7 @@ class SparseTensor(Tensor):
             if tuple(other.shape) != tuple(self.shape):
                 raise RuntimeError(f"add: sparse sizes differ: {tuple(self.shape)} and "
                                    f"{tuple(other.shape)}")
-            from .shape_ops import cat
+            from ..shape_ops import cat
 
             out = SparseTensor._new(np.concatenate([self._idx, other._idx], axis=1),
                                     cat([self._vals, other._vals.to(self._vals.dtype)]),
@@ -329,7 +329,7 @@ class SparseTensor(Tensor):
     div = __truediv__
 
     def mm(self, mat2):
-        from .sparse import mm
+        from . import mm
 
         return mm(self, mat2)
 
@@ -337,7 +337,7 @@ class SparseTensor(Tensor):
 
     # -- printing --------------------------------------------------------------------------
     def __repr__(self) -> str:
-        from ._format import tensor_repr
+        from .._format import tensor_repr
 
         def block(t: Tensor, pad: int) -> str:
             return tensor_repr(t.detach()).replace("\n", "\n" + " " * pad)
@@ -362,21 +362,6 @@ class SparseTensor(Tensor):
 
     def numpy(self, *, force: bool = False):
         raise TypeError(f"numpy(): a sparse COO tensor has no dense array: {_HOW}")
-
-
-def dense_to_sparse(x: Tensor, sparse_dim=None) -> SparseTensor:
-    """``x.to_sparse(sparse_dim)``: the non-zero entries (slices over the dense dims) of a
-    dense tensor, coalesced; the values are gathered from ``x`` (differentiable)."""
-    sd = x.ndim if sparse_dim is None else int(sparse_dim)
-    if not 0 < sd <= x.ndim:
-        raise ValueError(f"to_sparse: sparse_dim must be in 1..{x.ndim} for a {x.ndim}-D tensor, "
-                         f"got {sparse_dim}")
-    nz = x._data != 0
-    if sd < x.ndim:
-        nz = nz.any(axis=tuple(range(sd, x.ndim)))
-    where = np.nonzero(nz)
-    idx = np.stack(where).astype(np.int64) if where else np.zeros((0, 0), np.int64)
-    return SparseTensor._new(idx, x[where], tuple(x.shape), True)
 
 
 # Tensor methods with no sparse meaning here raise instead of computing on the placeholder.

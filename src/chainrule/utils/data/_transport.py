@@ -34,7 +34,10 @@ from ...tensor import Tensor
 
 __all__ = ["recv", "send"]
 
-SHM_MIN_BYTES = 64 * 1024  # smaller payloads go inline through the socket (measured)
+# Smaller payloads go inline through the socket. Measured (main-process cost of receiving one
+# batch and reading it, worker already done): 64 KiB inline 0.10 ms vs shared memory 0.17 ms;
+# 256 KiB 0.49 vs 0.21 ms; 4 MiB 5.1 vs 1.1 ms.
+SHM_MIN_BYTES = 128 * 1024
 
 
 class _UnencodableError(Exception):
