@@ -22,11 +22,14 @@ NotImplementedError naming the operation (convert with ``to_dense()``); so does 
 Differences from torch: a sparse tensor's type is ``chainrule.sparse.SparseTensor`` (a
 ``Tensor`` subclass); the gradient of a sparse leaf is always the sparse one masked to its
 pattern (torch's ``torch.mm`` gives a dense one); sparse tensors cannot be parameters of an
-optimizer (make the values the ``nn.Parameter`` and build the sparse tensor in ``forward``),
-saved with ``chainrule.save``, or sent between processes.
+optimizer (make the values the ``nn.Parameter`` and build the sparse tensor in ``forward``)
+or saved with ``chainrule.save``. They do cross processes (DataLoader workers,
+``chainrule.multiprocessing`` queues), as shared memory.
 """
 
 from __future__ import annotations
+
+from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 
@@ -242,4 +245,16 @@ def _bind() -> None:
             setattr(Tensor, name, value)
 
 
+def _reduce_sparse(t: SparseTensor):
+    """Through ``chainrule.multiprocessing`` (queues, spawn): indices and values as shared
+    tensors (see ``chainrule.multiprocessing.reductions``)."""
+    return (_rebuild_sparse, (Tensor._make(t._idx, False, None, 0), t._vals, tuple(t.shape),
+                              t._coalesced))
+
+
+def _rebuild_sparse(idx: Tensor, vals: Tensor, size, coalesced: bool) -> SparseTensor:
+    return SparseTensor._new(idx._data, vals, size, coalesced)
+
+
 _bind()
+ForkingPickler.register(SparseTensor, _reduce_sparse)

@@ -7,7 +7,8 @@ JSON header, followed by the bytes of the arrays it carries:
   "m": mode}``. ``tree`` is the batch's structure in JSON: ``None``, booleans, numbers and
   strings as themselves; ``{"l": [...]}`` a list, ``{"t": [...]}`` a tuple, ``{"d": [[key,
   value], ...]}`` a dict, ``{"T": [k, requires_grad]}`` a tensor, ``{"A": k}`` a NumPy array,
-  ``{"G": k}`` a NumPy scalar, ``{"b": base64}`` bytes; ``k`` indexes the array table.
+  ``{"G": k}`` a NumPy scalar, ``{"b": base64}`` bytes, ``{"S": [k, values, size,
+  coalesced]}`` a sparse COO tensor; ``k`` indexes the array table.
 * the arrays, packed at 64-byte-aligned offsets: with mode ``"shm"`` (``n`` >=
   ``SHM_MIN_BYTES``) in a new anonymous shared-memory file whose descriptor follows over
   the socket, which the receiver maps without copying (the batch's tensors view it, as
@@ -61,6 +62,10 @@ def _encode(obj, arrays: list):
         return {"t": [_encode(o, arrays) for o in obj]}
     if t is dict:
         return {"d": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    if t.__name__ == "SparseTensor" and isinstance(obj, Tensor):
+        arrays.append(obj._idx)
+        return {"S": [len(arrays) - 1, _encode(obj._vals, arrays), list(obj.shape),
+                      obj.is_coalesced()]}
     if isinstance(obj, Tensor) and t.__name__ in ("Tensor", "Parameter", "Buffer"):
         if obj.requires_grad and obj.grad_fn is not None:
             raise RuntimeError(
@@ -100,6 +105,10 @@ def _decode(node, arrays: list):
         return arrays[v][()]
     if tag == "b":
         return base64.b64decode(v)
+    if tag == "S":
+        from ...sparse import SparseTensor
+
+        return SparseTensor._new(arrays[v[0]], _decode(v[1], arrays), tuple(v[2]), v[3])
     raise ValueError(f"DataLoader worker message: unknown tag {tag!r}")
 
 
