@@ -24,6 +24,11 @@ from chainrule.utils.data import _transport
 Pair = collections.namedtuple("Pair", "x y")
 
 
+class Box:
+    def __init__(self, x):
+        self.x = x
+
+
 class Squares(Dataset):
     """Sample i: (float tensor [i], int i, dict with a string and an array)."""
 
@@ -140,13 +145,27 @@ def test_custom_batch_sampler_collate_and_fallback_transport():
     for a, b in zip(ref, got):
         _assert_same(a, b)
 
-    def pair(samples):  # a namedtuple: not JSON-describable, goes through multiprocessing
+    def pair(samples):  # a namedtuple: its class is found by name on arrival
         return Pair(cr.stack([s[0] for s in samples]), [s[2]["name"] for s in samples])
 
     got = list(DataLoader(ds, batch_size=4, collate_fn=pair, num_workers=2))
     assert [type(b) for b in got] == [Pair] * 3
     assert got[1].y == ["s4", "s5", "s6", "s7"]
     np.testing.assert_array_equal(got[2].x.numpy().ravel(), [8.0, 9.0])
+
+    def boxed(samples):  # any other object goes through multiprocessing's own transport
+        return Box(cr.stack([s[0] for s in samples]))
+
+    got = list(DataLoader(ds, batch_size=4, collate_fn=boxed, num_workers=2))
+    assert [type(b) for b in got] == [Box] * 3
+    np.testing.assert_array_equal(got[2].x.numpy().ravel(), [8.0, 9.0])
+    assert got[0].x.is_shared()
+
+    def unsendable(samples):
+        return lambda: samples
+
+    with pytest.raises(RuntimeError, match="DataLoader worker could not send its result"):
+        next(iter(DataLoader(ds, batch_size=4, collate_fn=unsendable, num_workers=1)))
     loader = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 3, False),
                         num_workers=1, in_order=False)
     assert sorted(v for b in loader for v in b[0].reshape(-1).tolist()) == list(range(10))

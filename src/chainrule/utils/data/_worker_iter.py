@@ -13,7 +13,6 @@ any error; a worker's exception is raised here with its original traceback text.
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import itertools
 import json
@@ -66,12 +65,8 @@ class _KeyErrorMessage(str):
 def _exception_class(module: str, qualname: str):
     """The worker's exception class, looked up among modules already imported here (nothing
     is imported on the worker's say-so); None if it cannot be found."""
-    obj = builtins if module == "builtins" else sys.modules.get(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    if isinstance(obj, type) and issubclass(obj, BaseException):
-        return obj
-    return None
+    cls = _transport.resolve(module, qualname)
+    return cls if cls is not None and issubclass(cls, BaseException) else None
 
 
 def _reraise(info: dict):
