@@ -384,6 +384,9 @@ def test_persistent_workers_survive_epochs_and_drop_stale_batches():
     pids = [w.pid for w in it._workers]
     del loader, it
     assert not any(_alive(p) for p in pids)
+    stream = DataLoader(Stream(10, True), batch_size=3, num_workers=2, persistent_workers=True)
+    first = [b.tolist() for b in stream]
+    assert [b.tolist() for b in stream] == first and sorted(sum(first, [])) == list(range(10))
 
 
 def test_ctrl_c_leaves_no_orphans(tmp_path):
