@@ -447,6 +447,20 @@ def test_unpicklable_dataset_with_spawn_is_a_clear_error():
         next(iter(DataLoader(Local(), num_workers=1, multiprocessing_context="spawn")))
 
 
+def test_default_context_follows_the_programs_start_method(monkeypatch):
+    import multiprocessing
+
+    from chainrule.utils.data._worker_iter import resolve_context
+
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: None)
+    assert resolve_context(None).get_start_method() == "fork"  # Linux, nothing chosen
+    monkeypatch.setattr(multiprocessing, "get_start_method",
+                        lambda allow_none=False: "forkserver")
+    assert resolve_context(None).get_start_method() == "forkserver"
+    spawn = multiprocessing.get_context("spawn")
+    assert resolve_context(spawn) is spawn
+
+
 def test_options_are_validated_as_torch_does():
     ds = _tensor_ds(4)
     with pytest.raises(ValueError, match="prefetch_factor option should be non-negative"):

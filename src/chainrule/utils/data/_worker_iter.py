@@ -34,13 +34,15 @@ SHUTDOWN_JOIN_SECONDS = 5.0  # how long a worker may take to finish its batch an
 
 
 def resolve_context(ctx):
-    """The multiprocessing context workers start in: ``fork`` on Linux by default (no pickling
-    of the dataset; fastest start), the platform's default elsewhere."""
-    if ctx is None:
-        if sys.platform.startswith("linux"):
-            return multiprocessing.get_context("fork")
-        return multiprocessing.get_context()
-    return ctx
+    """The multiprocessing context workers start in: the given one; else the start method the
+    program chose (``multiprocessing.set_start_method``); else ``fork`` on Linux (nothing is
+    pickled, fastest start) and the platform's default elsewhere."""
+    if ctx is not None:
+        return ctx
+    chosen = multiprocessing.get_start_method(allow_none=True)
+    if chosen is None and sys.platform.startswith("linux"):
+        chosen = "fork"
+    return multiprocessing.get_context(chosen)
 
 
 def base_seed(generator, dataset, epoch: int) -> int:
