@@ -145,6 +145,14 @@ def test_reduction_round_trip_keeps_layout_kind_and_grad_flag():
     assert view.sum().item() == 0 and base.sum().item() == 276  # base keeps private memory
 
 
+def test_sparse_tensors_cross_as_shared_memory():
+    s = cr.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse()
+    back = ForkingPickler.loads(ForkingPickler.dumps(s))
+    assert back.is_sparse and back.is_coalesced() and back.shape == (2, 2)
+    np.testing.assert_array_equal(back.to_dense().numpy(), [[0.0, 2.0], [3.0, 0.0]])
+    assert back._values().is_shared()
+
+
 def test_non_leaf_requiring_grad_and_plain_pickle_are_refused():
     x = cr.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="Cowardly refusing to serialize non-leaf"):

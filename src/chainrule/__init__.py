@@ -62,6 +62,10 @@ from .func import vmap  # noqa: E402,F401  (torch.vmap)
 from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/tqdm load lazily)
 from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing; Tensor.share_memory_)
 from .compiler import compile  # noqa: E402,F401,A004  (torch.compile)
+from . import sparse  # noqa: E402,F401  (torch.sparse: COO tensors; Tensor.to_sparse, is_sparse)
+from .sparse import layout, sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402,F401
+mm = sparse.dense_mm_dispatch(mm, "mm")  # noqa: E402,F405  (torch.mm takes a sparse left operand)
+matmul = sparse.dense_mm_dispatch(matmul, "matmul")  # noqa: E402,F405  (likewise)
 
 _ = _dtype
 

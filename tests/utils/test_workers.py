@@ -24,6 +24,11 @@ from chainrule.utils.data import _transport
 Pair = collections.namedtuple("Pair", "x y")
 
 
+class Box:
+    def __init__(self, x):
+        self.x = x
+
+
 class Squares(Dataset):
     """Sample i: (float tensor [i], int i, dict with a string and an array)."""
 
@@ -140,13 +145,27 @@ def test_custom_batch_sampler_collate_and_fallback_transport():
     for a, b in zip(ref, got):
         _assert_same(a, b)
 
-    def pair(samples):  # a namedtuple: not JSON-describable, goes through multiprocessing
+    def pair(samples):  # a namedtuple: its class is found by name on arrival
         return Pair(cr.stack([s[0] for s in samples]), [s[2]["name"] for s in samples])
 
     got = list(DataLoader(ds, batch_size=4, collate_fn=pair, num_workers=2))
     assert [type(b) for b in got] == [Pair] * 3
     assert got[1].y == ["s4", "s5", "s6", "s7"]
     np.testing.assert_array_equal(got[2].x.numpy().ravel(), [8.0, 9.0])
+
+    def boxed(samples):  # any other object goes through multiprocessing's own transport
+        return Box(cr.stack([s[0] for s in samples]))
+
+    got = list(DataLoader(ds, batch_size=4, collate_fn=boxed, num_workers=2))
+    assert [type(b) for b in got] == [Box] * 3
+    np.testing.assert_array_equal(got[2].x.numpy().ravel(), [8.0, 9.0])
+    assert got[0].x.is_shared()
+
+    def unsendable(samples):
+        return lambda: samples
+
+    with pytest.raises(RuntimeError, match="DataLoader worker could not send its result"):
+        next(iter(DataLoader(ds, batch_size=4, collate_fn=unsendable, num_workers=1)))
     loader = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 3, False),
                         num_workers=1, in_order=False)
     assert sorted(v for b in loader for v in b[0].reshape(-1).tolist()) == list(range(10))
@@ -171,6 +190,7 @@ def test_transport_round_trips_nested_structures():
         1: [np.bool_(True), np.int8(-3), np.complex64(1 + 2j), x, np.zeros((0, 3))],
         "s": "text", "b": b"\x00\xff", "none": None, "f": float("inf"), "big": 2**70,
         "shm": np.ones(_transport.SHM_MIN_BYTES // 8 + 1),
+        "sparse": cr.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse(),
     }
     for payload in (obj, {"small": obj["t"]}):
         _transport.send(a, "data", 3, payload)
@@ -182,7 +202,10 @@ def test_transport_round_trips_nested_structures():
 
 
 def _check_round_trip(want, got):
-    if isinstance(want, cr.Tensor):
+    if isinstance(want, cr.Tensor) and want.is_sparse:
+        assert got.is_sparse and got.is_coalesced() and got.shape == want.shape
+        np.testing.assert_array_equal(got.to_dense().numpy(), want.to_dense().numpy())
+    elif isinstance(want, cr.Tensor):
         assert isinstance(got, cr.Tensor) and got.dtype == want.dtype
         assert got.requires_grad == want.requires_grad
         np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
@@ -361,6 +384,9 @@ def test_persistent_workers_survive_epochs_and_drop_stale_batches():
     pids = [w.pid for w in it._workers]
     del loader, it
     assert not any(_alive(p) for p in pids)
+    stream = DataLoader(Stream(10, True), batch_size=3, num_workers=2, persistent_workers=True)
+    first = [b.tolist() for b in stream]
+    assert [b.tolist() for b in stream] == first and sorted(sum(first, [])) == list(range(10))
 
 
 def test_ctrl_c_leaves_no_orphans(tmp_path):
@@ -419,6 +445,20 @@ def test_unpicklable_dataset_with_spawn_is_a_clear_error():
 
     with pytest.raises(RuntimeError, match="must be picklable"):
         next(iter(DataLoader(Local(), num_workers=1, multiprocessing_context="spawn")))
+
+
+def test_default_context_follows_the_programs_start_method(monkeypatch):
+    import multiprocessing
+
+    from chainrule.utils.data._worker_iter import resolve_context
+
+    monkeypatch.setattr(multiprocessing, "get_start_method", lambda allow_none=False: None)
+    assert resolve_context(None).get_start_method() == "fork"  # Linux, nothing chosen
+    monkeypatch.setattr(multiprocessing, "get_start_method",
+                        lambda allow_none=False: "forkserver")
+    assert resolve_context(None).get_start_method() == "forkserver"
+    spawn = multiprocessing.get_context("spawn")
+    assert resolve_context(spawn) is spawn
 
 
 def test_options_are_validated_as_torch_does():

@@ -7,24 +7,30 @@ JSON header, followed by the bytes of the arrays it carries:
   "m": mode}``. ``tree`` is the batch's structure in JSON: ``None``, booleans, numbers and
   strings as themselves; ``{"l": [...]}`` a list, ``{"t": [...]}`` a tuple, ``{"d": [[key,
   value], ...]}`` a dict, ``{"T": [k, requires_grad]}`` a tensor, ``{"A": k}`` a NumPy array,
-  ``{"G": k}`` a NumPy scalar, ``{"b": base64}`` bytes; ``k`` indexes the array table.
+  ``{"G": k}`` a NumPy scalar, ``{"b": base64}`` bytes, ``{"S": [k, values, size,
+  coalesced]}`` a sparse COO tensor, ``{"N": [module, qualname, [...]]}`` a namedtuple (its
+  class looked up among the receiver's imported modules); ``k`` indexes the array table.
 * the arrays, packed at 64-byte-aligned offsets: with mode ``"shm"`` (``n`` >=
   ``SHM_MIN_BYTES``) in a new anonymous shared-memory file whose descriptor follows over
   the socket, which the receiver maps without copying (the batch's tensors view it, as
   torch's batches view shared memory); with mode ``"inline"`` as one byte message read
   straight into a fresh buffer (cheaper for small batches than creating a file).
 
-What the tree cannot hold (namedtuples, dataclasses, any other object a custom
-``collate_fn`` returns) makes the header say ``"p": true`` and the object follows through
-``Connection.send``, i.e. multiprocessing's own transport, which pickles internally
-(chainrule tensors inside still travel as shared memory, see chainrule.multiprocessing).
+What the tree cannot hold (dataclasses, any other object a custom ``collate_fn`` returns)
+makes the header say ``"p": true`` and the object follows through ``Connection.send``, i.e.
+multiprocessing's own transport, which pickles internally (chainrule tensors inside still
+travel as shared memory, see chainrule.multiprocessing). It works for anything picklable,
+at a cost: measured with a batch of two small tensors, 1.07 ms of main-process CPU per batch
+against 0.19 ms through the JSON tree (each tensor's descriptor is fetched separately).
 """
 
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import os
+import sys
 from multiprocessing import reduction
 
 import numpy as np
@@ -34,7 +40,10 @@ from ...tensor import Tensor
 
 __all__ = ["recv", "send"]
 
-SHM_MIN_BYTES = 64 * 1024  # smaller payloads go inline through the socket (measured)
+# Smaller payloads go inline through the socket. Measured (main-process cost of receiving one
+# batch and reading it, worker already done): 64 KiB inline 0.10 ms vs shared memory 0.17 ms;
+# 256 KiB 0.49 vs 0.21 ms; 4 MiB 5.1 vs 1.1 ms.
+SHM_MIN_BYTES = 128 * 1024
 
 
 class _UnencodableError(Exception):
@@ -56,8 +65,14 @@ def _encode(obj, arrays: list):
         return {"l": [_encode(o, arrays) for o in obj]}
     if t is tuple:
         return {"t": [_encode(o, arrays) for o in obj]}
+    if isinstance(obj, tuple) and hasattr(t, "_fields"):  # a namedtuple (default_collate keeps it)
+        return {"N": [t.__module__, t.__qualname__, [_encode(o, arrays) for o in obj]]}
     if t is dict:
         return {"d": [[_encode(k, arrays), _encode(v, arrays)] for k, v in obj.items()]}
+    if t.__name__ == "SparseTensor" and isinstance(obj, Tensor):
+        arrays.append(obj._idx)
+        return {"S": [len(arrays) - 1, _encode(obj._vals, arrays), list(obj.shape),
+                      obj.is_coalesced()]}
     if isinstance(obj, Tensor) and t.__name__ in ("Tensor", "Parameter", "Buffer"):
         if obj.requires_grad and obj.grad_fn is not None:
             raise RuntimeError(
@@ -97,7 +112,26 @@ def _decode(node, arrays: list):
         return arrays[v][()]
     if tag == "b":
         return base64.b64decode(v)
+    if tag == "N":
+        cls = resolve(v[0], v[1])
+        items = [_decode(o, arrays) for o in v[2]]
+        if cls is None or not issubclass(cls, tuple):
+            return tuple(items)  # the class is not importable here: its fields, in order
+        return cls(*items)
+    if tag == "S":
+        from ...sparse import SparseTensor
+
+        return SparseTensor._new(arrays[v[0]], _decode(v[1], arrays), tuple(v[2]), v[3])
     raise ValueError(f"DataLoader worker message: unknown tag {tag!r}")
+
+
+def resolve(module: str, qualname: str):
+    """A class by module and qualified name, looked up among the modules already imported in
+    this process (nothing is imported because a message names it); None if absent."""
+    obj = builtins if module == "builtins" else sys.modules.get(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return obj if isinstance(obj, type) else None
 
 
 def _write_all(fd: int, data: np.ndarray, offset: int) -> None:

@@ -13,7 +13,6 @@ any error; a worker's exception is raised here with its original traceback text.
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import itertools
 import json
@@ -35,13 +34,15 @@ SHUTDOWN_JOIN_SECONDS = 5.0  # how long a worker may take to finish its batch an
 
 
 def resolve_context(ctx):
-    """The multiprocessing context workers start in: ``fork`` on Linux by default (no pickling
-    of the dataset; fastest start), the platform's default elsewhere."""
-    if ctx is None:
-        if sys.platform.startswith("linux"):
-            return multiprocessing.get_context("fork")
-        return multiprocessing.get_context()
-    return ctx
+    """The multiprocessing context workers start in: the given one; else the start method the
+    program chose (``multiprocessing.set_start_method``); else ``fork`` on Linux (nothing is
+    pickled, fastest start) and the platform's default elsewhere."""
+    if ctx is not None:
+        return ctx
+    chosen = multiprocessing.get_start_method(allow_none=True)
+    if chosen is None and sys.platform.startswith("linux"):
+        chosen = "fork"
+    return multiprocessing.get_context(chosen)
 
 
 def base_seed(generator, dataset, epoch: int) -> int:
@@ -66,12 +67,8 @@ class _KeyErrorMessage(str):
 def _exception_class(module: str, qualname: str):
     """The worker's exception class, looked up among modules already imported here (nothing
     is imported on the worker's say-so); None if it cannot be found."""
-    obj = builtins if module == "builtins" else sys.modules.get(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    if isinstance(obj, type) and issubclass(obj, BaseException):
-        return obj
-    return None
+    cls = _transport.resolve(module, qualname)
+    return cls if cls is not None and issubclass(cls, BaseException) else None
 
 
 def _reraise(info: dict):

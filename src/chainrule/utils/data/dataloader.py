@@ -96,8 +96,9 @@ class DataLoader:
         timeout: seconds to wait for a batch from the workers (0: forever); then a
             RuntimeError.
         worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker after seeding.
-        multiprocessing_context: start method name or context (default: ``"fork"`` on
-            Linux; ``"spawn"``/``"forkserver"`` send the dataset by multiprocessing's pickling).
+        multiprocessing_context: start method name or context (default: the one set with
+            ``multiprocessing.set_start_method``, else ``"fork"`` on Linux);
+            ``"spawn"``/``"forkserver"`` send the dataset by multiprocessing's pickling.
         generator: ``chainrule.Generator`` for shuffling, and for the workers' base seed:
             worker ``i`` seeds Python's ``random``, NumPy's global generator and chainrule's
             with ``base_seed + i`` (see ``get_worker_info``).
