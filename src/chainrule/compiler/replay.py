@@ -75,6 +75,27 @@ def flatten(nodes):
     return out
 
 
+_EFFECTS = ("host", "rng", "prim", "guard")
+
+
+def prune(flat, results):
+    """Drop nodes whose results nothing uses (no side effect, nothing written that is read
+    later or seen outside): the same values, fewer NumPy calls."""
+    live = {v.root() for v in results}
+    keep = []
+    for n in reversed(flat):
+        needed = n.kind in _EFFECTS or any(o.root() in live for o in n.outputs) or any(
+            v.root() in live or v.root().kind != "temp" for v in n.mutates)
+        if n.kind == "host":
+            live.update(b.root() for _, b in n.info["bindings"] if isinstance(b, Value))
+        if needed:
+            keep.append(n)
+            live.update(v.root() for v in n.values_in())
+            live.update(v.root() for v in n.mutates)
+    keep.reverse()
+    return keep
+
+
 class Plan:
     """A planned program: ``run(*entry_arrays)`` returns the tuple of result arrays."""
 
@@ -360,7 +381,8 @@ def plan(nodes, entry, results, name="program", exposed=(), buffers=True) -> Pla
     """Plan ``nodes`` (in order) given the ``entry`` values (the arrays passed to each call,
     in order) and the ``results`` (returned, in order); ``exposed`` values are seen by the
     caller after the call, like the results. ``buffers=False`` makes every value fresh."""
-    p = _Planner(flatten(nodes), list(entry), results, exposed, buffers)
+    p = _Planner(prune(flatten(nodes), list(results) + list(exposed)), list(entry), results,
+                 exposed, buffers)
     source = p.run(name)
     code = compile(source, f"<chainrule.compile {name}>", "exec")
     exec(code, p.ns)  # noqa: S102  (code generated above: calls and assignments only)
