@@ -44,6 +44,7 @@ from .nn._functional_act import erf  # noqa: E402,F401  (torch.erf)
 from . import func, models  # noqa: E402,F401  (torch.func-style transforms; the model zoo)
 from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/tqdm load lazily)
 from .compiler import compile  # noqa: E402,F401,A004  (torch.compile)
+from .compiler.export import export  # noqa: E402,F401  (torch.export.export; .load, .save)
 
 _ = _dtype
 

@@ -122,6 +122,7 @@ class CompiledFunction:
         self._roots = None
         self._params = ()
         self.compile_times = []
+        self.last = None  # the entry recorded last (chainrule.export reads it)
 
     def reset(self) -> None:
         self._cache = {}
@@ -232,6 +233,7 @@ class CompiledFunction:
         if type(entries) is not list:
             entries = self._cache[key] = []
         entries.insert(0, entry)
+        self.last = entry
         return out
 
     def _joint(self, tr, out, tensors, params):
@@ -287,9 +289,11 @@ class CompiledFunction:
             jinfo = (bw, len(results), jt["targets"], which, meta)
             results += res
         fw = plan(nodes, entry_vals, results, self._name, buffers=self._buffers)
-        program = Program(tr.values, tr.top, list(ins), spec, binds, self._name)
-        return Entry(program, fw, [t for t, _ in live], result_binds, spec, none_guards,
-                     roots, len(out_vals), jinfo)
+        program = Program(tr.values, tr.top, list(ins), spec, binds, self._name, out_vals)
+        entry = Entry(program, fw, [t for t, _ in live], result_binds, spec, none_guards,
+                      roots, len(out_vals), jinfo)
+        entry.out_vals = list(out_vals)
+        return entry
 
 
 def _tensors_in(x, out, depth=0):
