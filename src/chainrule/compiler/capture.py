@@ -33,6 +33,7 @@ from ..tensor import Tensor
 from . import trace
 from .program import Node, Value
 from .trace import Traced
+from .units import DEAD
 
 _ND = np.ndarray
 _asarray = trace.ORIGINALS["asarray"]
@@ -136,7 +137,7 @@ class Tracer:
         b = getattr(x, "base", None)
         while b is not None:
             v = self.lookup(b)
-            if v is not None and (below is None or v.id < below):
+            if v is not None and (below is None or v.id < below) and v.node is not DEAD:
                 return v
             b = getattr(b, "base", None)
         return None
