@@ -45,6 +45,7 @@ from . import func, models  # noqa: E402,F401  (torch.func-style transforms; the
 from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/tqdm load lazily)
 from .compiler import compile  # noqa: E402,F401,A004  (torch.compile)
 from .compiler.export import export  # noqa: E402,F401  (torch.export.export; .load, .save)
+from . import onnx  # noqa: E402,F401  (torch.onnx; the onnx package loads on export)
 
 _ = _dtype
 
