@@ -6,6 +6,7 @@
     chainrule predict runs/Heart new.csv --out preds.csv
     chainrule explain "cos(sin(x**2)+3*x**2)" --at x=1.5
     chainrule summary runs/Heart
+    chainrule export runs/Heart heart.onnx              # ONNX, preprocessing in its metadata
     chainrule info
 
 Bad input (missing file, unknown column, one-class target, ...) prints one line
@@ -104,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--quiet", action="store_true")
     sub.add_parser("info", help="versions, BLAS and threads")
+    from .onnx.cli import add_parser as add_export_parser  # chainrule export RUN_DIR x.onnx
+
+    add_export_parser(sub)
     return p
 
 
@@ -218,8 +222,14 @@ def _demo(a) -> int:
     return 0
 
 
+def _export(a) -> int:
+    from .onnx.cli import export_run
+
+    return export_run(a)
+
+
 COMMANDS = {"train": _train, "evaluate": _evaluate, "predict": _predict, "explain": _explain,
-            "summary": _summary, "demo": _demo, "info": _info}
+            "summary": _summary, "demo": _demo, "info": _info, "export": _export}
 
 
 def _one_line(e: BaseException) -> str:

@@ -62,7 +62,7 @@ GUARDS = ("item", "tolist", "tobytes", "__float__", "__int__", "__index__", "__b
           "__complex__", "__contains__")
 
 
-class Unsupported(RuntimeError):
+class Unsupported(RuntimeError):  # noqa: N818  (PyTorch's name)
     """Raised under ``fullgraph=True`` where a call cannot be captured whole (PyTorch's
     ``torch._dynamo.exc.Unsupported``)."""
 

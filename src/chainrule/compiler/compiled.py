@@ -23,7 +23,7 @@ from . import joint
 from .capture import KEEP, Tracer, plainify
 from .guards import find_roots, signature, state_key
 from .program import Program, Value
-from .replay import Miss, PlanError, flatten, plan
+from .replay import GuardMissError, PlanError, flatten, plan
 from .spec import build, make_spec
 
 _SCALARS = (int, float, bool, str, type(None))
@@ -146,7 +146,7 @@ class CompiledFunction:
                 if e.ok():
                     try:
                         return e(tensors)
-                    except Miss:  # a value read in Python differs: run this call eagerly
+                    except GuardMissError:  # a value read in Python differs: run this call eagerly
                         return self._missed(key, e, args, kwargs)
         return self._record(key, args, kwargs, tensors)
 

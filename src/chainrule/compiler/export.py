@@ -21,7 +21,7 @@ from ..tensor import Tensor
 from .compiled import CompiledFunction
 from .guards import signature
 from .program import Program, Value
-from .replay import Miss, plan
+from .replay import GuardMissError, plan
 from .serialize import Decoder, Encoder, FormatError
 from .spec import build
 
@@ -94,7 +94,7 @@ class ExportedProgram:
                               f"{self.graph.name}_exported")
         try:
             res = self._plan.run(*[t._data for t in tensors])
-        except Miss:
+        except GuardMissError:
             raise RuntimeError(
                 f"ExportedProgram {self.graph.name}: these inputs take another branch than "
                 "the exported ones (a value the forward reads in Python differs)") from None

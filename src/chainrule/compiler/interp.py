@@ -19,7 +19,7 @@ _READ = {"__float__": float, "__int__": int, "__bool__": bool, "__index__": oper
          "__complex__": complex}
 
 
-class GuardFailed(RuntimeError):
+class GuardFailedError(RuntimeError):
     """A guard node saw another value than when the program was recorded."""
 
 
@@ -74,7 +74,7 @@ def run_node(n, env) -> None:
         read = _READ.get(n.fn)
         got = read(args[0]) if read else getattr(args[0], n.fn)(*args[1:])
         if got != n.info["expect"]:
-            raise GuardFailed(f"{n.fn} gave {got!r}, recorded {n.info['expect']!r}")
+            raise GuardFailedError(f"{n.fn} gave {got!r}, recorded {n.info['expect']!r}")
         return
     else:
         raise RuntimeError(f"cannot evaluate a {k} node ({n.op})")

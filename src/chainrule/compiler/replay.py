@@ -47,7 +47,7 @@ class PlanError(RuntimeError):
     """The program cannot be replayed (the reason names the operation)."""
 
 
-class Miss(Exception):
+class GuardMissError(Exception):
     """A guard's value differs at replay: the call must run eagerly (nothing was changed
     yet: guards come before every side effect)."""
 
@@ -117,7 +117,7 @@ class _Planner:
     def __init__(self, flat, entry, results, exposed, buffers):
         self.flat = flat
         self.buffers = buffers
-        self.ns = {"np": np, "_sview": sview, "_G": _grad_tensor, "_Miss": Miss,
+        self.ns = {"np": np, "_sview": sview, "_G": _grad_tensor, "_Miss": GuardMissError,
                    "_index": operator.index}
         self._names = {}
         self.expr = {v: f"a{i}" for i, v in enumerate(entry)}

@@ -3,8 +3,8 @@
 ``export(model, args, f, ...)`` records the forward with ``chainrule.export`` and writes
 the same program as an ONNX graph (opset 17 or later). Needs the ``onnx`` package (the
 ``[onnx]`` extra), imported when ``export`` is called. ``ops.py`` has one row per
-primitive; an operation without one is a ``NoMapping`` error naming it.
+primitive; an operation without one is a ``UnsupportedOperatorError`` error naming it.
 """
 
 from .export import ONNXProgram, TrainingMode, export  # noqa: F401
-from .ops import NoMapping  # noqa: F401
+from .ops import UnsupportedOperatorError  # noqa: F401

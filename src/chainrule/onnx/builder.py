@@ -51,9 +51,9 @@ class Builder:
             return n
         if v in self.known:
             if self.dynamic(v):
-                from .ops import NoMapping
+                from .ops import UnsupportedOperatorError
 
-                raise NoMapping(f"a constant of shape {v.shape} ({v.name}) depends on the "
+                raise UnsupportedOperatorError(f"a constant of shape {v.shape} ({v.name}) depends on the "
                                 "dynamic axes (an array made in the forward from a dynamic "
                                 "size)")
             n = self.const(self.known[v], v.name.replace(".", "_"))

@@ -17,13 +17,13 @@ import os
 
 import numpy as np
 
-from ..compiler.interp import GuardFailed, run_node
+from ..compiler.interp import GuardFailedError, run_node
 from ..compiler.program import Value
 from ..nn.module import Module
 from ..tensor import Tensor
 from .builder import Builder
 from .numpy_ops import NUMPY
-from .ops import PRIMITIVES, NoMapping
+from .ops import PRIMITIVES, UnsupportedOperatorError
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 17
@@ -112,7 +112,7 @@ def _align(ep_a, ep_b):
     """Value and node correspondence between two recordings of the same forward."""
     na, nb = ep_a.graph.nodes, ep_b.graph.nodes
     if [n.op for n in na] != [n.op for n in nb]:
-        raise NoMapping("the model runs different operations when the dynamic axes change "
+        raise UnsupportedOperatorError("the model runs different operations when the dynamic axes change "
                         "size (its Python code depends on them): export without dynamic_axes")
     twin, nodes = {}, {}
     for a, b in zip(ep_a.graph.values, ep_b.graph.values):
@@ -244,17 +244,17 @@ def _translate(b, ep, in_names, out_names, dyn, export_params, fold, keep_inputs
         if n.kind == "guard" or (n.kind != "rng" and all(u in env for u in ins)):
             try:
                 run_node(n, env)  # constants only: computed now
-            except GuardFailed:
+            except GuardFailedError:
                 pass
             continue
         conv = _row(n)
         try:
             outs = conv(b, n)
         except KeyError as e:
-            raise NoMapping(f"chainrule.onnx.export: node {k} ({n.op}) reads {e.args[0]}, "
+            raise UnsupportedOperatorError(f"chainrule.onnx.export: node {k} ({n.op}) reads {e.args[0]}, "
                             "which has no ONNX value") from None
-        except NoMapping as e:
-            raise NoMapping(f"chainrule.onnx.export: node {k}: {e}") from None
+        except UnsupportedOperatorError as e:
+            raise UnsupportedOperatorError(f"chainrule.onnx.export: node {k}: {e}") from None
         for v, name in zip(n.outputs, outs):
             b.set(v, name)
     outputs = []
@@ -273,14 +273,14 @@ def _row(n):
     if n.kind == "prim":
         conv = PRIMITIVES.get(n.fn.__name__)
         if conv is None:
-            raise NoMapping(f"chainrule.onnx.export: no ONNX mapping for the primitive "
+            raise UnsupportedOperatorError(f"chainrule.onnx.export: no ONNX mapping for the primitive "
                             f"{n.fn.__name__} (it appears in training graphs and losses, or "
                             "is not supported yet)")
         return conv
     key = f"{n.kind}:{n.op[3:] if n.op.startswith('np.') else n.op.lstrip('.')}"
     conv = NUMPY.get(key)
     if conv is None:
-        raise NoMapping(f"chainrule.onnx.export: no ONNX mapping for the NumPy operation "
+        raise UnsupportedOperatorError(f"chainrule.onnx.export: no ONNX mapping for the NumPy operation "
                         f"{n.op} ({n.kind})")
     return conv
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiler.program import Value
-from .ops import NoMapping, _binary, _unary, index
+from .ops import UnsupportedOperatorError, _binary, _unary, index
 
 
 def _bool_binary(op_type):
@@ -76,7 +76,7 @@ def _reshape(b, n):
 
 def _view(b, n):
     if len(n.args) > 1 and isinstance(n.args[1], np.dtype) and n.args[1] != n.args[0].dtype:
-        raise NoMapping(f"reinterpreting an array's bytes as {n.args[1]} (.view)")
+        raise UnsupportedOperatorError(f"reinterpreting an array's bytes as {n.args[1]} (.view)")
     return _identity(b, n)
 
 

@@ -18,7 +18,7 @@ from .builder import INT_MAX
 from .rnn import rnn_layer
 
 
-class NoMapping(NotImplementedError):
+class UnsupportedOperatorError(NotImplementedError):
     """An operation of the program has no ONNX translation (the message names it)."""
 
 
@@ -85,7 +85,7 @@ def _zero_grad(b, n):
                               b.inp(0.5, like)])
         return [b.op("Where", [b.op("Greater", [xn, b.inp(0.0, like)]), b.inp(1.0, like),
                                half])]
-    raise NoMapping(f"ZeroGrad with {name or fn!r}")
+    raise UnsupportedOperatorError(f"ZeroGrad with {name or fn!r}")
 
 
 def _reduce(op_type):
@@ -119,7 +119,7 @@ def dynamic_shape(b, n, shape_of, fill):
             shape[i] = 0
     rest = [i for i in dyn if shape[i] != 0]
     if len(rest) > 1 or (rest and -1 in shape):
-        raise NoMapping(f"{n.op} to a shape with several dynamic sizes {tuple(shape)}")
+        raise UnsupportedOperatorError(f"{n.op} to a shape with several dynamic sizes {tuple(shape)}")
     for i in rest:
         shape[i] = -1
     return shape
@@ -167,7 +167,7 @@ def index(b, data: str, x: Value, idx):
             st, en, sp = i.indices(x.shape[axis])
             if (st, en, sp) != (0, x.shape[axis], 1) or axis in b.dynamic(x):
                 if axis in b.dynamic(x) and i != slice(None):
-                    raise NoMapping(f"indexing a dynamic axis with {i}")
+                    raise UnsupportedOperatorError(f"indexing a dynamic axis with {i}")
                 if axis not in b.dynamic(x):
                     starts.append(st)
                     ends.append(en if en >= 0 or sp > 0 else -INT_MAX)
@@ -183,7 +183,7 @@ def index(b, data: str, x: Value, idx):
             axis += 1
             out_axis += len(i.shape)
         else:
-            raise NoMapping(f"indexing with {type(i).__name__}")
+            raise UnsupportedOperatorError(f"indexing with {type(i).__name__}")
     out = data
     if axes:
         out = b.slice(out, starts, ends, axes, steps)
@@ -191,7 +191,7 @@ def index(b, data: str, x: Value, idx):
         ind = b.inp(i) if type(i) is Value else b.const(np.asarray(i, np.int64))
         out = b.op("Gather", [out, ind], axis=ax)
     if len([g for g in gathers if not isinstance(g[1], (int, np.integer))]) > 1:
-        raise NoMapping("indexing with several index arrays")
+        raise UnsupportedOperatorError("indexing with several index arrays")
     if unsq:
         out = b.op("Unsqueeze", [out, b.ints(unsq)])
     return out
@@ -254,14 +254,14 @@ def _pool_attrs(g):
 def _maxpool(b, n):
     x, g, ret = n.args
     if ret:
-        raise NoMapping("MaxPool2d with return_indices=True")
+        raise UnsupportedOperatorError("MaxPool2d with return_indices=True")
     return [b.op("MaxPool", [b.inp(x)], dilations=list(g.dil), **_pool_attrs(g))]
 
 
 def _window_gather(b, n):
     x, arg, g = n.args
     if arg is not None or tuple(g.dil) != (1, 1):
-        raise NoMapping("WindowGather with offsets (a max-pooling tangent)")
+        raise UnsupportedOperatorError("WindowGather with offsets (a max-pooling tangent)")
     avg = b.op("AveragePool", [b.inp(x)], count_include_pad=1, **_pool_attrs(g))
     area = float(g.k_hw[0] * g.k_hw[1])
     return [b.op("Mul", [avg, b.inp(area, n.outputs[0])])]

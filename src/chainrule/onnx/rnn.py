@@ -36,13 +36,13 @@ def _state(b, v):
 
 
 def rnn_layer(b, n):
-    from .ops import NoMapping
+    from .ops import UnsupportedOperatorError
 
     x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, mask = n.args
     if w_hr is not None:
-        raise NoMapping("RNNLayer with proj_size (LSTM projections have no ONNX operator)")
+        raise UnsupportedOperatorError("RNNLayer with proj_size (LSTM projections have no ONNX operator)")
     if mask is not None:
-        raise NoMapping("RNNLayer over packed sequences (export padded batches instead)")
+        raise UnsupportedOperatorError("RNNLayer over packed sequences (export padded batches instead)")
     order = _ORDER[mode]
     hidden = w_hh.shape[1]
     g = len(order)
