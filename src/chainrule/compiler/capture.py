@@ -108,6 +108,7 @@ class Tracer:
         self._obj_of = {}  # value id -> the registered array object
         self._orig = {}  # id(original array of a tensor) -> its Traced view
         self._swaps = []  # (tensor, original array, Traced view)
+        self._arg_views = {}  # id(NumPy array argument) -> its Traced view
         self._patches = []
         self._inst = []  # (object, name): instance attributes set by patch_instance
 
@@ -164,6 +165,31 @@ class Tracer:
         t._data = obj
         self._swaps.append((t, arr, obj))
         return v
+
+    def track_array(self, arr, name) -> Value:
+        """A NumPy array argument as an input value (``substitute_arrays`` hands the traced
+        code a Traced view of it)."""
+        v = self.lookup(arr)
+        if v is None:
+            rec, self.recording = self.recording, False
+            own = as_strided(arr)
+            self.recording = rec
+            obj = _ND.view(own, Traced)
+            v = self.new_value(obj, "input", name=name)
+            self.alias(own, v)
+            self.alias(arr, v)
+            self._arg_views[id(arr)] = obj
+        return v
+
+    def substitute_arrays(self, x, depth=0):
+        """``x`` (the call's arguments) with NumPy arrays replaced by their Traced views."""
+        if isinstance(x, _ND) and id(x) in self._arg_views:
+            return self._arg_views[id(x)]
+        if depth < 3 and type(x) in (tuple, list):
+            return type(x)(self.substitute_arrays(i, depth + 1) for i in x)
+        if depth < 3 and type(x) is dict:
+            return {k: self.substitute_arrays(v, depth + 1) for k, v in x.items()}
+        return x
 
     def ref(self, x):
         """``x`` with arrays replaced by their values (nested containers walked)."""

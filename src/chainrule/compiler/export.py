@@ -19,7 +19,7 @@ from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ..tensor import Tensor
 from .compiled import CompiledFunction
-from .guards import signature
+from .guards import data_of, signature
 from .program import Program, Value
 from .replay import GuardMissError, plan
 from .serialize import Decoder, Encoder, FormatError
@@ -82,18 +82,19 @@ class ExportedProgram:
         if len(tensors) != len(self._in):
             raise TypeError(f"ExportedProgram {self.graph.name}: expected {len(self._in)} "
                             f"tensor inputs, got {len(tensors)}")
-        for i, (t, (shape, dtype)) in enumerate(zip(tensors, self._in)):
-            if t._data.shape != shape or t._data.dtype != dtype:
+        arrays = [data_of(t) for t in tensors]
+        for i, (a, (shape, dtype)) in enumerate(zip(arrays, self._in)):
+            if a.shape != shape or a.dtype != dtype:
                 raise RuntimeError(
                     f"ExportedProgram {self.graph.name}: expected input {i} of shape "
                     f"{tuple(shape)} and dtype {dtype} (as exported), got "
-                    f"{tuple(t._data.shape)} {t._data.dtype}; export again with this shape, "
+                    f"{tuple(a.shape)} {a.dtype}; export again with this shape, "
                     "or use chainrule.compile, which records one program per shape")
         if self._plan is None:
             self._plan = plan(self.graph.nodes, self.graph.inputs, self._out_vals,
                               f"{self.graph.name}_exported")
         try:
-            res = self._plan.run(*[t._data for t in tensors])
+            res = self._plan.run(*arrays)
         except GuardMissError:
             raise RuntimeError(
                 f"ExportedProgram {self.graph.name}: these inputs take another branch than "
@@ -163,7 +164,7 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False,
         cf(*args, **kwargs)
     entry = cf.last
     _, tensors = signature(args, kwargs)
-    ep = ExportedProgram(entry.program, [(t._data.shape, t._data.dtype) for t in tensors],
+    ep = ExportedProgram(entry.program, [(data_of(t).shape, data_of(t).dtype) for t in tensors],
                          entry.out_vals, (args, kwargs))
     ep._plan = entry.plan
     return ep

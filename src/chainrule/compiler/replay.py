@@ -182,6 +182,7 @@ class _Planner:
         self.flat = flat
         self.buffers = buffers
         self.ns = {"np": np, "_sview": sview, "_G": _grad_tensor, "_Miss": GuardMissError,
+                   "_A": ORIGINALS["asarray"],
                    "_index": operator.index}
         self._names = {}
         self.expr = {v: f"a{i}" for i, v in enumerate(entry)}
@@ -372,6 +373,9 @@ class _Planner:
             self.body.append(text)
             return
         names = [f"t{o.id}" for o in n.outputs]
+        if n.kind in ("ufunc", "func", "method") and len(n.outputs) == 1 \
+                and n.outputs[0].shape == ():
+            text = f"_A({text})"  # a 0-d array, as recorded (NumPy may return a scalar)
         self.body.append(_assign(names, text, n))
         for o, nm in zip(n.outputs, names):
             if _made(n, o):
