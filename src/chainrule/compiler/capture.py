@@ -359,13 +359,16 @@ class Tracer:
         return objs
 
     def on_read(self, what: str, arr=None, args=(), res=None) -> None:
-        """A value went into Python. Inside a primitive: replay the primitive as a unit.
-        Before any side effect: a guard (the replay recomputes the value and runs the call
-        eagerly if it differs). Otherwise the call cannot be replayed."""
-        if self.scope is not None:
+        """A value went into Python. Before any side effect (in a primitive or not): a
+        guard (the replay recomputes the value and runs the call eagerly if it differs).
+        Otherwise, inside a primitive: replay that primitive as a unit; elsewhere the call
+        cannot be replayed."""
+        guardable = (arr is not None and what in GUARDS and not self.effects
+                     and self.phase() == "forward")
+        if self.scope is not None and not guardable:
             self.scope.clean = False
             return
-        if arr is not None and what in GUARDS and not self.effects and self.phase() == "forward":
+        if guardable:
             node = Node("guard", what, (self.value_of(arr),) + self.ref(args),
                         info={"expect": res}, phase="forward")
             self.nodes.append(node)
