@@ -5,8 +5,12 @@ from __future__ import annotations
 import statistics
 
 from benchmarks import workloads
+from benchmarks.worker import LIBRARIES
 
-LIBS = ("chainrule", "torch", "numpy")
+LIBS = LIBRARIES
+SHORT = {"chainrule": "chainrule", "chainrule-compiled": "cr.compile", "torch": "PyTorch",
+         "torch-compile": "torch.compile", "jax-jit": "JAX jit", "numpy": "NumPy"}
+RATIOS = ("chainrule", "chainrule-compiled", "torch-compile", "jax-jit", "numpy")
 
 
 def _fmt_s(x) -> str:
@@ -23,19 +27,26 @@ def _fmt_r(x) -> str:
     return "—" if x is None else f"{x:.2f}x"
 
 
+def _runs(entry, lib):
+    return entry["runs"].get(lib, [])
+
+
 def item_stats(entry: dict, item: str) -> dict:
-    """Median seconds per library and median pairwise ratios against torch for one row."""
-    runs = entry["runs"]
-    secs = {lib: [r["items"][item] for r in runs[lib] if item in r["items"]] for lib in LIBS}
+    """Median seconds per library and median pairwise ratios against torch for one row
+    (and of chainrule-compiled against NumPy, for the per-op target)."""
+    secs = {lib: [r["items"][item] for r in _runs(entry, lib) if item in r["items"]]
+            for lib in LIBS}
     out = {"median": {lib: statistics.median(v) if v else None for lib, v in secs.items()}}
-    for lib in ("chainrule", "numpy"):
-        ratios = [a / b for a, b in zip(secs[lib], secs["torch"])]
-        out[lib] = {
-            "ratio": statistics.median(ratios) if ratios else None,
-            "lo": min(ratios) if ratios else None,
-            "hi": max(ratios) if ratios else None,
-            "n": len(ratios),
-        }
+    for lib in LIBS:
+        for base in ("torch", "numpy"):
+            ratios = [a / b for a, b in zip(secs[lib], secs[base])]
+            out[(lib, base)] = {
+                "ratio": statistics.median(ratios) if ratios else None,
+                "lo": min(ratios) if ratios else None,
+                "hi": max(ratios) if ratios else None,
+                "n": len(ratios),
+            }
+        out[lib] = out[(lib, "torch")]
     return out
 
 
@@ -46,6 +57,12 @@ def _status(entry: dict, lib: str) -> str | None:
     return "not available" if skipped["status"] == "unavailable" else "error"
 
 
+def _met(ratio, target):
+    if ratio is None or target is None:
+        return "—"
+    return "yes" if ratio <= target else "no"
+
+
 def rows(stored: dict, names) -> list[dict]:
     out = []
     for name in names:
@@ -53,34 +70,39 @@ def rows(stored: dict, names) -> list[dict]:
         if entry is None:
             continue
         wl = workloads.load(name)
+        compiled_targets = getattr(wl, "TARGET_COMPILED", {})
         for item in wl.ITEMS:
             st = item_stats(entry, item)
-            ratio = st["chainrule"]["ratio"]
-            target = wl.TARGET
-            if ratio is None or target is None:
-                met = _status(entry, "chainrule") or "—"
-            else:
-                met = "yes" if ratio <= target else "no"
             cells = {}
             for lib in LIBS:
                 s = st["median"][lib]
                 cells[lib] = _fmt_s(s) if s is not None else (_status(entry, lib) or "—")
+            ratios = {lib: _fmt_r(st[lib]["ratio"]) for lib in RATIOS}
+            target = wl.TARGET
+            ct = compiled_targets.get(item)
+            c_ratio = st[("chainrule-compiled", ct[1])]["ratio"] if ct else None
             out.append({
                 "workload": name, "item": item, "unit": wl.UNIT, "cells": cells,
-                "cr_ratio": _fmt_r(ratio), "np_ratio": _fmt_r(st["numpy"]["ratio"]),
-                "target": "—" if target is None else f"≤ {target:g}x", "met": met, "stats": st,
+                "ratios": ratios,
+                "target": "—" if target is None else f"≤ {target:g}x",
+                "met": _met(st["chainrule"]["ratio"], target) if target is not None
+                else (_status(entry, "chainrule") or "—"),
+                "ctarget": "—" if ct is None else f"≤ {ct[0]:g}x {SHORT[ct[1]]}",
+                "cmet": _met(c_ratio, ct[0] if ct else None) if ct else "—",
+                "stats": st,
             })
     return out
 
 
-HEAD = ("workload", "row", "unit", "chainrule", "PyTorch", "NumPy", "chainrule/PyTorch",
-        "NumPy/PyTorch", "target", "met")
+HEAD = (("workload", "row", "unit") + tuple(SHORT[lib] for lib in LIBS)
+        + tuple(f"{SHORT[lib]}/PyTorch" for lib in RATIOS)
+        + ("target", "met", "compiled target", "met"))
 
 
 def _cols(r) -> list[str]:
-    c = r["cells"]
-    return [r["workload"], r["item"], r["unit"], c["chainrule"], c["torch"], c["numpy"],
-            r["cr_ratio"], r["np_ratio"], r["target"], r["met"]]
+    return ([r["workload"], r["item"], r["unit"]] + [r["cells"][lib] for lib in LIBS]
+            + [r["ratios"][lib] for lib in RATIOS]
+            + [r["target"], r["met"], r["ctarget"], r["cmet"]])
 
 
 def table(stored: dict, names) -> str:
@@ -90,19 +112,43 @@ def table(stored: dict, names) -> str:
 
 
 def _extras(name: str, entry: dict) -> list[str]:
-    """Per-workload notes: losses (training sanity) and derived figures."""
+    """Per-workload notes: losses (training sanity), memory, compile times, GEMM figures."""
     lines = []
     for lib in LIBS:
-        runs = entry["runs"][lib]
+        runs = _runs(entry, lib)
         if runs and "loss" in runs[0]:
             first, last = runs[0]["loss"]
             lines.append(f"- {lib}: loss {first:.4f} → {last:.4f} over the measured process")
         skipped = entry["skipped"].get(lib)
         if skipped is not None:
             lines.append(f"- {lib}: {_status(entry, lib)} ({skipped['reason']})")
+    mem = []
+    for lib in LIBS:
+        runs = [r for r in _runs(entry, lib) if "rss_peak_mb" in r]
+        if runs:
+            grow = statistics.median(r["rss_peak_mb"] - r["rss_start_mb"] for r in runs)
+            peak = statistics.median(r["rss_peak_mb"] for r in runs)
+            mem.append(f"{SHORT[lib]} +{grow:.0f} MB (peak {peak:.0f} MB)")
+    if mem:
+        lines.append("- memory (peak RSS growth over the process after its library was "
+                     "imported): " + ", ".join(mem))
+    warm = []
+    for lib in LIBS:
+        runs = [r for r in _runs(entry, lib) if "warmup" in r]
+        if runs:
+            warm.append(f"{SHORT[lib]} {_fmt_s(statistics.median(r['warmup'] for r in runs))}")
+    if warm:
+        lines.append("- warm-up (first epoch or first 50 steps, including compilation): "
+                     + ", ".join(warm))
+    rec = [sum(r["compile_times"]) for r in _runs(entry, "chainrule-compiled")
+           if r.get("compile_times")]
+    if rec:
+        n = len(_runs(entry, "chainrule-compiled")[0]["compile_times"])
+        lines.append(f"- chainrule.compile recording + planning: {_fmt_s(statistics.median(rec))}"
+                     f" for {n} program(s)")
     wl = workloads.load(name)
     flops = getattr(wl, "FLOPS", None)
-    peaks = [r["gemm_peak_gflops"] for lib in LIBS for r in entry["runs"][lib]
+    peaks = [r["gemm_peak_gflops"] for lib in LIBS for r in _runs(entry, lib)
              if "gemm_peak_gflops" in r]
     if flops and peaks:
         peak = statistics.median(peaks)
@@ -130,7 +176,8 @@ def markdown(stored: dict) -> str:
         f"- date of the last run: {m['date']}",
         f"- CPU: {m['cpu']}, {m['cores']} cores",
         f"- threads for every library: {m['threads']}",
-        f"- chainrule {m['chainrule']}, NumPy {m['numpy']}, PyTorch {m['torch']} (CPU)",
+        f"- chainrule {m['chainrule']}, NumPy {m['numpy']}, PyTorch {m['torch']} (CPU)"
+        + (f", JAX {m['jax']}" if m.get("jax") else ""),
     ]
     blas = m.get("blas", {})
     for pool in blas.get("pools", []):
@@ -151,13 +198,16 @@ def markdown(stored: dict) -> str:
         "",
         "Each measurement is a fresh process per library (`python -m benchmarks.worker "
         "WORKLOAD LIBRARY`), all with the same thread count (threadpoolctl for NumPy's BLAS, "
-        "`cr.set_num_threads`, `torch.set_num_threads`), float32. The libraries alternate "
-        "(chainrule, PyTorch, NumPy, then the reverse order, ...); each round gives one "
-        "chainrule/PyTorch and one NumPy/PyTorch ratio, and the table shows the median of "
-        "those pairwise ratios (below 1 is faster than PyTorch) next to the median seconds. "
-        "NumPy is a hand-written implementation of the same network with manual backward — "
-        "the limit of what a framework on NumPy could reach (for `ops`, the single-op NumPy "
-        "rows are forward-only: the cost of the NumPy call itself).",
+        "`cr.set_num_threads`, `torch.set_num_threads`, XLA's single-thread flags for JAX), "
+        "float32. The libraries alternate (chainrule, chainrule compiled, PyTorch, "
+        "torch.compile, JAX, NumPy, then the reverse order, ...); each round gives one ratio "
+        "to PyTorch (eager) per library, and the table shows the median of those pairwise "
+        "ratios (below 1 is faster than PyTorch) next to the median seconds. `cr.compile` "
+        "and `torch.compile` compile the same training-step function (forward, backward, "
+        "optimizer step); JAX jits its whole step (forward, `value_and_grad`, update). NumPy "
+        "is a hand-written implementation of the same network with manual backward — the "
+        "limit of what a framework on NumPy could reach (for `ops`, the single-op NumPy rows "
+        "are forward-only: the cost of the NumPy call itself).",
         "",
         "## Results",
         "",
@@ -179,11 +229,14 @@ def markdown(stored: dict) -> str:
             out += [wl.NOTE, ""]
         for item in wl.ITEMS:
             st = item_stats(entry, item)
-            for lib in ("chainrule", "numpy"):
+            for lib in RATIOS:
                 s = st[lib]
                 if s["ratio"] is not None:
                     out.append(f"- {item}: {lib}/PyTorch pairwise ratios {s['lo']:.2f}–"
                                f"{s['hi']:.2f} (median {s['ratio']:.2f}, {s['n']} rounds)")
+            s = st[("chainrule-compiled", "numpy")]
+            if s["ratio"] is not None:
+                out.append(f"- {item}: chainrule-compiled/NumPy median {s['ratio']:.2f}")
         out += _extras(name, entry)
         out.append("")
     return "\n".join(out)

@@ -1,12 +1,14 @@
-"""Run chainrule's benchmarks against PyTorch and hand-written NumPy; write BENCHMARKS.md.
+"""Run chainrule's benchmarks against PyTorch, JAX and hand-written NumPy; write BENCHMARKS.md.
 
-    python benchmarks/run.py [--quick] [--only NAME ...] [--threads N] [--pairs K]
+    python benchmarks/run.py [--quick] [--only NAME ...] [--libs LIB ...] [--threads N]
+                             [--pairs K]
 
 Method (DESIGN.md §4): every measurement is a fresh process (``python -m benchmarks.worker
-WORKLOAD LIBRARY``) with the same thread count for every library; the libraries run in
-turn, chainrule torch numpy, then numpy torch chainrule, ... for K rounds. Each round
-gives one chainrule/torch and one numpy/torch ratio; the table reports the median over
-the rounds of these pairwise ratios (and the median seconds). OPENBLAS_CORETYPE and
+WORKLOAD LIBRARY``) with the same thread count for every library; the libraries (chainrule,
+chainrule-compiled, torch, torch-compile, jax-jit, numpy) run in turn, then in the reverse
+order, ... for K rounds. Each round gives one ratio to torch per library; the table reports
+the median over the rounds of these pairwise ratios (and the median seconds). ``--libs``
+runs some libraries only (torch is always run: it is the reference). OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE are removed from the workers' environment (they slow current NumPy on
 some processors); which OpenBLAS kernel runs is recorded in BENCHMARKS.md.
 
@@ -30,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import report, workloads  # noqa: E402
-from benchmarks.worker import PREFIX  # noqa: E402
+from benchmarks.worker import LIBRARIES, PREFIX  # noqa: E402
 
-LIBS = ("chainrule", "torch", "numpy")
+LIBS = LIBRARIES
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 RESULTS = ROOT / "benchmarks" / "results.json"
 TIMEOUT = 600
@@ -86,19 +88,21 @@ def machine_info(threads: int, env: dict) -> dict:
         "threads": threads,
         "numpy": version("numpy"),
         "torch": version("torch"),
+        "jax": version("jax"),
         "chainrule": version("chainrule"),
         "unset_env": {k: os.environ[k] for k in UNSET if k in os.environ},
         "blas": call_worker(["--info", "--threads", str(threads)], env),
     }
 
 
-def run_workload(name: str, threads: int, pairs: int, quick: bool, env: dict) -> dict:
+def run_workload(name: str, threads: int, pairs: int, quick: bool, env: dict,
+                 libs=LIBS) -> dict:
     """Alternate the libraries over ``pairs`` rounds; collect every process's result."""
-    runs = {lib: [] for lib in LIBS}
+    runs = {lib: [] for lib in libs}
     skip = {}
     load = os.getloadavg()[0]
     for k in range(pairs):
-        order = LIBS if k % 2 == 0 else LIBS[::-1]
+        order = libs if k % 2 == 0 else libs[::-1]
         for lib in order:
             if lib in skip:
                 continue
@@ -108,11 +112,11 @@ def run_workload(name: str, threads: int, pairs: int, quick: bool, env: dict) ->
             res["wall"] = time.perf_counter() - t0
             if res["status"] != "ok":
                 skip[lib] = res
-                print(f"  {name:9s} {lib:9s} {res['status']}: {res['reason']}", flush=True)
+                print(f"  {name:9s} {lib:18s} {res['status']}: {res['reason']}", flush=True)
                 continue
             runs[lib].append(res)
             secs = " ".join(f"{v:.3g}" for v in res["items"].values())
-            print(f"  {name:9s} {lib:9s} round {k + 1}/{pairs}: {secs}  "
+            print(f"  {name:9s} {lib:18s} round {k + 1}/{pairs}: {secs}  "
                   f"({res['wall']:.1f} s)", flush=True)
     return {"runs": runs, "skipped": skip, "pairs": pairs, "quick": quick,
             "threads": threads, "loadavg": load,
@@ -124,6 +128,8 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="short smoke run (fewer reps/rounds)")
     p.add_argument("--only", nargs="+", metavar="NAME", choices=workloads.NAMES,
                    help=f"run only these workloads ({', '.join(workloads.NAMES)})")
+    p.add_argument("--libs", nargs="+", metavar="LIB", choices=LIBS,
+                   help=f"run only these libraries and torch ({', '.join(LIBS)})")
     p.add_argument("--threads", type=int, default=1, help="threads for every library (1)")
     p.add_argument("--pairs", type=int, default=None,
                    help="rounds of alternating runs (default 5, or 2 with --quick)")
@@ -144,9 +150,12 @@ def main(argv=None) -> int:
     machine = machine_info(args.threads, env)
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     stored.setdefault("workloads", {})
+    libs = LIBS if not args.libs else tuple(lib for lib in LIBS
+                                            if lib in args.libs or lib == "torch")
     for name in names:
         print(f"{name}: {workloads.load(name).TITLE}", flush=True)
-        stored["workloads"][name] = run_workload(name, args.threads, pairs, args.quick, env)
+        stored["workloads"][name] = run_workload(name, args.threads, pairs, args.quick, env,
+                                                 libs)
     stored["machine"] = machine
     print()
     print(report.table(stored, names))

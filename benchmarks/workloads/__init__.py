@@ -1,13 +1,16 @@
 """The benchmark workloads, one module each.
 
 Each module defines ``NAME``, ``TITLE``, ``UNIT``, ``TARGET`` (the chainrule/PyTorch ratio
-the issue asks for, or None), ``ITEMS`` (the measured rows) and two entry points that run
-in a worker process and return a result dict ``{"items": {item: seconds}, ...}``:
+the issue asks for, or None), ``TARGET_COMPILED`` (``{item: (ratio, reference library)}``
+for chainrule.compile), ``ITEMS`` (the measured rows) and three entry points that run in a
+worker process and return a result dict ``{"items": {item: seconds}, ...}``:
 
-* ``framework(lib, quick)`` — the same code for ``lib = torch`` and ``lib = chainrule``
-  (the PyTorch-identical API: moving between them is changing the import);
+* ``framework(lib, quick, compile=False)`` — the same code for ``lib = torch`` and
+  ``lib = chainrule`` (the PyTorch-identical API: moving between them is changing the
+  import); ``compile=True`` wraps the training step in ``lib.compile``;
 * ``numpy(quick)`` — a hand-written NumPy version with manual backward (the no-framework
-  limit), or ``None`` when the workload has no NumPy version.
+  limit), or ``None`` when the workload has no NumPy version;
+* ``jax(quick)`` — the same network in JAX with the whole step under ``jax.jit``.
 """
 
 from importlib import import_module

@@ -20,6 +20,8 @@ NAME = "cnn"
 TITLE = "W3: CNN conv16-pool-conv32-pool-linear, 28x28, SGD momentum, batch 64, 2,048 samples"
 UNIT = "s/epoch"
 TARGET = 1.5
+# issue 10: chainrule.compile / reference (the per-op row: compiled / a bare NumPy call)
+TARGET_COMPILED = {"epoch": (1.0, "torch")}
 ITEMS = ("epoch",)
 N, BATCH, EVAL = 2048, 64, 256
 

@@ -18,6 +18,8 @@ NAME = "ops"
 TITLE = "per-op overhead, 8x8 float32, forward + backward"
 UNIT = "s/op"
 TARGET = 1.5
+# issue 10: chainrule.compile / reference (the per-op row: compiled / a bare NumPy call)
+TARGET_COMPILED = {"chain1000": (2.0, "numpy")}
 NOTE = (
     "The single-op rows include the fixed cost of one `.backward()` call per op (large for "
     "PyTorch too); `chain1000` (one backward for 1,000 ops) is the per-op cost proper."

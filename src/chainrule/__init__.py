@@ -66,6 +66,8 @@ from . import sparse  # noqa: E402,F401  (torch.sparse: COO tensors; Tensor.to_s
 from .sparse import layout, sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402,F401
 mm = sparse.dense_mm_dispatch(mm, "mm")  # noqa: E402,F405  (torch.mm takes a sparse left operand)
 matmul = sparse.dense_mm_dispatch(matmul, "matmul")  # noqa: E402,F405  (likewise)
+from .compiler.export import export  # noqa: E402,F401  (torch.export.export; .load, .save)
+from . import onnx  # noqa: E402,F401  (torch.onnx; the onnx package loads on export)
 
 _ = _dtype
 

@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: train, evaluate, predict, explain, summary, demo, info.
+"""The ``chainrule`` command: train, evaluate, predict, explain, summary, export, demo, info.
 
     chainrule demo                                   # spirals, progress bars, pictures
     chainrule train heart --target AHD --seed 0      # a built-in dataset; writes runs/Heart/
@@ -8,6 +8,7 @@
     chainrule predict runs/Heart new.csv --out preds.csv    # or to standard output
     chainrule explain "cos(sin(x**2)+3*x**2)" --at x=1.5
     chainrule summary runs/Heart
+    chainrule export runs/Heart heart.onnx           # ONNX, preprocessing in its metadata
     chainrule info
 
 Exit codes, as a careful command-line tool has them:

@@ -224,5 +224,13 @@ def demo(a) -> int:
     return EXIT_OK
 
 
+def export(a) -> int:
+    """``chainrule export RUN_DIR model.onnx``: the run's model as ONNX (chainrule.onnx)."""
+    from ..onnx.cli import export_run
+
+    return export_run(a)
+
+
 COMMANDS = {"train": train, "evaluate": evaluate, "predict": predict, "explain": explain,
+            "export": export,
             "summary": summary, "demo": demo, "info": info}

@@ -216,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--threads", type=_threads, default=None)
     dm.add_argument("--quiet", action="store_true")
     sub.add_parser("info", help="versions, BLAS and threads")
+    from ..onnx.cli import add_parser as add_export_parser  # chainrule export RUN_DIR x.onnx
+
+    add_export_parser(sub)
     return p
 
 

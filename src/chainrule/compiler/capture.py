@@ -33,6 +33,7 @@ from ..tensor import Tensor
 from . import trace
 from .program import Node, Value
 from .trace import Traced
+from .units import DEAD
 
 _ND = np.ndarray
 _asarray = trace.ORIGINALS["asarray"]
@@ -61,7 +62,7 @@ GUARDS = ("item", "tolist", "tobytes", "__float__", "__int__", "__index__", "__b
           "__complex__", "__contains__")
 
 
-class Unsupported(RuntimeError):
+class Unsupported(RuntimeError):  # noqa: N818  (PyTorch's name)
     """Raised under ``fullgraph=True`` where a call cannot be captured whole (PyTorch's
     ``torch._dynamo.exc.Unsupported``)."""
 
@@ -107,6 +108,7 @@ class Tracer:
         self._obj_of = {}  # value id -> the registered array object
         self._orig = {}  # id(original array of a tensor) -> its Traced view
         self._swaps = []  # (tensor, original array, Traced view)
+        self._arg_views = {}  # id(NumPy array argument) -> its Traced view
         self._patches = []
         self._inst = []  # (object, name): instance attributes set by patch_instance
 
@@ -136,7 +138,7 @@ class Tracer:
         b = getattr(x, "base", None)
         while b is not None:
             v = self.lookup(b)
-            if v is not None and (below is None or v.id < below):
+            if v is not None and (below is None or v.id < below) and v.node is not DEAD:
                 return v
             b = getattr(b, "base", None)
         return None
@@ -163,6 +165,31 @@ class Tracer:
         t._data = obj
         self._swaps.append((t, arr, obj))
         return v
+
+    def track_array(self, arr, name) -> Value:
+        """A NumPy array argument as an input value (``substitute_arrays`` hands the traced
+        code a Traced view of it)."""
+        v = self.lookup(arr)
+        if v is None:
+            rec, self.recording = self.recording, False
+            own = as_strided(arr)
+            self.recording = rec
+            obj = _ND.view(own, Traced)
+            v = self.new_value(obj, "input", name=name)
+            self.alias(own, v)
+            self.alias(arr, v)
+            self._arg_views[id(arr)] = obj
+        return v
+
+    def substitute_arrays(self, x, depth=0):
+        """``x`` (the call's arguments) with NumPy arrays replaced by their Traced views."""
+        if isinstance(x, _ND) and id(x) in self._arg_views:
+            return self._arg_views[id(x)]
+        if depth < 3 and type(x) in (tuple, list):
+            return type(x)(self.substitute_arrays(i, depth + 1) for i in x)
+        if depth < 3 and type(x) is dict:
+            return {k: self.substitute_arrays(v, depth + 1) for k, v in x.items()}
+        return x
 
     def ref(self, x):
         """``x`` with arrays replaced by their values (nested containers walked)."""
@@ -332,13 +359,16 @@ class Tracer:
         return objs
 
     def on_read(self, what: str, arr=None, args=(), res=None) -> None:
-        """A value went into Python. Inside a primitive: replay the primitive as a unit.
-        Before any side effect: a guard (the replay recomputes the value and runs the call
-        eagerly if it differs). Otherwise the call cannot be replayed."""
-        if self.scope is not None:
+        """A value went into Python. Before any side effect (in a primitive or not): a
+        guard (the replay recomputes the value and runs the call eagerly if it differs).
+        Otherwise, inside a primitive: replay that primitive as a unit; elsewhere the call
+        cannot be replayed."""
+        guardable = (arr is not None and what in GUARDS and not self.effects
+                     and self.phase() == "forward")
+        if self.scope is not None and not guardable:
             self.scope.clean = False
             return
-        if arr is not None and what in GUARDS and not self.effects and self.phase() == "forward":
+        if guardable:
             node = Node("guard", what, (self.value_of(arr),) + self.ref(args),
                         info={"expect": res}, phase="forward")
             self.nodes.append(node)

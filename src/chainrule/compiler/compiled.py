@@ -21,9 +21,9 @@ from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from . import joint
 from .capture import KEEP, Tracer, plainify
-from .guards import find_roots, signature, state_key
+from .guards import data_of, find_roots, signature, state_key
 from .program import Program, Value
-from .replay import Miss, PlanError, flatten, plan
+from .replay import GuardMissError, PlanError, flatten, plan
 from .spec import build, make_spec
 
 _SCALARS = (int, float, bool, str, type(None))
@@ -89,7 +89,7 @@ class Entry:
         return True
 
     def __call__(self, tensors):
-        arrays = [t._data for t in tensors]
+        arrays = [data_of(t) for t in tensors]
         for t in self.live:
             arrays.append(t.grad._data)
         res = self.plan.run(*arrays)
@@ -122,6 +122,7 @@ class CompiledFunction:
         self._roots = None
         self._params = ()
         self.compile_times = []
+        self.last = None  # the entry recorded last (chainrule.export reads it)
 
     def reset(self) -> None:
         self._cache = {}
@@ -145,7 +146,7 @@ class CompiledFunction:
                 if e.ok():
                     try:
                         return e(tensors)
-                    except Miss:  # a value read in Python differs: run this call eagerly
+                    except GuardMissError:  # a value read in Python differs: run this call eagerly
                         return self._missed(key, e, args, kwargs)
         return self._record(key, args, kwargs, tensors)
 
@@ -190,8 +191,8 @@ class CompiledFunction:
         if n_programs >= self._limit:
             return self._eager(key, f"recompile_limit ({self._limit}) reached", args, kwargs)
         leaves = [t for t in params if t.requires_grad and t.grad_fn is None]
-        leaves += [t for i, t in enumerate(tensors) if t.requires_grad and t.grad_fn is None
-                   and all(u is not t for u in tensors[:i])]
+        leaves += [t for i, t in enumerate(tensors) if isinstance(t, Tensor) and t.requires_grad
+                   and t.grad_fn is None and all(u is not t for u in tensors[:i])]
         why = refusal(roots, leaves)
         if why:
             return self._eager(key, why, args, kwargs)
@@ -204,7 +205,10 @@ class CompiledFunction:
                     tr.patch_instance(opt, name)
         tr.start()
         try:
-            ins = [tr.track(t, "input", f"x{i}") for i, t in enumerate(tensors)]
+            ins = [tr.track(t, "input", f"x{i}") if isinstance(t, Tensor)
+                   else tr.track_array(t, f"x{i}") for i, t in enumerate(tensors)]
+            if len(ins) != sum(isinstance(t, Tensor) for t in tensors):
+                args, kwargs = tr.substitute_arrays(args), tr.substitute_arrays(kwargs)
             grads = {}
             for name, t, kind in named:
                 if id(t) not in input_ids:
@@ -232,6 +236,7 @@ class CompiledFunction:
         if type(entries) is not list:
             entries = self._cache[key] = []
         entries.insert(0, entry)
+        self.last = entry
         return out
 
     def _joint(self, tr, out, tensors, params):
@@ -243,7 +248,7 @@ class CompiledFunction:
         outs = [t for t in outs if t.requires_grad and t.grad_fn is not None
                 and joint.graph_alive(t)]
         targets = [t for t in params if t.requires_grad and t.grad_fn is None]
-        targets += [i for i, t in enumerate(tensors) if t.requires_grad]
+        targets += [i for i, t in enumerate(tensors) if isinstance(t, Tensor) and t.requires_grad]
         if not outs or not targets:
             return None
         objs = [tensors[t] if isinstance(t, int) else t for t in targets]
@@ -287,9 +292,11 @@ class CompiledFunction:
             jinfo = (bw, len(results), jt["targets"], which, meta)
             results += res
         fw = plan(nodes, entry_vals, results, self._name, buffers=self._buffers)
-        program = Program(tr.values, tr.top, list(ins), spec, binds, self._name)
-        return Entry(program, fw, [t for t, _ in live], result_binds, spec, none_guards,
-                     roots, len(out_vals), jinfo)
+        program = Program(tr.values, tr.top, list(ins), spec, binds, self._name, out_vals)
+        entry = Entry(program, fw, [t for t, _ in live], result_binds, spec, none_guards,
+                      roots, len(out_vals), jinfo)
+        entry.out_vals = list(out_vals)
+        return entry
 
 
 def _tensors_in(x, out, depth=0):

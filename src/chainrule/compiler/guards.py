@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import types
 
+import numpy as np
+
 from .._state import STATE
 from ..nn.module import Module
 from ..optim.optimizer import Optimizer
@@ -192,9 +194,14 @@ def signature(args, kwargs):
             parts.append(k)
             _sig(kwargs[k], parts, tensors, 3)
     if len(tensors) > 1:
-        ids = [id(t._data) for t in tensors]
+        ids = [id(data_of(t)) for t in tensors]
         parts.append(tuple(ids.index(i) for i in ids))
     return tuple(parts), tensors
+
+
+def data_of(t):
+    """The array of an input: a tensor's, or a NumPy array argument itself."""
+    return t._data if isinstance(t, Tensor) else t
 
 
 def _sig(x, parts, tensors, depth):
@@ -202,6 +209,9 @@ def _sig(x, parts, tensors, depth):
         tensors.append(x)
         d = x._data
         parts.append((d.shape, d.dtype.str, x.requires_grad))
+    elif isinstance(x, np.ndarray):  # a NumPy argument is an input like a tensor
+        tensors.append(x)
+        parts.append(("nd", x.shape, x.dtype.str))
     elif type(x) in _SCALARS:
         parts.append((type(x), x))
     elif isinstance(x, (tuple, list)) and depth > 0:

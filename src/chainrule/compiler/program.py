@@ -163,13 +163,16 @@ class Program:
         outputs: the output spec (the call's return structure with values for tensors).
         bindings: ``(tensor, value or None)``: what ``tensor.grad`` holds after the call.
         name: the captured function's name.
+        results: the values the outputs are made of.
     """
 
-    def __init__(self, values, nodes, inputs, outputs, bindings=(), name="program"):
+    def __init__(self, values, nodes, inputs, outputs, bindings=(), name="program",
+                 results=()):
         self.values = values
         self.nodes = nodes
         self.inputs = inputs
         self.outputs = outputs
+        self.results = list(results)  # the values the outputs are made of, in order
         self.bindings = list(bindings)
         self.name = name
 
@@ -213,7 +216,7 @@ class Program:
         widths = [max(len(r[i]) for r in cut) for i in range(len(head))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cut]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        outs = ", ".join(v.name for v in leaves(self.outputs)) or "-"
+        outs = ", ".join(v.name for v in self.results) or "-"
         lines.append(f"outputs: {outs}")
         return "\n".join(lines)
 

@@ -69,14 +69,40 @@ def unit_outputs(tr, node, outs, ctx, first) -> None:
         v = Value(len(tr.values), arr.shape, arr.dtype, "temp", node=node, base=base)
         tr.values.append(v)
         if old is None or old.id >= first:  # later uses of this array mean this output
-            tr._vals[id(arr)] = v
-            tr._objs[id(arr)] = arr
+            tr.alias(arr, v)
+            _alias_owners(tr, arr, v, first)
         tr._obj_of[v.id] = arr
         paths.append(path)
         vals.append(v)
+    for u in tr.values[first:]:
+        if u.node is not node and u.id < len(tr.values) - len(vals):
+            u.node = DEAD  # made inside the primitive's forward, which replays as a whole
     node.outputs = tuple(vals)
     node.info["paths"] = tuple(paths)
     node.info["tensor_args"] = tuple(i for i, a in enumerate(node.args) if isinstance(a, Value))
+
+
+def _alias_owners(tr, arr, v, first):
+    """Objects holding exactly ``arr``'s memory (its NumPy owner, the plain array a Traced
+    wraps) now name the unit's output too: later views of ``arr`` find it as their base."""
+    ptr = arr.__array_interface__["data"][0]
+    b = getattr(arr, "base", None)
+    while isinstance(b, np.ndarray):
+        u = tr.lookup(b)
+        if u is not None and u.id >= first and b.__array_interface__["data"][0] == ptr \
+                and b.shape == arr.shape and b.strides == arr.strides and b.dtype == arr.dtype:
+            tr.alias(b, v)
+        b = getattr(b, "base", None)
+
+
+class _Dead:
+    """The node of values made inside a unit primitive (not available to the program)."""
+
+    op = "unit internals"
+    kind = "dead"
+
+
+DEAD = _Dead()
 
 
 def kernel(node):
