@@ -2,11 +2,11 @@
 
 The same run directory as ``train_csv`` (``load_run``, ``evaluate`` and ``predict`` work on
 it unchanged), built from ``chainrule.data.scan_table`` (one pass: schema, hashed splits,
-statistics) and a ``TableStream`` re-read every epoch. The memory budget is shared out:
-a CSV record batch of ``budget / 16`` bytes (at most 16 MiB), a shuffle buffer of a quarter
-of the budget, and in-memory validation/test/train-metric samples of an eighth each
-(``load(split, max_rows)``: metrics of big splits are computed on their first rows, and
-say so in the report). The per-epoch progress shows the training loss only (train metrics
+statistics) and a ``TableStream`` re-read every epoch. The memory budget is shared out
+by :func:`memory_plan`: about 40 MiB for pyarrow's CSV reader (its read-ahead, whatever the
+block size), then half of the rest for the shuffle buffer and a tenth for each in-memory
+evaluation sample (``load(split, max_rows)``: metrics of big splits are computed on their
+first rows, and the report says so). Budgets below 64 MiB leave little for the buffers. The per-epoch progress shows the training loss only (train metrics
 would need every output of the epoch in memory).
 """
 
@@ -30,12 +30,18 @@ from .tasks import Head
 MB = 1024 * 1024
 
 
+READER_MB = 40  # pyarrow's CSV reader reads ahead about this much, whatever the block size
+
+
 def memory_plan(budget: int, n_features: int) -> dict:
-    """How ``budget`` bytes are spent: CSV block, shuffle buffer, evaluation samples."""
+    """How ``budget`` bytes are spent: the CSV reader (``READER_MB``, block ``budget / 64``
+    between 256 KiB and 1 MiB), then of the rest half for the shuffle buffer and a tenth for
+    each in-memory evaluation sample (validation, test, training metrics)."""
     row = 4 * n_features + 8
-    return {"block_size": int(min(16 * MB, max(256 * 1024, budget // 16))),
-            "buffer_rows": int(max(1024, budget // 4 // (2 * row))),
-            "eval_rows": int(max(1000, budget // 8 // row))}
+    usable = max(budget - READER_MB * MB, 8 * MB)
+    return {"block_size": int(min(MB, max(256 * 1024, budget // 64))),
+            "buffer_rows": int(max(1024, usable // 2 // row)),
+            "eval_rows": int(max(1000, usable // 10 // row))}
 
 
 def train_stream(path, target: str, *, task: str = "auto", out="runs/train", verbose: int = 1,
@@ -79,11 +85,9 @@ def train_stream(path, target: str, *, task: str = "auto", out="runs/train", ver
     transform = lambda X, y: (X, head.target(y))  # noqa: E731
     train = scan.stream("train", batch_size=o["batch_size"] // ranks, shuffle=True,
                         seed=o["seed"], buffer_rows=plan["buffer_rows"], transform=transform)
-    samples = {}
-    for split in ("val", "test", "train"):
-        if info["splits"][split]:
-            X, y = scan.load(split, max_rows=plan["eval_rows"])
-            samples[split] = (X, head.target(y))
+    present = [k for k in ("val", "test", "train") if info["splits"][k]]
+    samples = {k: (X, head.target(y)) for k, (X, y) in
+               scan.load(present, max_rows=plan["eval_rows"]).items()}  # one pass
     has_val = "val" in samples
     callbacks = [EarlyStopping("val_loss", patience=o["patience"], restore_best_weights=True)] \
         if has_val and o["patience"] else []
