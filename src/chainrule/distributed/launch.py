@@ -117,12 +117,16 @@ def without_option(args, name: str) -> list[str]:
 
 
 def relaunch(nproc: int, args, module: str = "chainrule.cli") -> int:
-    """Run ``python -m module args`` on ``nproc`` processes; returns mpiexec's exit code."""
+    """Run ``python -m module args`` on ``nproc`` processes; returns mpiexec's exit code.
+    Unless the environment sets it, each process gets ``cpu_count // nproc`` BLAS threads."""
     cmd = [find_mpiexec(), "-n", str(nproc), sys.executable, "-m", module, *args]
     piddir = tempfile.mkdtemp(prefix="chainrule-ranks-")
     watch = _Watch(os.path.join(piddir, "ranks.sock"))
     watch.start()
     env = dict(os.environ, **{_PIDDIR: piddir})
+    threads = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    if not any(v in os.environ for v in threads):  # N processes share the cores (as torchrun)
+        env.update({v: str(max(1, (os.cpu_count() or 1) // nproc)) for v in threads})
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the ranks
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True, bufsize=1)

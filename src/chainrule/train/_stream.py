@@ -82,13 +82,20 @@ def train_stream(path, target: str, *, task: str = "auto", out="runs/train", ver
     opt = make_optimizer(o["optimizer"], model.parameters(), o["lr"], o["weight_decay"])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    has_val = info["splits"]["val"] > 0
+    if verbose:
+        print_fn(f"model: MLP {scan.n_features} -> {list(o['hidden'])} ({o['activation']}, "
+                 f"dropout {o['dropout']}) -> {head.units}; {o['optimizer']} (weight decay "
+                 f"{o['weight_decay']}), batch {o['batch_size']} ({o['batch_size'] // ranks} per "
+                 f"process x {ranks}), at most {o['epochs']} epochs"
+                 + (f", early stopping (patience {o['patience']})"
+                    if has_val and o["patience"] else ""))
     transform = lambda X, y: (X, head.target(y))  # noqa: E731
     train = scan.stream("train", batch_size=o["batch_size"] // ranks, shuffle=True,
                         seed=o["seed"], buffer_rows=plan["buffer_rows"], transform=transform)
     present = [k for k in ("val", "test", "train") if info["splits"][k]]
     samples = {k: (X, head.target(y)) for k, (X, y) in
                scan.load(present, max_rows=plan["eval_rows"]).items()}  # one pass
-    has_val = "val" in samples
     callbacks = [EarlyStopping("val_loss", patience=o["patience"], restore_best_weights=True)] \
         if has_val and o["patience"] else []
     history = fit(model, DataLoader(train, batch_size=None), loss=head.loss(), optimizer=opt,
