@@ -167,7 +167,7 @@ def main(argv=None) -> dict:
             w.floats, w.steps, w.blocks = int(a.rest[0]), int(a.rest[1]), int(a.rest[2])
         _worker(w)
         return {}
-    steps, blocks = (20, 3) if a.quick else (60, 5)
+    steps, blocks = (20, 3) if a.quick else (60, 7)
     res = {"compute": {}, "scaling": {}, "latency": {}}
     res["compute_cpu"] = {}
     for b in (32, 64, 128, 256):
@@ -181,11 +181,11 @@ def main(argv=None) -> dict:
     base = run(1, "train", 128, "local", steps, blocks)["step"]
     res["scaling"]["1 process, 128 rows"] = {"step": base, "samples_per_s": 128 / base}
     for n, rows, kind in ((1, 128, "ddp"), (2, 128, "weak"), (2, 64, "strong")):
-        step = run(n, "train", rows, "ddp", steps, blocks)["step"]
-        thr = rows * n / step
+        r = run(n, "train", rows, "ddp", steps, blocks)
+        thr = rows * n / r["step"]
         res["scaling"][f"{n} processes x {rows} rows ({kind})"] = {
-            "step": step, "samples_per_s": thr, "speedup": thr / (128 / base) if kind != "ddp"
-            else None}
+            "step": r["step"], "cpu": r["cpu"], "samples_per_s": thr,
+            "speedup": thr / (128 / base) if kind != "ddp" else None}
     res["gradient_allreduce_2"] = run(2, "allreduce", GRAD_FLOATS, 20, blocks)
     for algo, ialgo in (("ring", "tsp_ring"), ("auto", "auto")):
         for n in (2, 4, 8):
@@ -209,10 +209,16 @@ def _report(res) -> None:
     for k, v in res["scaling"].items():
         extra = f", speed-up {v['speedup']:.2f}, efficiency {v['speedup'] / 2:.0%}" \
             if v.get("speedup") else ""
-        print(f"  {k}: {v['step'] * 1e3:.2f} ms/step, {v['samples_per_s']:.0f} samples/s{extra}")
+        cpu = f" ({v['cpu'] * 1e3:.2f} ms CPU)" if "cpu" in v else ""
+        print(f"  {k}: {v['step'] * 1e3:.2f} ms/step{cpu}, {v['samples_per_s']:.0f} "
+              f"samples/s{extra}")
     g = res["gradient_allreduce_2"]
     print(f"  allreduce of the 1.08 MB gradient, 2 processes: chainrule {g['allreduce'] * 1e6:.0f}"
           f" us, MPI {g['mpi_allreduce'] * 1e6:.0f} us")
+    tc1, tar = f["t0"] + 128 * f["t_s"], g["allreduce"]
+    print(f"  with a core per process (the model on this machine): weak speed-up "
+          f"2 T_c / (T_c + T_ar) = {2 * tc1 / (tc1 + tar):.2f}, efficiency "
+          f"{tc1 / (tc1 + tar):.0%}")
     a = res["latency"]["ring N=2"]["mpi_allreduce"] / 2
     print(f"allreduce of 8 bytes (the latency term), MPI_Allreduce and chainrule's all_reduce; "
           f"a = T_ring(2) / 2 = {a * 1e6:.1f} us:")
