@@ -251,7 +251,7 @@ class TableStream(IterableDataset):
         shards, me = self._shards()
         quota = self.shard_rows()
         rng = np.random.default_rng([self.seed, self.epoch, me])
-        buf = _ShuffleBuffer(self.buffer_rows if self.shuffle else 0, rng)
+        buf = _ShuffleBuffer(min(self.buffer_rows, quota) if self.shuffle else 0, rng)
         out = _Batcher(self.batch_size)
         seen = taken = 0
         first = None

@@ -106,6 +106,7 @@ def train_stream(path, target: str, *, task: str = "auto", out="runs/train", ver
                       test_split=o["test_split"], seed=o["seed"],
                       block_size=memory_plan(memory_budget, 1)["block_size"])
     plan = memory_plan(memory_budget, scan.n_features)
+    plan["buffer_rows"] = min(plan["buffer_rows"], max(1, scan.info["splits"]["train"]))
     head = Head(scan.task, len(scan.classes) if scan.classes else None)
     info = scan.info
     if verbose:
