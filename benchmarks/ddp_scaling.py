@@ -257,7 +257,8 @@ def _report(res) -> None:
               f"{v['allreduce'] * 1e6:8.1f} us, per step {v['mpi_allreduce'] / (2 * (n - 1)) * 1e6:7.1f} us{model}")
     sizes = {int(k): v for k, v in res["sizes_ring_2"].items()}
     nb = sorted(sizes)
-    slope, inter = np.polyfit(nb, [sizes[k] for k in nb], 1)
+    t = np.array([sizes[k] for k in nb])
+    slope, inter = np.polyfit(nb, t, 1, w=1 / t)  # relative errors: small messages count
     print(f"MPI_Allreduce on 2 processes (ring) vs bytes n: fit T = n / B + 2a with "
           f"B = {1 / slope / 1e9:.2f} GB/s, a = {inter / 2 * 1e6:.1f} us")
     for k in nb:
