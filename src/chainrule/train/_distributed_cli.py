@@ -87,7 +87,9 @@ def run_train_command(a, body) -> int:
     rank = mpi.launched_rank() if size > 1 else 0
     if rank > 0:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
-        a.out = tempfile.mkdtemp(prefix=f"chainrule-rank{rank}-")
+        scratch = os.environ.get("CHAINRULE_DIST_PIDDIR")  # the launcher removes it, always
+        a.out = tempfile.mkdtemp(prefix=f"chainrule-rank{rank}-",
+                                 dir=scratch if scratch and os.path.isdir(scratch) else None)
         atexit.register(shutil.rmtree, a.out, True)
         a.quiet = True
         if getattr(a, "resume", None):  # resume from a private copy: only rank 0 writes
