@@ -12,9 +12,11 @@ Every process runs with one BLAS thread. Measured (rank 0 reports, medians of bl
   steps per second, samples per second, speed-up ``S = throughput(N) / throughput(1)`` and
   parallel efficiency ``S / N``;
 * the allreduce of W1's gradient (269,322 float32 = 1.08 MB) on 2 processes;
+* ``MPI_Allreduce`` (ring algorithm forced, ``MPIR_CVAR_ALLREDUCE_INTRA_ALGORITHM=ring``) of
+  8 bytes to 4 MB on 2 processes, fitted as ``n / B + 2 a`` (the model at N = 2);
 * the **latency term**: allreduce of one float64 on N = 2, 4, 8 processes (shared cores),
-  with MPICH's ring algorithm forced (``MPIR_CVAR_ALLREDUCE_INTRA_ALGORITHM=ring``) and with
-  its default (recursive doubling for small messages).
+  with MPICH's ring algorithm forced and with its default, through ``MPI_Allreduce`` and
+  through ``chainrule.distributed.all_reduce`` (nonblocking + deadline polling).
 
 The cost model (ring allreduce of n bytes on N nodes, latency a, bandwidth B)::
 
@@ -115,9 +117,28 @@ def worker_allreduce(floats: int, reps: int, blocks: int) -> dict:
             "processes": dist.get_world_size()}
 
 
+def worker_sizes(blocks: int) -> dict:
+    """MPI_Allreduce time of float32 messages from 8 bytes to 4 MB (fits a and B at fixed N)."""
+    import numpy as np
+    from mpi4py import MPI
+
+    import chainrule.distributed as dist
+
+    dist.init_process_group("mpi")
+    comm = MPI.COMM_WORLD
+    out = {}
+    for nbytes in (8, 1024, 16384, 262144, 1048576, 4194304):
+        a = np.ones(nbytes // 4, np.float32)
+        reps = max(5, min(500, 2_000_000 // nbytes))
+        out[nbytes] = _timed(lambda a=a: comm.Allreduce(MPI.IN_PLACE, a), reps, blocks)
+    return {"sizes": out, "processes": dist.get_world_size()}
+
+
 def _worker(args) -> None:
     if args.worker == "train":
         res = worker_train(args.batch, args.ddp, args.steps, args.blocks)
+    elif args.worker == "sizes":
+        res = worker_sizes(args.blocks)
     else:
         res = worker_allreduce(args.floats, args.steps, args.blocks)
     import chainrule.distributed as dist
@@ -163,11 +184,13 @@ def main(argv=None) -> dict:
         if a.worker == "train":
             w.batch, w.ddp, w.steps, w.blocks = int(a.rest[0]), a.rest[1] == "ddp", \
                 int(a.rest[2]), int(a.rest[3])
+        elif a.worker == "sizes":
+            w.blocks = int(a.rest[0])
         else:
             w.floats, w.steps, w.blocks = int(a.rest[0]), int(a.rest[1]), int(a.rest[2])
         _worker(w)
         return {}
-    steps, blocks = (20, 3) if a.quick else (60, 5)
+    steps, blocks = (20, 3) if a.quick else (60, 7)
     res = {"compute": {}, "scaling": {}, "latency": {}}
     res["compute_cpu"] = {}
     for b in (32, 64, 128, 256):
@@ -181,12 +204,14 @@ def main(argv=None) -> dict:
     base = run(1, "train", 128, "local", steps, blocks)["step"]
     res["scaling"]["1 process, 128 rows"] = {"step": base, "samples_per_s": 128 / base}
     for n, rows, kind in ((1, 128, "ddp"), (2, 128, "weak"), (2, 64, "strong")):
-        step = run(n, "train", rows, "ddp", steps, blocks)["step"]
-        thr = rows * n / step
+        r = run(n, "train", rows, "ddp", steps, blocks)
+        thr = rows * n / r["step"]
         res["scaling"][f"{n} processes x {rows} rows ({kind})"] = {
-            "step": step, "samples_per_s": thr, "speedup": thr / (128 / base) if kind != "ddp"
-            else None}
+            "step": r["step"], "cpu": r["cpu"], "samples_per_s": thr,
+            "speedup": thr / (128 / base) if kind != "ddp" else None}
     res["gradient_allreduce_2"] = run(2, "allreduce", GRAD_FLOATS, 20, blocks)
+    ring = {"MPIR_CVAR_ALLREDUCE_INTRA_ALGORITHM": "ring"}
+    res["sizes_ring_2"] = run(2, "sizes", blocks, env_extra=ring)["sizes"]
     for algo, ialgo in (("ring", "tsp_ring"), ("auto", "auto")):
         for n in (2, 4, 8):
             env = {"MPIR_CVAR_ALLREDUCE_INTRA_ALGORITHM": algo,
@@ -200,6 +225,8 @@ def main(argv=None) -> dict:
 
 
 def _report(res) -> None:
+    import numpy as np
+
     print("per-step compute of W1 on one process (1 BLAS thread):")
     for b, t in sorted(res["compute"].items()):
         print(f"  batch {b:4d}: {t * 1e3:7.2f} ms wall, {res['compute_cpu'][b] * 1e3:7.2f} ms CPU")
@@ -209,10 +236,16 @@ def _report(res) -> None:
     for k, v in res["scaling"].items():
         extra = f", speed-up {v['speedup']:.2f}, efficiency {v['speedup'] / 2:.0%}" \
             if v.get("speedup") else ""
-        print(f"  {k}: {v['step'] * 1e3:.2f} ms/step, {v['samples_per_s']:.0f} samples/s{extra}")
+        cpu = f" ({v['cpu'] * 1e3:.2f} ms CPU)" if "cpu" in v else ""
+        print(f"  {k}: {v['step'] * 1e3:.2f} ms/step{cpu}, {v['samples_per_s']:.0f} "
+              f"samples/s{extra}")
     g = res["gradient_allreduce_2"]
     print(f"  allreduce of the 1.08 MB gradient, 2 processes: chainrule {g['allreduce'] * 1e6:.0f}"
           f" us, MPI {g['mpi_allreduce'] * 1e6:.0f} us")
+    tc1, tar = f["t0"] + 128 * f["t_s"], g["allreduce"]
+    print(f"  with a core per process (the model on this machine): weak speed-up "
+          f"2 T_c / (T_c + T_ar) = {2 * tc1 / (tc1 + tar):.2f}, efficiency "
+          f"{tc1 / (tc1 + tar):.0%}")
     a = res["latency"]["ring N=2"]["mpi_allreduce"] / 2
     print(f"allreduce of 8 bytes (the latency term), MPI_Allreduce and chainrule's all_reduce; "
           f"a = T_ring(2) / 2 = {a * 1e6:.1f} us:")
@@ -222,6 +255,14 @@ def _report(res) -> None:
             else ""
         print(f"  {k}: MPI {v['mpi_allreduce'] * 1e6:8.1f} us, chainrule "
               f"{v['allreduce'] * 1e6:8.1f} us, per step {v['mpi_allreduce'] / (2 * (n - 1)) * 1e6:7.1f} us{model}")
+    sizes = {int(k): v for k, v in res["sizes_ring_2"].items()}
+    nb = sorted(sizes)
+    t = np.array([sizes[k] for k in nb])
+    slope, inter = np.polyfit(nb, t, 1, w=1 / t)  # relative errors: small messages count
+    print(f"MPI_Allreduce on 2 processes (ring) vs bytes n: fit T = n / B + 2a with "
+          f"B = {1 / slope / 1e9:.2f} GB/s, a = {inter / 2 * 1e6:.1f} us")
+    for k in nb:
+        print(f"  {k:8d} B: {sizes[k] * 1e6:9.1f} us  (fit {(k * slope + inter) * 1e6:9.1f} us)")
     tc = f["t0"] + 128 * f["t_s"]
     nbytes = GRAD_FLOATS * 4
     print("predicted efficiency T_c / (T_c + T_comm), 128 rows per process:")

@@ -65,7 +65,7 @@ def test_killing_a_rank_mid_epoch_stops_the_job_and_keeps_the_checkpoint(tmp_pat
     data = tmp_path / "d.csv"
     _write_csv(data)
     run_dir = tmp_path / "run"
-    ckpt = run_dir / "checkpoint.safetensors"
+    found = lambda: sorted(run_dir.rglob("*checkpoint.safetensors"))  # noqa: E731
     mark = uuid.uuid4().hex
     cmd = [sys.executable, "-m", "chainrule.cli", "train", str(data), "--target", "y",
            "--nproc", "2", "--epochs", "500", "--patience", "0", "--batch-size", "16",
@@ -74,9 +74,10 @@ def test_killing_a_rank_mid_epoch_stops_the_job_and_keeps_the_checkpoint(tmp_pat
                             env=_mpi.env(CHAINRULE_TEST_MARK=mark, CHAINRULE_DIST_TIMEOUT=10))
     try:
         deadline = time.monotonic() + 40
-        while not ckpt.exists() and time.monotonic() < deadline and proc.poll() is None:
+        while not found() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-        assert ckpt.exists(), "no checkpoint was written"
+        assert found(), "no checkpoint was written"
+        ckpt = found()[0]
         time.sleep(0.3)  # into a later epoch
         victims = [pid for pid, rank in _ranks_of(mark).items() if rank == 1]
         assert victims, "rank 1 not found"

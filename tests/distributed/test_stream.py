@@ -112,6 +112,9 @@ def test_parquet_gives_the_same_scan_and_batches(table, tmp_path):
     xb, yb = b.load("test")
     np.testing.assert_allclose(xa._data, xb._data, rtol=1e-5)
     np.testing.assert_array_equal(ya._data, yb._data)
+    both = a.load(["train", "test"], max_rows=100)  # several splits in one pass
+    np.testing.assert_array_equal(both["test"][0]._data, xa._data[:100])
+    assert both["train"][0].shape == (100, a.n_features)
 
 
 def test_memory_stays_bounded_by_the_buffer(tmp_path):

@@ -1,8 +1,8 @@
 """One streaming pass over a CSV or Parquet dataset: schema, splits and preprocessing
 statistics (the ``scan_table`` half of ``chainrule.data.stream``).
 
-The pass reads the file in record batches through ``pyarrow.dataset`` (every column as
-text for CSV, so a late non-numeric value cannot break a typed reader) and keeps only
+The pass reads the file in record batches (see :class:`Source`; every column as text for
+CSV, so a late non-numeric value cannot break a typed reader) and keeps only
 running aggregates: per column the count, mean and sum of squared deviations of the
 numbers (Chan's parallel update), whether every value parsed as a number, and up to
 ``max_categories + 1`` distinct values; the distinct target values (up to 10,000); the row
@@ -41,37 +41,72 @@ def pyarrow_modules():
     return pa, pc, pcsv, pds
 
 
-def open_dataset(source, fmt: str | None, block_size: int, columns=None):
-    """A ``pyarrow.dataset.Dataset`` over ``source`` (a file, a directory or a list of
-    files); CSV columns are read as text (null for the NA tokens)."""
-    pa, _, pcsv, pds = pyarrow_modules()
+class Source:
+    """The files of a CSV or Parquet dataset and how to read them in bounded batches.
+
+    ``pyarrow.dataset`` finds the files (a file, a directory, a list) and the schema, but
+    its scanner reads CSV ahead without bound when the consumer is slower than the parser
+    (measured: a 270 MiB arrow pool for a 200 MB file), so batches come from
+    ``pyarrow.csv.open_csv`` (a bounded read-ahead, about 35 MiB, every column as text,
+    null for the NA tokens) and ``pyarrow.parquet.ParquetFile.iter_batches`` (one row group
+    at a time).
+    """
+
+    def __init__(self, files, fmt, block_size, names, types):
+        self.files, self.format, self.block_size = files, fmt, block_size
+        self.names, self.types = names, types
+
+    def batches(self, columns):
+        """Record batches of ``columns`` in file order, one at a time."""
+        pa, _, pcsv, _ = pyarrow_modules()
+        for path in self.files:
+            if self.format == "parquet":
+                import pyarrow.parquet as pq
+
+                rows = max(1024, self.block_size // 64)
+                yield from pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns)
+                continue
+            convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in self.names},
+                                          include_columns=columns, null_values=list(NA_VALUES),
+                                          strings_can_be_null=True,
+                                          quoted_strings_can_be_null=True)
+            read = pcsv.ReadOptions(block_size=self.block_size, use_threads=False)
+            yield from pcsv.open_csv(path, read_options=read, convert_options=convert)
+
+
+def open_dataset(source, fmt: str | None, block_size: int) -> tuple[Source, str]:
+    """The :class:`Source` of ``source`` (a file, a directory or a list of files)."""
+    _, _, pcsv, pds = pyarrow_modules()
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     for p in paths:
         if not os.path.exists(p):
             raise DataFileNotFoundError(f"data file not found: {p}")
     first = os.fspath(paths[0])
     if fmt is None:
-        fmt = "parquet" if first.endswith((".parquet", ".pq")) else "csv"
+        probe = first if os.path.isfile(first) else next(
+            (os.path.join(d, f) for d, _, fs in os.walk(first) for f in sorted(fs)), first)
+        fmt = "parquet" if probe.endswith((".parquet", ".pq")) else "csv"
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"stream: format must be 'csv' or 'parquet', got {fmt!r}")
+    files = pds.dataset([os.fspath(p) for p in paths] if len(paths) > 1 else first,
+                        format=fmt if fmt == "parquet" else pds.CsvFileFormat()).files
+    if not files:
+        raise DataError(f"no {fmt} files in {source}")
     if fmt == "parquet":
-        return pds.dataset([os.fspath(p) for p in paths] if len(paths) > 1 else first,
-                           format="parquet"), fmt
-    header = pds.dataset(first, format=pds.CsvFileFormat(
-        read_options=pcsv.ReadOptions(block_size=block_size))).schema.names
-    text = {name: pa.string() for name in header}
-    convert = pcsv.ConvertOptions(column_types=text, null_values=list(NA_VALUES),
-                                  strings_can_be_null=True, quoted_strings_can_be_null=True)
-    csv_format = pds.CsvFileFormat(read_options=pcsv.ReadOptions(block_size=block_size),
-                                   convert_options=convert)
-    return pds.dataset([os.fspath(p) for p in paths] if len(paths) > 1 else first,
-                       format=csv_format), fmt
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(files[0])
+        names, types = schema.names, [str(t) for t in schema.types]
+    else:
+        names = pcsv.open_csv(files[0], read_options=pcsv.ReadOptions(
+            block_size=min(block_size, 1 << 16))).schema.names
+        types = ["string"] * len(names)
+    return Source(files, fmt, block_size, names, types), fmt
 
 
 def batches(dataset, columns):
-    """Record batches in file order, one at a time (no read-ahead: bounded memory)."""
-    return dataset.to_batches(columns=columns, batch_readahead=0, fragment_readahead=0,
-                              use_threads=False)
+    """Record batches in file order, one at a time (bounded memory)."""
+    return dataset.batches(columns)
 
 
 def as_text(col):
@@ -172,7 +207,7 @@ def infer_task(name, values, task, max_classes, too_many):
 def scan(dataset, fmt, target, features, categorical, task, val_split, test_split, seed,
          max_classes, max_categories, na_values):
     """The one pass: returns (Preprocessor, info dict)."""
-    names = dataset.schema.names
+    names = dataset.names
     if target not in names:
         raise DataError(f"target column {target!r} not found; available columns: "
                         f"{', '.join(repr(c) for c in names)}")
@@ -234,5 +269,6 @@ def scan(dataset, fmt, target, features, categorical, task, val_split, test_spli
             "rows_dropped": dropped, "splits": dict(zip(SPLITS, map(int, kept))),
             "seed": seed, "val_split": val_split, "test_split": test_split,
             "split_rule": "splitmix64(seed, row number)", "task": task, "classes": classes,
-            "schema": [[f.name, str(f.type)] for f in dataset.schema]}
+            "schema": [list(nt) for nt in zip(dataset.names, dataset.types)],
+            "files": len(dataset.files)}
     return pre, info

@@ -15,10 +15,11 @@ run like ``load_csv``'s. ``TableStream`` then re-reads the file each epoch:
 
 * **Bounded memory**: one record batch (``block_size`` bytes of text for CSV), a shuffle
   buffer of ``buffer_rows`` rows, and the batch being built.
-* **Shuffled within a buffer**: rows go into a buffer; when it holds ``2 * buffer_rows``
-  rows it is permuted and the first half is emitted, so a row moves at most about two
-  buffers from its place in the file. The permutation is drawn from
-  ``seed``, the epoch (``set_epoch``) and the shard: reproducible.
+* **Shuffled within a buffer**: each record batch goes into a buffer of ``buffer_rows``
+  rows; as many rows as came in leave it, chosen uniformly at random among those held
+  (their places are refilled from the end, so the buffer is allocated once), and at the
+  end of the epoch the rest leave in random order. The choices are drawn from ``seed``,
+  the epoch (``set_epoch``) and the shard: reproducible.
 * **Sharded by rank and DataLoader worker**: with R ranks (``chainrule.distributed``) and
   W workers (``utils.data.get_worker_info()``) there are S = R * W shards and shard
   ``rank * W + worker`` takes the split's rows ``j`` with ``j % S`` equal to it. Every
@@ -67,20 +68,26 @@ class TableScan:
         """A :class:`TableStream` over the rows of ``split``."""
         return TableStream(self, split, **kwargs)
 
-    def load(self, split: str, max_rows: int | None = None):
-        """The first ``max_rows`` rows of ``split`` in file order as ``(X, y)`` tensors."""
-        stream = TableStream(self, split, batch_size=1 << 16, shuffle=False,
-                             num_shards=1, shard=0)
-        xs, ys, n = [], [], 0
-        for X, y in stream._rows():
-            xs.append(X)
-            ys.append(y)
-            n += X.shape[0]
-            if max_rows is not None and n >= max_rows:
+    def load(self, split, max_rows: int | None = None):
+        """The first ``max_rows`` rows of ``split`` in file order as ``(X, y)`` tensors; a
+        list of splits gives a dict of them, read in one pass (arrays allocated once)."""
+        names = [split] if isinstance(split, str) else list(split)
+        stream = TableStream(self, names[0], shuffle=False, num_shards=1, shard=0)
+        sizes = {k: self.info["splits"][k] if max_rows is None
+                 else min(max_rows, self.info["splits"][k]) for k in names}
+        arrays = {k: (np.empty((n, self.n_features), np.float32),
+                      np.empty(n, stream._y_dtype()), [0]) for k, n in sizes.items()}
+        for k, X, y in stream._rows(names):
+            Xs, ys, filled = arrays[k]
+            m = min(X.shape[0], sizes[k] - filled[0])
+            Xs[filled[0]:filled[0] + m], ys[filled[0]:filled[0] + m] = X[:m], y[:m]
+            filled[0] += m
+            if all(a[2][0] >= sizes[j] for j, a in arrays.items()):
                 break
-        X = np.concatenate(xs)[:max_rows] if xs else np.zeros((0, self.n_features), np.float32)
-        y = np.concatenate(ys)[:max_rows] if ys else np.zeros(0, stream._y_dtype())
-        return Tensor._make(X, False, None, 0), Tensor._make(y, False, None, 0)
+        out = {k: (Tensor._make(Xs[:f[0]], False, None, 0), Tensor._make(ys[:f[0]], False,
+                                                                        None, 0))
+               for k, (Xs, ys, f) in arrays.items()}
+        return out[split] if isinstance(split, str) else out
 
     def to_dict(self) -> dict:
         return {"format": self.format, "target": self.target, **self.info}
@@ -130,7 +137,8 @@ class TableStream(IterableDataset):
         batch_size: rows per batch (the last one smaller unless ``drop_last``).
         shuffle: shuffle within a buffer of ``buffer_rows`` rows.
         seed: shuffling seed (the same on every rank).
-        buffer_rows: shuffle buffer size (memory: about ``2 * buffer_rows * 4 * F`` bytes).
+        buffer_rows: shuffle buffer size (memory: ``buffer_rows * (4 F + 8)`` bytes and one
+            record batch).
         drop_last: drop a final partial batch, and cut shards to ``floor(n / S)`` rows.
         num_shards, shard: override the rank/worker sharding.
         transform: ``fn(X, y) -> batch`` applied to each batch of tensors.
@@ -215,12 +223,14 @@ class TableStream(IterableDataset):
                             f"classes {classes}")
         return idx.astype(np.int64)
 
-    def _rows(self):
-        """(X, y) arrays of this split's rows, in file order, whole record batches."""
+    def _rows(self, splits=None):
+        """(X, y) arrays of this split's rows in file order, whole record batches; with
+        ``splits`` (a list), ``(split, X, y)`` for each of them."""
         scan = self.scan
         pre = scan.preprocessor
         dataset, _ = S.open_dataset(scan.source, scan.format, scan.block_size)
-        want = S.SPLITS.index(self.split)
+        wanted = [self.split] if splits is None else list(splits)
+        codes = [S.SPLITS.index(k) for k in wanted]
         info = scan.info
         start = 0
         for batch in S.batches(dataset, pre.features + [pre.target]):
@@ -231,17 +241,20 @@ class TableStream(IterableDataset):
             split = S.split_of(np.arange(start, start + n), info["seed"], info["val_split"],
                                info["test_split"])
             start += n
-            keep &= split == want
-            if keep.any():
-                yield self._encode(batch, keep)
+            for name, code in zip(wanted, codes):
+                mine = keep & (split == code)
+                if mine.any():
+                    X, y = self._encode(batch, mine)
+                    yield (X, y) if splits is None else (name, X, y)
 
     def __iter__(self):
         shards, me = self._shards()
         quota = self.shard_rows()
         rng = np.random.default_rng([self.seed, self.epoch, me])
-        seen, sent = 0, 0
+        buf = _ShuffleBuffer(min(self.buffer_rows, quota) if self.shuffle else 0, rng)
+        out = _Batcher(self.batch_size)
+        seen = taken = 0
         first = None
-        pending, size = [], 0
         for X, y in self._rows():
             pick = (np.arange(seen, seen + X.shape[0]) % shards) == me
             seen += X.shape[0]
@@ -251,45 +264,112 @@ class TableStream(IterableDataset):
                 continue
             if first is None:
                 first = (X[:1].copy(), y[:1].copy())
-            take = min(X.shape[0], quota - sent - size)
+            take = min(X.shape[0], quota - taken)
             if take <= 0:
                 break
-            pending.append((X[:take], y[:take]))
-            size += take
-            if size >= (2 * self.buffer_rows if self.shuffle else self.batch_size):
-                keep = self.buffer_rows if self.shuffle else 0
-                X, y = self._mix(pending, rng)
-                cut = (X.shape[0] - keep) // self.batch_size * self.batch_size
-                yield from self._emit(X[:cut], y[:cut])
-                sent += cut
-                pending, size = [(X[cut:], y[cut:])], X.shape[0] - cut
-        short = quota - sent - size
+            taken += take
+            out.add(buf.push(X[:take], y[:take]))
+            yield from self._emit(out.full())
         if first is None and quota > 0:
             raise DataError(f"TableStream: shard {me} of {shards} got no {self.split} rows "
                             f"(the split has {self.scan.info['splits'][self.split]}); use "
                             "fewer processes or workers")
-        if short > 0:  # pad a shard one row short with its first row
-            pending += [first] * short
-        if pending:
-            X, y = self._mix(pending, rng)
-            if self.drop_last:
-                cut = X.shape[0] // self.batch_size * self.batch_size
-                X, y = X[:cut], y[:cut]
-            yield from self._emit(X, y)
+        if quota > taken:  # pad a shard one row short with its first row
+            out.add(buf.push(np.repeat(first[0], quota - taken, 0),
+                             np.repeat(first[1], quota - taken, 0)))
+        for part in buf.drain(self.batch_size):
+            out.add(part)
+            yield from self._emit(out.full())
+        yield from self._emit(out.rest(self.drop_last))
 
-    def _mix(self, parts, rng):
-        X = np.concatenate([p[0] for p in parts])
-        y = np.concatenate([p[1] for p in parts])
-        if self.shuffle:
-            perm = rng.permutation(X.shape[0])
-            X, y = X[perm], y[perm]
-        return X, y
-
-    def _emit(self, X, y):
-        for i in range(0, X.shape[0], self.batch_size):
-            xb = Tensor._make(np.ascontiguousarray(X[i:i + self.batch_size]), False, None, 0)
-            yb = Tensor._make(np.ascontiguousarray(y[i:i + self.batch_size]), False, None, 0)
+    def _emit(self, batches):
+        for X, y in batches:
+            xb = Tensor._make(X, False, None, 0)
+            yb = Tensor._make(y, False, None, 0)
             yield (xb, yb) if self.transform is None else self.transform(xb, yb)
+
+
+class _ShuffleBuffer:
+    """Holds at most ``rows`` rows (plus one incoming record batch) in arrays allocated once;
+    ``push`` returns the rows that leave it: a uniformly random choice of the rows held
+    (the holes are filled with the last rows, so memory never grows), or — with ``rows=0``
+    (no shuffling) — the rows pushed, in order."""
+
+    def __init__(self, rows: int, rng):
+        self.rows, self.rng = rows, rng
+        self.X = self.y = None
+        self.n = 0
+
+    def push(self, X, y):
+        m = X.shape[0]
+        if self.rows == 0:
+            return X, y
+        if self.X is None or self.n + m > self.X.shape[0]:
+            cap = max(self.n + m, self.rows + 2 * m)
+            X2, y2 = np.empty((cap,) + X.shape[1:], X.dtype), np.empty((cap,) + y.shape[1:],
+                                                                        y.dtype)
+            if self.n:
+                X2[:self.n], y2[:self.n] = self.X[:self.n], self.y[:self.n]
+            self.X, self.y = X2, y2
+        self.X[self.n:self.n + m], self.y[self.n:self.n + m] = X, y
+        self.n += m
+        k = self.n - self.rows
+        return self._take(k) if k > 0 else None
+
+    def _take(self, k: int):
+        n = self.n
+        idx = self.rng.choice(n, size=k, replace=False)
+        leaving = (self.X[idx], self.y[idx])
+        gone = np.zeros(n, bool)
+        gone[idx] = True
+        holes = np.flatnonzero(gone[:n - k])
+        movers = np.flatnonzero(~gone[n - k:]) + (n - k)
+        self.X[holes], self.y[holes] = self.X[movers], self.y[movers]
+        self.n = n - k
+        return leaving
+
+    def drain(self, block: int):
+        """The rows still held, in random order, ``block`` rows at a time."""
+        if self.n:
+            order = self.rng.permutation(self.n)
+            for i in range(0, self.n, block):
+                j = order[i:i + block]
+                yield self.X[j], self.y[j]
+        self.X = self.y = None
+        self.n = 0
+
+
+class _Batcher:
+    """Cuts the rows it is given into batches of exactly ``size`` rows."""
+
+    def __init__(self, size: int):
+        self.size, self.parts, self.n = size, [], 0
+
+    def add(self, part) -> None:
+        if part is not None and part[0].shape[0]:
+            self.parts.append(part)
+            self.n += part[0].shape[0]
+
+    def full(self):
+        if self.n < self.size:
+            return
+        X = np.concatenate([p[0] for p in self.parts]) if len(self.parts) > 1 \
+            else self.parts[0][0]
+        y = np.concatenate([p[1] for p in self.parts]) if len(self.parts) > 1 \
+            else self.parts[0][1]
+        cut = self.n // self.size * self.size
+        for i in range(0, cut, self.size):
+            yield np.ascontiguousarray(X[i:i + self.size]), np.ascontiguousarray(y[i:i + self.size])
+        self.parts = [(X[cut:], y[cut:])] if cut < self.n else []
+        self.n -= cut
+
+    def rest(self, drop_last: bool):
+        yield from self.full()
+        if self.n and not drop_last:
+            X = np.concatenate([p[0] for p in self.parts])
+            y = np.concatenate([p[1] for p in self.parts])
+            yield X, y
+        self.parts, self.n = [], 0
 
 
 def _index_in(text_col, values) -> np.ndarray:

@@ -91,7 +91,9 @@ def mpi_op(op, dtype: np.dtype, what: str):
 class Work:
     """The handle of an operation started with ``async_op=True`` (``torch.distributed.Work``).
 
-    ``wait()`` blocks until it completes (within the group's timeout, or ``timeout``);
+    ``wait()`` blocks until it completes (within the group's timeout, or ``timeout``; when
+    the deadline passes the job is stopped with a line naming the silent ranks, as for a
+    blocking collective, rather than an exception that would leave the peers waiting);
     ``is_completed()`` tests without blocking. Results are in the tensors given to the call
     once either reports completion.
     """

@@ -117,23 +117,41 @@ def without_option(args, name: str) -> list[str]:
 
 
 def relaunch(nproc: int, args, module: str = "chainrule.cli") -> int:
-    """Run ``python -m module args`` on ``nproc`` processes; returns mpiexec's exit code."""
+    """Run ``python -m module args`` on ``nproc`` processes; returns mpiexec's exit code.
+    Unless the environment sets it, each process gets ``cpu_count // nproc`` BLAS threads."""
     cmd = [find_mpiexec(), "-n", str(nproc), sys.executable, "-m", module, *args]
     piddir = tempfile.mkdtemp(prefix="chainrule-ranks-")
     watch = _Watch(os.path.join(piddir, "ranks.sock"))
     watch.start()
     env = dict(os.environ, **{_PIDDIR: piddir})
+    threads = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    if not any(v in os.environ for v in threads):  # N processes share the cores (as torchrun)
+        env.update({v: str(max(1, (os.cpu_count() or 1) // nproc)) for v in threads})
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the ranks
+    previous_term = signal.signal(signal.SIGTERM, _terminated)
+    proc = None
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
         _copy_output(proc.stdout, watch)
         code = proc.wait()
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a late TERM must not cut the cleanup
+        if proc is not None and proc.poll() is None:  # the launcher is being stopped
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
         watch.stop = True
         watch.join(1.0)
         shutil.rmtree(piddir, ignore_errors=True)
     return code
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # run relaunch's cleanup: stop mpiexec, remove the files
 
 
 def _copy_output(stream, watch) -> None:

@@ -4,7 +4,8 @@
 * ``--nproc N`` outside an MPI job relaunches the command under ``mpiexec -n N``
   (``chainrule.distributed.launch``); ``mpiexec -n N chainrule train ...`` is the same.
 * On the ranks of a job only rank 0 prints and writes the run directory (the others write
-  theirs to a temporary directory that is removed); ``fit`` trains data-parallel.
+  theirs to a temporary directory that is removed, and ``--resume`` from a copy of it);
+  ``fit`` trains data-parallel.
 * An error on a rank before training starts (a bad file: the same on every rank) is
   printed by rank 0 alone and every rank exits with code 2; an error during training
   stops the whole job at once with one line naming the rank (``MPI_Abort``).
@@ -86,9 +87,13 @@ def run_train_command(a, body) -> int:
     rank = mpi.launched_rank() if size > 1 else 0
     if rank > 0:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
-        a.out = tempfile.mkdtemp(prefix=f"chainrule-rank{rank}-")
+        scratch = os.environ.get("CHAINRULE_DIST_PIDDIR")  # the launcher removes it, always
+        a.out = tempfile.mkdtemp(prefix=f"chainrule-rank{rank}-",
+                                 dir=scratch if scratch and os.path.isdir(scratch) else None)
         atexit.register(shutil.rmtree, a.out, True)
         a.quiet = True
+        if getattr(a, "resume", None):  # resume from a private copy: only rank 0 writes
+            a.resume = shutil.copytree(a.resume, os.path.join(a.out, "resume"))
     try:
         return body(a)
     except (ValueError, OSError) as e:

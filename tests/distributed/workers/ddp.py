@@ -173,5 +173,38 @@ for length, drop_last in ((20, False), (23, False), (23, True)):
         seen.append(everyone)
     assert seen[0] != seen[1], "set_epoch did not change the order"
 
+# 7. join(): uneven inputs (rank k runs 2 + 2k steps); the result equals a reference that
+# averages, at each step, the gradients of the ranks still active over N (or over them)
+for by_world in (True, False):
+    model, ref = mlp(9), mlp(9)
+    ddp = DDP(model)
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    ref_opt = cr.optim.SGD(ref.parameters(), lr=0.1)
+
+    def batch(k, i):
+        g = np.random.default_rng(1000 * k + i)
+        return cr.tensor(g.standard_normal((3, 6))), cr.tensor(g.integers(0, 3, 3))
+
+    with ddp.join(divide_by_initial_world_size=by_world):
+        for i in range(2 + 2 * r):
+            opt.zero_grad()
+            X, y = batch(r, i)
+            F.cross_entropy(ddp(X), y).backward()
+            opt.step()
+    for i in range(2 + 2 * (n - 1)):
+        active = [k for k in range(n) if i < 2 + 2 * k]
+        total = [np.zeros_like(p._data) for p in ref.parameters()]
+        for k in active:
+            ref.zero_grad()
+            X, y = batch(k, i)
+            F.cross_entropy(ref(X), y).backward()
+            total = [t + p.grad._data for t, p in zip(total, ref.parameters())]
+        with cr.no_grad():
+            for p, t in zip(ref.parameters(), total):
+                p.sub_(cr.tensor(0.1 * t / (n if by_world else len(active))))
+    err = np.abs(flat(model) - flat(ref)).max()
+    assert err < 1e-12, f"join(divide_by_initial_world_size={by_world}) differs by {err}"
+    assert same_on_all_ranks(flat(model))
+
 dist.destroy_process_group()
 print(f"ok {r}")

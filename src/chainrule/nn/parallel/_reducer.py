@@ -89,6 +89,7 @@ class Reducer:
         self.static_unused = None
         self.ready_order = []
         self.rebuild_pending = static_graph or not find_unused
+        self.divisor = None  # None: the group size (join() may set the number of active ranks)
         self.num_iterations = 0
         nbytes = [p._data.nbytes for p in params]
         keys = [p._data.dtype.str for p in params]
@@ -189,7 +190,7 @@ class Reducer:
         while self.next_bucket < len(self.buckets) and not self.buckets[self.next_bucket].pending:
             b = self.buckets[self.next_bucket]
             if n > 1:
-                np.divide(b.flat, n, out=b.flat, casting="unsafe")
+                np.divide(b.flat, self.divisor or n, out=b.flat, casting="unsafe")
                 b.request = self.pg._comm.Iallreduce(MPI.IN_PLACE, b.flat, op=MPI.SUM)
             else:
                 b.request = MPI.REQUEST_NULL
@@ -229,6 +230,22 @@ class Reducer:
         self.in_backward = False
         self.expect_hooks = False
         self.num_iterations += 1
+
+    def shadow(self) -> None:
+        """One iteration's collectives with zero gradients, for a rank that has run out of
+        inputs inside ``DistributedDataParallel.join()``."""
+        MPI = mpi.load()
+        self.prepare_for_forward()
+        requests = []
+        for b in self.buckets:
+            b.flat.fill(0)
+            requests.append(self.pg._comm.Iallreduce(MPI.IN_PLACE, b.flat, op=MPI.SUM))
+            self.pg._seq += 1
+        mpi.wait(requests, self.pg, "DistributedDataParallel.join shadow all_reduce")
+        if self.find_unused:
+            used = np.zeros(len(self.params), np.int32)
+            req = self.pg._comm.Iallreduce(MPI.IN_PLACE, used, op=MPI.MAX)
+            mpi.wait([req], self.pg, "DistributedDataParallel unused-parameter map")
 
     def remove(self) -> None:
         for h in self.handles:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import warnings
 
+import numpy as np
+
 from ... import distributed as dist
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...tensor import Tensor
@@ -168,6 +170,7 @@ class DistributedDataParallel(Module):
                                self.gradient_as_bucket_view, self.static_graph)
         self._param_ids = [id(p) for _, p in named]
         self._buffers_to_sync = list(module.buffers())  # as PyTorch, fixed when wrapped
+        self._join = None  # inside join(): {"divide_by_initial_world_size", "iterations"}
 
     @property
     def broadcast_buffers(self) -> bool:
@@ -204,6 +207,11 @@ class DistributedDataParallel(Module):
     # -- forward --------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         sync = is_grad_enabled() and self.require_backward_grad_sync
+        if sync and self._join is not None:
+            self._join["iterations"] += 1
+            active = self._active_ranks(1)  # pairs with the joined ranks' shadow loop
+            if not self._join["divide_by_initial_world_size"]:
+                self.reducer.divisor = active
         if sync:
             self.reducer.prepare_for_forward()
         if self.forward_sync_buffers and self.require_forward_param_sync and \
@@ -237,6 +245,65 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = previous
+
+    @contextlib.contextmanager
+    def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
+             throw_on_early_termination: bool = False):
+        """Train on uneven inputs: a rank that runs out of batches leaves the ``with`` block
+        and then takes part in the others' collectives with zero gradients until every
+        rank has left (PyTorch's ``Join``); then every rank gets the parameters and buffers
+        of a rank that ran the most iterations.
+
+        With ``divide_by_initial_world_size`` (default) the gradients stay divided by the
+        world size N (joined ranks count as zeros); otherwise by the ranks still active.
+
+        Example::
+
+            with ddp.join():
+                for xb, yb in my_uneven_batches:      # a different count on each rank
+                    opt.zero_grad(); loss_fn(ddp(xb), yb).backward(); opt.step()
+        """
+        if throw_on_early_termination:
+            raise NotImplementedError("DistributedDataParallel.join: "
+                                      "throw_on_early_termination is not supported")
+        if not enable or self.process_group.size() < 2:
+            yield
+            return
+        self._join = {"divide_by_initial_world_size": bool(divide_by_initial_world_size),
+                      "iterations": 0}
+        try:
+            yield
+        finally:
+            state, self._join = self._join, None
+        while True:  # this rank ran out of inputs: shadow the others' iterations
+            active = self._active_ranks(0)
+            if active == 0:
+                break
+            if self.forward_sync_buffers and self._buffers_to_sync:
+                self._broadcast(self._buffers_to_sync)
+            if not state["divide_by_initial_world_size"]:
+                self.reducer.divisor = active
+            self.reducer.shadow()
+        self.reducer.divisor = None
+        self._sync_final_model(state["iterations"])
+
+    def _active_ranks(self, mine: int) -> int:
+        t = Tensor._make(np.array([mine], np.int64), False, None, 0)
+        dist.all_reduce(t, group=self.process_group)
+        return int(t._data[0])
+
+    def _sync_final_model(self, iterations: int) -> None:
+        pg = self.process_group
+        key = Tensor._make(np.array([iterations * pg.size() + pg.rank()], np.int64), False,
+                           None, 0)
+        dist.all_reduce(key, op=dist.ReduceOp.MAX, group=pg)
+        source = int(key._data[0]) % pg.size()  # the highest rank among the longest-running
+        with no_grad():
+            tensors = list(self.module.parameters()) + self._buffers_to_sync
+            works = [dist.broadcast(t, group=pg, group_src=source, async_op=True)
+                     for t in tensors]
+        for w in works:
+            w.wait()
 
     def register_comm_hook(self, state, hook):
         raise NotImplementedError("DistributedDataParallel.register_comm_hook is not supported: "
