@@ -31,3 +31,4 @@ from .residual import ResidualBlock  # noqa: F401,E402
 from .transformer import *  # noqa: F401,F403,E402
 from . import modules  # noqa: F401,E402  (PyTorch's nn.modules.<file> import paths)
 from .parallel import DataParallel  # noqa: F401,E402  (and nn.parallel: DistributedDataParallel)
+from .activation_extra import GLU, PReLU, RReLU, Softmax2d  # noqa: F401,E402
