@@ -32,3 +32,4 @@ from .transformer import *  # noqa: F401,F403,E402
 from . import modules  # noqa: F401,E402  (PyTorch's nn.modules.<file> import paths)
 from .parallel import DataParallel  # noqa: F401,E402  (and nn.parallel: DistributedDataParallel)
 from .activation_extra import GLU, PReLU, RReLU, Softmax2d  # noqa: F401,E402
+from .normalization_extra import *  # noqa: F401,F403,E402  (InstanceNorm*, LocalResponseNorm, RMSNorm, ...)

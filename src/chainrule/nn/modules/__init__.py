@@ -15,8 +15,8 @@ from ._names import MODULES
 # private PyTorch names whose chainrule class lives in a file, not in chainrule.nn
 _PRIVATE = {
     "_Loss": "loss", "_WeightedLoss": "loss", "_BatchNorm": "normalization",
-    "_NormBase": "normalization:_BatchNorm", "_ConvNd": "conv", "_ConvTransposeNd": "conv",
-    "_MaxPoolNd": "pooling", "_DropoutNd": "dropout:Dropout",
+    "_NormBase": "normalization", "_ConvNd": "conv", "_ConvTransposeNd": "conv",
+    "_MaxPoolNd": "pooling", "_InstanceNorm": "normalization_extra", "_DropoutNd": "dropout:Dropout",
 }
 
 
