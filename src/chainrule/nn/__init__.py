@@ -9,7 +9,7 @@ from .container import (  # noqa: F401
     ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
 )
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
-from .dropout import AlphaDropout, Dropout  # noqa: F401
+from .dropout import AlphaDropout, Dropout, FeatureAlphaDropout  # noqa: F401
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
 from .loss import *  # noqa: F401,F403
 from .module import (  # noqa: F401
@@ -33,3 +33,4 @@ from . import modules  # noqa: F401,E402  (PyTorch's nn.modules.<file> import pa
 from .parallel import DataParallel  # noqa: F401,E402  (and nn.parallel: DistributedDataParallel)
 from .activation_extra import GLU, PReLU, RReLU, Softmax2d  # noqa: F401,E402
 from .normalization_extra import *  # noqa: F401,F403,E402  (InstanceNorm*, LocalResponseNorm, RMSNorm, ...)
+from .shuffle_bag import ChannelShuffle, EmbeddingBag, PixelShuffle, PixelUnshuffle  # noqa: F401,E402

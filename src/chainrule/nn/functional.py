@@ -26,3 +26,5 @@ from ._functional_loss import (  # noqa: F401
 from ._spatial import *  # noqa: F401,F403,E402  (convolution, pooling, padding, interpolation)
 from ._functional_act_extra import *  # noqa: F401,F403,E402  (glu, prelu, rrelu, gumbel_softmax, relu_, ...)
 from ._functional_norm import instance_norm, local_response_norm, rms_norm  # noqa: F401,E402
+from ._functional_layers_extra import *  # noqa: F401,F403,E402  (pixel_shuffle, embedding_bag, ...)
+from ._spatial import dropout3d  # noqa: F401,E402

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..tensor import Tensor
 from ._interpolate import interpolate
 from ._spatial import dropout1d, dropout2d, dropout3d, fold, pad, tuple_arg, unfold
+from .dropout import _DropoutNd
 from .module import Module
 
 __all__ = [
@@ -19,7 +20,7 @@ __all__ = [
 ]
 
 
-class Dropout2d(Module):
+class Dropout2d(_DropoutNd):
     """In training, zero each whole channel x[n, c] with probability p and scale the kept
     ones by 1 / (1 - p); the identity in eval mode. (Neighbouring pixels are correlated, so
     dropping single pixels barely regularises convolutional features.)

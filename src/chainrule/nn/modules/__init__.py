@@ -16,7 +16,7 @@ from ._names import MODULES
 _PRIVATE = {
     "_Loss": "loss", "_WeightedLoss": "loss", "_BatchNorm": "normalization",
     "_NormBase": "normalization", "_ConvNd": "conv", "_ConvTransposeNd": "conv",
-    "_MaxPoolNd": "pooling", "_InstanceNorm": "normalization_extra", "_DropoutNd": "dropout:Dropout",
+    "_MaxPoolNd": "pooling", "_InstanceNorm": "normalization_extra", "_DropoutNd": "dropout",
 }
 
 
