@@ -34,3 +34,4 @@ from .parallel import DataParallel  # noqa: F401,E402  (and nn.parallel: Distrib
 from .activation_extra import GLU, PReLU, RReLU, Softmax2d  # noqa: F401,E402
 from .normalization_extra import *  # noqa: F401,F403,E402  (InstanceNorm*, LocalResponseNorm, RMSNorm, ...)
 from .shuffle_bag import ChannelShuffle, EmbeddingBag, PixelShuffle, PixelUnshuffle  # noqa: F401,E402
+from .loss_extra import *  # noqa: F401,F403,E402  (CTCLoss, TripletMarginLoss, SoftMarginLoss, ...)

@@ -28,3 +28,4 @@ from ._functional_act_extra import *  # noqa: F401,F403,E402  (glu, prelu, rrelu
 from ._functional_norm import instance_norm, local_response_norm, rms_norm  # noqa: F401,E402
 from ._functional_layers_extra import *  # noqa: F401,F403,E402  (pixel_shuffle, embedding_bag, ...)
 from ._spatial import dropout3d  # noqa: F401,E402
+from ._functional_loss_extra import *  # noqa: F401,F403,E402  (ctc_loss, triplet_margin_loss, ...)
