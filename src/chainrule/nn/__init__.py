@@ -35,3 +35,5 @@ from .activation_extra import GLU, PReLU, RReLU, Softmax2d  # noqa: F401,E402
 from .normalization_extra import *  # noqa: F401,F403,E402  (InstanceNorm*, LocalResponseNorm, RMSNorm, ...)
 from .shuffle_bag import ChannelShuffle, EmbeddingBag, PixelShuffle, PixelUnshuffle  # noqa: F401,E402
 from .loss_extra import *  # noqa: F401,F403,E402  (CTCLoss, TripletMarginLoss, SoftMarginLoss, ...)
+from .conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402
+from .pooling_extra import *  # noqa: F401,F403,E402  (3-D, LP, unpool and fractional pooling)

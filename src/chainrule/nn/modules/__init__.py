@@ -16,7 +16,11 @@ from ._names import MODULES
 _PRIVATE = {
     "_Loss": "loss", "_WeightedLoss": "loss", "_BatchNorm": "normalization",
     "_NormBase": "normalization", "_ConvNd": "conv", "_ConvTransposeNd": "conv",
-    "_MaxPoolNd": "pooling", "_InstanceNorm": "normalization_extra", "_DropoutNd": "dropout",
+    "_MaxPoolNd": "pooling", "_InstanceNorm": "normalization_extra", "_AvgPoolNd": "pooling",
+    "_AdaptiveAvgPoolNd": "pooling", "_AdaptiveMaxPoolNd": "pooling",
+    "_LPPoolNd": "pooling_extra", "_MaxUnpoolNd": "pooling_extra",
+    "_ConstantPadNd": "spatial_extra", "_ReflectionPadNd": "spatial_extra",
+    "_ReplicationPadNd": "spatial_extra", "_CircularPadNd": "spatial_extra", "_DropoutNd": "dropout",
 }
 
 
