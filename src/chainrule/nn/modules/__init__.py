@@ -19,6 +19,13 @@ _PRIVATE = {
     "_MaxPoolNd": "pooling", "_InstanceNorm": "normalization_extra", "_AvgPoolNd": "pooling",
     "_AdaptiveAvgPoolNd": "pooling", "_AdaptiveMaxPoolNd": "pooling",
     "_LPPoolNd": "pooling_extra", "_MaxUnpoolNd": "pooling_extra",
+    "_IncompatibleKeys": "_state:IncompatibleKeys", "_WrappedHook": "_module_api",
+    "register_module_full_backward_hook": "_module_hooks",
+    "register_module_full_backward_pre_hook": "_module_hooks",
+    "register_module_backward_hook": "_module_hooks",
+    "register_module_buffer_registration_hook": "_module_hooks",
+    "register_module_module_registration_hook": "_module_hooks",
+    "register_module_parameter_registration_hook": "_module_hooks",
     "_ConstantPadNd": "spatial_extra", "_ReflectionPadNd": "spatial_extra",
     "_ReplicationPadNd": "spatial_extra", "_CircularPadNd": "spatial_extra", "_DropoutNd": "dropout",
 }
