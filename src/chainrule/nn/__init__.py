@@ -37,3 +37,4 @@ from .shuffle_bag import ChannelShuffle, EmbeddingBag, PixelShuffle, PixelUnshuf
 from .loss_extra import *  # noqa: F401,F403,E402  (CTCLoss, TripletMarginLoss, SoftMarginLoss, ...)
 from .conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402
 from .pooling_extra import *  # noqa: F401,F403,E402  (3-D, LP, unpool and fractional pooling)
+from .lazy import *  # noqa: F401,F403,E402  (LazyLinear, LazyConv*, LazyBatchNorm*, Uninitialized*)
