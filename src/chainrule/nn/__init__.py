@@ -38,3 +38,6 @@ from .loss_extra import *  # noqa: F401,F403,E402  (CTCLoss, TripletMarginLoss, 
 from .conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402
 from .pooling_extra import *  # noqa: F401,F403,E402  (3-D, LP, unpool and fractional pooling)
 from .lazy import *  # noqa: F401,F403,E402  (LazyLinear, LazyConv*, LazyBatchNorm*, Uninitialized*)
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
+from .syncbatchnorm import Container, SyncBatchNorm, factory_kwargs  # noqa: F401,E402
+from . import common_types, grad  # noqa: F401,E402  (torch.nn.common_types, torch.nn.grad)
