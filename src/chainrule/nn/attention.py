@@ -10,7 +10,6 @@ from ._functional_attention import _canonical_mask, _none_or_dtype, multi_head_a
 from .linear import Linear
 from .module import Module
 from .parameter import Parameter
-from ._sdpa_backends import SDPBackend, WARN_FOR_UNFUSED_KERNELS, sdpa_kernel  # noqa: F401,E501  (torch.nn.attention)
 
 __all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
 

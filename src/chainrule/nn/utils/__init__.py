@@ -1,5 +1,4 @@
-"""``chainrule.nn.utils`` (``torch.nn.utils``): gradient clipping, parameter/vector
-conversion, weight and spectral normalisation, parametrizations, pruning, fusion, sequences."""
+"""``chainrule.nn.utils``: gradient clipping and parameter/vector conversion."""
 
 from __future__ import annotations
 
