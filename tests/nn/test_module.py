@@ -136,7 +136,7 @@ def test_repr_matches_pytorch_layout():
     assert repr(nested) == ("Sequential(\n  (block): Sequential(\n    (0): Tanh()\n  )\n"
                             "  (out): Dropout(p=0.2, inplace=False)\n)")
     assert repr(nn.BatchNorm1d(3)) == ("BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, "
-                                       "track_running_stats=True)")
+                                       "bias=True, track_running_stats=True)")  # torch 2.13
     assert repr(nn.LayerNorm(5)) == "LayerNorm((5,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
     assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"

@@ -9,7 +9,7 @@ from .container import (  # noqa: F401
     ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential,
 )
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
-from .dropout import AlphaDropout, Dropout  # noqa: F401
+from .dropout import AlphaDropout, Dropout, FeatureAlphaDropout  # noqa: F401
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten  # noqa: F401
 from .loss import *  # noqa: F401,F403
 from .module import (  # noqa: F401
@@ -31,3 +31,13 @@ from .residual import ResidualBlock  # noqa: F401,E402
 from .transformer import *  # noqa: F401,F403,E402
 from . import modules  # noqa: F401,E402  (PyTorch's nn.modules.<file> import paths)
 from .parallel import DataParallel  # noqa: F401,E402  (and nn.parallel: DistributedDataParallel)
+from .activation_extra import GLU, PReLU, RReLU, Softmax2d  # noqa: F401,E402
+from .normalization_extra import *  # noqa: F401,F403,E402  (InstanceNorm*, LocalResponseNorm, RMSNorm, ...)
+from .shuffle_bag import ChannelShuffle, EmbeddingBag, PixelShuffle, PixelUnshuffle  # noqa: F401,E402
+from .loss_extra import *  # noqa: F401,F403,E402  (CTCLoss, TripletMarginLoss, SoftMarginLoss, ...)
+from .conv3d import Conv3d, ConvTranspose3d  # noqa: F401,E402
+from .pooling_extra import *  # noqa: F401,F403,E402  (3-D, LP, unpool and fractional pooling)
+from .lazy import *  # noqa: F401,F403,E402  (LazyLinear, LazyConv*, LazyBatchNorm*, Uninitialized*)
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401,E402
+from .syncbatchnorm import Container, SyncBatchNorm, factory_kwargs  # noqa: F401,E402
+from . import common_types, grad  # noqa: F401,E402  (torch.nn.common_types, torch.nn.grad)

@@ -14,6 +14,7 @@ from .. import ops as P
 from ..ops.nn_ops import Erf
 from ..tensor import Tensor
 from ..tensor_ops import where
+from .._inplace import inplace as inplace_op
 
 
 def _const(arr) -> Tensor:
@@ -34,10 +35,14 @@ def sign(input: Tensor) -> Tensor:  # noqa: A002
     return input.sign()
 
 
-def _in(input, out, inplace):  # noqa: A002
-    """PyTorch's ``inplace=True``: the result written into ``input`` (recorded when in a
-    graph; a leaf that requires grad raises, as in PyTorch)."""
-    return input.copy_(out) if inplace else out
+def _in(input, fn, inplace):  # noqa: A002
+    """``fn(input)``, or with PyTorch's ``inplace=True`` the result written into ``input``
+    (recorded when in a graph: ``fn`` then runs on a snapshot of ``input``, so the nodes it
+    records keep the old values; a leaf that requires grad raises, as in PyTorch)."""
+    if not inplace:
+        return fn(input)
+    return inplace_op(input, "activation_", (), fn,
+                      lambda: fn(Tensor._make(input._data, False, None, 0))._data)
 
 
 def piecewise_linear(input: Tensor) -> Tensor:  # noqa: A002
@@ -64,35 +69,35 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,  # noqa
     """clamp(z, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the edges."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
-    return _in(input, _open_interval_clamp(input, min_val, max_val), inplace)
+    return _in(input, lambda x: _open_interval_clamp(x, min_val, max_val), inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """min(max(z, 0), 6)."""
-    return _in(input, _open_interval_clamp(input, 0.0, 6.0), inplace)
+    return _in(input, lambda x: _open_interval_clamp(x, 0.0, 6.0), inplace)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """relu6(z + 3) / 6: 0 for z <= -3, 1 for z >= 3, linear in between."""
-    return _in(input, _open_interval_clamp(input, -3.0, 3.0) * (1 / 6) + 0.5, inplace)
+    return _in(input, lambda x: _open_interval_clamp(x, -3.0, 3.0) * (1 / 6) + 0.5, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """z * relu6(z + 3) / 6."""
-    return _in(input, input * hardsigmoid(input), inplace)
+    return _in(input, lambda x: x * hardsigmoid(x), inplace)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01,  # noqa: A002
                inplace: bool = False) -> Tensor:
     """z for z > 0, negative_slope * z otherwise."""
-    return _in(input, where(input > 0, input, input * negative_slope), inplace)
+    return _in(input, lambda x: where(x > 0, x, x * negative_slope), inplace)
 
 
 def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """z where z > threshold, else value."""
-    return _in(input, where(input > threshold, input,
-                            _const(np.asarray(value, input._data.dtype))), inplace)
+    return _in(input, lambda x: where(x > threshold, x,
+                            _const(np.asarray(value, x._data.dtype))), inplace)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
@@ -120,27 +125,27 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """z for z > 0, alpha * (exp(z) - 1) otherwise."""
-    return _in(input, where(input > 0, input, input.clamp(max=0.0).expm1() * alpha), inplace)
+    return _in(input, lambda x: where(x > 0, x, x.clamp(max=0.0).expm1() * alpha), inplace)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """scale * elu(z, alpha) with the self-normalising constants (Klambauer et al., 2017)."""
     alpha = 1.6732632423543772848170429916717
     scale = 1.0507009873554804934193349852946
-    return _in(input, elu(input, alpha) * scale, inplace)
+    return _in(input, lambda x: elu(x, alpha) * scale, inplace)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """max(0, z) + min(0, alpha * (exp(z / alpha) - 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    return _in(input, where(input > 0, input,
-                            (input.clamp(max=0.0) * (1.0 / alpha)).expm1() * alpha), inplace)
+    return _in(input, lambda x: where(x > 0, x,
+                            (x.clamp(max=0.0) * (1.0 / alpha)).expm1() * alpha), inplace)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """z * sigmoid(z) (swish)."""
-    return _in(input, input * input.sigmoid(), inplace)
+    return _in(input, lambda x: x * x.sigmoid(), inplace)
 
 
 def eswish(input: Tensor, beta: float = 1.375) -> Tensor:  # noqa: A002
@@ -150,7 +155,7 @@ def eswish(input: Tensor, beta: float = 1.375) -> Tensor:  # noqa: A002
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """z * tanh(softplus(z))."""
-    return _in(input, input * softplus(input).tanh(), inplace)
+    return _in(input, lambda x: x * softplus(x).tanh(), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002

@@ -1,4 +1,5 @@
-"""Functional resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear)."""
+"""Functional resampling: ``interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic,
+trilinear, area; antialias)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from ..tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear"]
 
-_LINEAR = {"linear": 1, "bilinear": 2}
 _NEAREST = ("nearest", "nearest-exact")
 
 
@@ -65,18 +65,24 @@ def _linear_matrix(n, out, scale, align_corners, dtype):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,  # noqa: A002
                 recompute_scale_factor=None, antialias=False):
-    """Resample the spatial dims of (N, C, L) or (N, C, H, W) to ``size`` or ``scale_factor``.
+    """Resample the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or
+    ``scale_factor``; every mode is separable (one axis at a time).
 
     nearest: out[d] = x[min(floor(d * scale), n - 1)] (nearest-exact: floor((d + 0.5) * scale));
-    linear/bilinear: linear in each dim between x[floor(src)] and the next entry, with
-    src = d * (n - 1) / (out - 1) if align_corners else max((d + 0.5) * scale - 0.5, 0).
-    scale is n / out, or 1 / scale_factor when scale_factor is given (and not recomputed).
+    linear/bilinear/trilinear: linear in each dim between x[floor(src)] and the next entry, with
+    src = d * (n - 1) / (out - 1) if align_corners else max((d + 0.5) * scale - 0.5, 0);
+    bicubic: the cubic convolution kernel (a = -0.75) on 4 taps, edges clamped;
+    area: adaptive average pooling. scale is n / out, or 1 / scale_factor when scale_factor is
+    given (and not recomputed). antialias (bilinear/bicubic, 4-D): a widened, normalised
+    filter when downsampling (PIL's resampling).
 
     Args:
         size: output spatial size;  scale_factor: multiplier(s) (output size is floored);
-        mode: "nearest", "nearest-exact", "linear" (3-D) or "bilinear" (4-D);
-        align_corners: linear modes only, default False;
-        recompute_scale_factor: use n / out instead of 1 / scale_factor.
+        mode: "nearest", "nearest-exact", "linear" (3-D), "bilinear"/"bicubic" (4-D),
+            "trilinear" (5-D) or "area";
+        align_corners: linear and cubic modes only, default False;
+        recompute_scale_factor: use n / out instead of 1 / scale_factor;
+        antialias: see above.
 
     Shape: (N, C, *spatial) -> (N, C, *size).
 
@@ -84,46 +90,62 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
         >>> F.interpolate(cr.randn(1, 3, 8, 8), scale_factor=2, mode="bilinear").shape  # (1, 3, 16, 16)
     """
+    from ._interpolate_extra import along, antialias_matrix, check_mode, cubic_matrix
+
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
     nd = input.ndim - 2
-    if nd < 1 or nd > 2:
-        raise ValueError(
-            f"interpolate: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {tuple(input.shape)}"
-        )
-    if mode in _NEAREST:
+    if nd < 1 or nd > 3:
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+            f"the modes: nearest | linear | bilinear | bicubic | trilinear | area | "
+            f"nearest-exact (got {mode})")
+    smooth = ("linear", "bilinear", "bicubic", "trilinear")
+    if mode in _NEAREST or mode == "area":
         if align_corners is not None:
             raise ValueError(
-                "interpolate: align_corners option can only be set with the interpolating modes: "
-                "linear | bilinear"
+                "align_corners option can only be set with the interpolating modes: "
+                "linear | bilinear | bicubic | trilinear"
             )
-    elif mode in _LINEAR:
-        if _LINEAR[mode] != nd:
-            raise ValueError(
-                f"interpolate: mode {mode!r} expects a {_LINEAR[mode] + 2}-D input, got shape {tuple(input.shape)}"
-            )
+    elif mode in smooth or mode == "lanczos":
+        check_mode(mode, nd, antialias)
         align_corners = bool(align_corners)
     else:
         raise NotImplementedError(
-            f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, linear, bilinear)"
+            f"interpolate: mode {mode!r} is not supported (nearest, nearest-exact, linear, "
+            "bilinear, bicubic, trilinear, area)"
         )
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
+                         "requires a 4-D tensor as input")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
     out_size, scales = _sizes(input, size, scale_factor, nd)
+    if mode == "area":
+        from ._pooling3d_fn import adaptive_avg_pool3d
+        from ._pooling_fn import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+        pool = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1]
+        return pool(input, out_size)
     if recompute_scale_factor:
         scales = None
     if scales is None:
         scales = (None,) * nd
     x = input
+    dt = x._data.dtype
     for i, (n, o, s) in enumerate(zip(input.shape[2:], out_size, scales)):
         dim = 2 + i
         if mode in _NEAREST:
             idx = _nearest_index(n, o, s, mode == "nearest-exact")
             x = Getitem.apply(x, (slice(None),) * dim + (idx,))
+            continue
+        if antialias:
+            m = antialias_matrix(mode, n, o, s, align_corners, dt)
+        elif mode == "bicubic":
+            m = cubic_matrix(n, o, s, align_corners, dt)
         else:
-            m = _linear_matrix(n, o, s, align_corners, x._data.dtype)
-            # along the last dim: x @ m^T; along H of (N, C, H, W): m @ x
-            x = x @ m.mT if dim == x.ndim - 1 else m @ x
+            m = _linear_matrix(n, o, s, align_corners, dt)
+        x = along(x, dim, m)
     return x
 
 

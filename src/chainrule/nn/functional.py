@@ -24,3 +24,15 @@ from ._functional_loss import (  # noqa: F401
 )
 
 from ._spatial import *  # noqa: F401,F403,E402  (convolution, pooling, padding, interpolation)
+from ._functional_act_extra import *  # noqa: F401,F403,E402  (glu, prelu, rrelu, gumbel_softmax, relu_, ...)
+from ._functional_norm import instance_norm, local_response_norm, rms_norm  # noqa: F401,E402
+from ._functional_layers_extra import *  # noqa: F401,F403,E402  (pixel_shuffle, embedding_bag, ...)
+from ._spatial import dropout3d  # noqa: F401,E402
+from ._functional_loss_extra import *  # noqa: F401,F403,E402  (ctc_loss, triplet_margin_loss, ...)
+from ._conv3d_fn import conv3d, conv_tbc, conv_transpose3d  # noqa: F401,E402
+from ._pooling3d_fn import *  # noqa: F401,F403,E402  (max/avg/adaptive 3-D pooling, lp_pool*)
+from ._unpool_fn import *  # noqa: F401,F403,E402  (max_unpool*, fractional_max_pool*)
+from ._grid_fn import affine_grid, grid_sample  # noqa: F401,E402
+from ._functional_misc import *  # noqa: F401,F403,E402  (grouped_mm, boolean_dispatch, ...)
+from ._functional_misc import Callable, DType, Optional  # noqa: F401,E402
+from ..tensor import Tensor  # noqa: F401,E402

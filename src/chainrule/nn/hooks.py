@@ -6,6 +6,9 @@ from collections import OrderedDict
 
 _GLOBAL_FORWARD_HOOKS: OrderedDict = OrderedDict()
 _GLOBAL_FORWARD_PRE_HOOKS: OrderedDict = OrderedDict()
+_GLOBAL_FORWARD_HOOKS_WITH_KWARGS: set = set()  # handle ids
+_GLOBAL_FORWARD_HOOKS_ALWAYS_CALLED: set = set()
+_GLOBAL_FORWARD_PRE_HOOKS_WITH_KWARGS: set = set()
 
 
 class RemovableHandle:
@@ -36,11 +39,23 @@ def _add_hook(hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
     return handle
 
 
-def register_module_forward_hook(hook) -> RemovableHandle:
-    """A forward hook ``hook(module, args, output)`` called for every module."""
-    return _add_hook(_GLOBAL_FORWARD_HOOKS, hook, False)
+def register_module_forward_hook(hook, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """A forward hook ``hook(module, args, output)`` (``hook(module, args, kwargs, output)``
+    with ``with_kwargs``) called for every module; ``always_call`` runs it even when forward
+    raises."""
+    handle = _add_hook(_GLOBAL_FORWARD_HOOKS, hook, False)
+    if with_kwargs:
+        _GLOBAL_FORWARD_HOOKS_WITH_KWARGS.add(handle.id)
+    if always_call:
+        _GLOBAL_FORWARD_HOOKS_ALWAYS_CALLED.add(handle.id)
+    return handle
 
 
-def register_module_forward_pre_hook(hook) -> RemovableHandle:
-    """A forward pre-hook ``hook(module, args)`` called for every module."""
-    return _add_hook(_GLOBAL_FORWARD_PRE_HOOKS, hook, False)
+def register_module_forward_pre_hook(hook, *, with_kwargs: bool = False) -> RemovableHandle:
+    """A forward pre-hook ``hook(module, args)`` (``hook(module, args, kwargs)`` returning
+    None or ``(args, kwargs)`` with ``with_kwargs``) called for every module."""
+    handle = _add_hook(_GLOBAL_FORWARD_PRE_HOOKS, hook, False)
+    if with_kwargs:
+        _GLOBAL_FORWARD_PRE_HOOKS_WITH_KWARGS.add(handle.id)
+    return handle

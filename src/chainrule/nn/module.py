@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from ..tensor import Tensor
+from ._module_api import ModuleAPI
+from ._module_hooks import _GLOBAL_BACKWARD_HOOKS, _GLOBAL_BACKWARD_PRE_HOOKS, call_with_hooks
 from ._module_util import check_name as _check_name
 from ._module_util import module_repr, record_init
 from ._state import IncompatibleKeys, load_state_dict_into, state_dict_of, to_module
@@ -23,7 +25,7 @@ from .hooks import (  # noqa: F401
 from .parameter import Buffer, Parameter
 
 
-class Module:
+class Module(ModuleAPI):
     """Base class of neural-network layers and models.
 
     Subclasses call ``super().__init__()`` first, assign parameters, buffers and submodules
@@ -67,7 +69,8 @@ class Module:
     # -- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if self._forward_hooks or self._forward_pre_hooks or _GLOBAL_FORWARD_HOOKS \
-                or _GLOBAL_FORWARD_PRE_HOOKS:
+                or _GLOBAL_FORWARD_PRE_HOOKS or self._backward_hooks or self._backward_pre_hooks \
+                or _GLOBAL_BACKWARD_HOOKS or _GLOBAL_BACKWARD_PRE_HOOKS:
             return self._call_with_hooks(args, kwargs)
         if self.forward is None:
             raise NotImplementedError(
@@ -76,26 +79,7 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook in (*_GLOBAL_FORWARD_PRE_HOOKS.values(), *self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
-
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
-        """Call ``hook(module, args)`` before ``forward``; a non-None return value replaces the
-        positional arguments (a single value is wrapped in a tuple)."""
-        return _add_hook(self._forward_pre_hooks, hook, prepend)
-
-    def register_forward_hook(self, hook, *, prepend: bool = False) -> RemovableHandle:
-        """Call ``hook(module, args, output)`` after ``forward``; a non-None return value
-        replaces the output."""
-        return _add_hook(self._forward_hooks, hook, prepend)
+        return call_with_hooks(self, args, kwargs)  # hooks of every kind (_module_hooks.py)
 
     # -- registration --------------------------------------------------------------
     def register_parameter(self, name: str, param: Parameter | None) -> None:

@@ -11,12 +11,15 @@ from .module import Module
 from .parameter import Parameter
 
 
-class _BatchNorm(Module):
+class _NormBase(Module):
+    """Common base of batch and instance norm (PyTorch's ``_NormBase``): the affine
+    parameters, the running statistics and their resets."""
+
     _dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias: bool = True):
         super().__init__()
         name = type(self).__name__
         if not isinstance(num_features, int) or num_features <= 0:
@@ -34,7 +37,10 @@ class _BatchNorm(Module):
         dt = dtype or _dtype.get_default_dtype()
         if affine:
             self.weight = Parameter(ones(num_features, dtype=dt))
-            self.bias = Parameter(zeros(num_features, dtype=dt))
+            if bias:
+                self.bias = Parameter(zeros(num_features, dtype=dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -57,8 +63,16 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.ndim not in self._dims:
             dims = " or ".join(f"{d}D" for d in self._dims)
@@ -78,10 +92,6 @@ class _BatchNorm(Module):
         return batch_norm(input, self.running_mean if track or not use_batch else None,
                           self.running_var if track or not use_batch else None,
                           self.weight, self.bias, use_batch, momentum, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):

@@ -64,5 +64,16 @@ class Buffer(Tensor):
         self.persistent = persistent
 
 
-def is_lazy(param) -> bool:  # PyTorch API compatibility: chainrule has no lazy modules
-    return False
+def is_lazy(param) -> bool:
+    """True for the data-less parameters and buffers of lazy modules (``nn.lazy``)."""
+    from .lazy import UninitializedTensorMixin
+
+    return isinstance(param, UninitializedTensorMixin)
+
+
+def __getattr__(name):  # torch.nn.parameter's lazy-module classes live in nn/lazy.py
+    if name in ("UninitializedParameter", "UninitializedBuffer", "UninitializedTensorMixin"):
+        from . import lazy
+
+        return getattr(lazy, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

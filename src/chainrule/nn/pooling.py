@@ -78,7 +78,14 @@ class MaxPool1d(_MaxPoolNd):
                           self.ceil_mode, self.return_indices)
 
 
-class AvgPool2d(Module):
+class _AvgPoolNd(Module):
+    """Base of the average pools (PyTorch's ``_AvgPoolNd``)."""
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
     """y[n, c, h, w] = sum of the (kH, kW) window at (h sH - pH, w sW - pW) / divisor.
 
     Args: kernel_size, stride (default kernel_size), padding (zeros, at most kernel/2),
@@ -106,11 +113,8 @@ class AvgPool2d(Module):
         return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-
-class AvgPool1d(Module):
+class AvgPool1d(_AvgPoolNd):
     """y[n, c, l] = mean of x[n, c, l s + i - p] over i < k (see ``AvgPool2d``).
 
     Shape: (N, C, L) -> (N, C, L_out).
@@ -134,9 +138,6 @@ class AvgPool1d(Module):
         return avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad)
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
 
 class _AdaptiveNd(Module):
     def __init__(self, output_size, return_indices: bool = False):
@@ -148,7 +149,15 @@ class _AdaptiveNd(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool2d(_AdaptiveNd):
+class _AdaptiveAvgPoolNd(_AdaptiveNd):
+    """Base of the adaptive average pools (PyTorch's ``_AdaptiveAvgPoolNd``)."""
+
+
+class _AdaptiveMaxPoolNd(_AdaptiveNd):
+    """Base of the adaptive max pools (PyTorch's ``_AdaptiveMaxPoolNd``)."""
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """y[n, c, i, j] = mean of x over rows [floor(i H / H_out), ceil((i + 1) H / H_out)) and the
     matching columns.
 
@@ -168,7 +177,7 @@ class AdaptiveAvgPool2d(_AdaptiveNd):
         return adaptive_avg_pool2d(input, self.output_size)
 
 
-class AdaptiveAvgPool1d(_AdaptiveNd):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """y[n, c, i] = mean of x[n, c, floor(i L / L_out) : ceil((i + 1) L / L_out)].
 
     Shape: (N, C, L) -> (N, C, L_out).
@@ -186,7 +195,7 @@ class AdaptiveAvgPool1d(_AdaptiveNd):
         return adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveMaxPool2d(_AdaptiveNd):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """y[n, c, i, j] = max of x over the adaptive window of AdaptiveAvgPool2d (gradient to its
     first maximum); with return_indices also the flat h * W + w indices.
 
@@ -202,7 +211,7 @@ class AdaptiveMaxPool2d(_AdaptiveNd):
         return adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool1d(_AdaptiveNd):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """y[n, c, i] = max of x[n, c, floor(i L / L_out) : ceil((i + 1) L / L_out)].
 
     Shape: (N, C, L) -> (N, C, L_out).

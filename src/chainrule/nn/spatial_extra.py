@@ -9,17 +9,19 @@ from __future__ import annotations
 from ..tensor import Tensor
 from ._interpolate import interpolate
 from ._spatial import dropout1d, dropout2d, dropout3d, fold, pad, tuple_arg, unfold
+from .dropout import _DropoutNd
 from .module import Module
 
 __all__ = [
     "Dropout1d", "Dropout2d", "Dropout3d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
     "Unfold", "Fold", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d",
     "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d",
-    "CircularPad1d", "CircularPad2d",
+    "CircularPad1d", "CircularPad2d", "ZeroPad3d", "ConstantPad3d", "ReflectionPad3d",
+    "ReplicationPad3d", "CircularPad3d",
 ]
 
 
-class Dropout2d(Module):
+class Dropout2d(_DropoutNd):
     """In training, zero each whole channel x[n, c] with probability p and scale the kept
     ones by 1 / (1 - p); the identity in eval mode. (Neighbouring pixels are correlated, so
     dropping single pixels barely regularises convolutional features.)
@@ -174,26 +176,58 @@ class _PadNd(Module):
         return f"{self.padding}"
 
 
-def _pad_layer(name, mode, nd, what):
-    doc = (f"Pad the last {nd} dim(s) {what}: ``F.pad(x, padding, {mode!r})``; padding is an "
-           f"int or a {2 * nd}-tuple (left, right{', top, bottom' if nd == 2 else ''}).")
+class _ConstantPadNd(_PadNd):
+    """Base of the constant padding layers (PyTorch's ``_ConstantPadNd``)."""
+
+    _mode = "constant"
+
+
+class _ReflectionPadNd(_PadNd):
+    """Base of the reflection padding layers (PyTorch's ``_ReflectionPadNd``)."""
+
+    _mode = "reflect"
+
+
+class _ReplicationPadNd(_PadNd):
+    """Base of the replication padding layers (PyTorch's ``_ReplicationPadNd``)."""
+
+    _mode = "replicate"
+
+
+class _CircularPadNd(_PadNd):
+    """Base of the circular padding layers (PyTorch's ``_CircularPadNd``)."""
+
+    _mode = "circular"
+
+
+_SIDES = {1: "", 2: ", top, bottom", 3: ", top, bottom, front, back"}
+
+
+def _pad_layer(name, base, nd, what):
+    doc = (f"Pad the last {nd} dim(s) {what}: ``F.pad(x, padding, {base._mode!r})``; padding "
+           f"is an int or a {2 * nd}-tuple (left, right{_SIDES[nd]}).")
     if name.startswith("Constant"):
         def init(self, padding, value):
             _PadNd.__init__(self, padding, value)
     else:
         def init(self, padding):
             _PadNd.__init__(self, padding)
-    return type(name, (_PadNd,), {"__doc__": doc, "_mode": mode, "_nd": nd, "__init__": init,
-                                  "__module__": __name__})
+    return type(name, (base,), {"__doc__": doc, "_nd": nd, "__init__": init,
+                                "__module__": __name__})
 
 
-ZeroPad1d = _pad_layer("ZeroPad1d", "constant", 1, "with zeros")
-ZeroPad2d = _pad_layer("ZeroPad2d", "constant", 2, "with zeros")
-ConstantPad1d = _pad_layer("ConstantPad1d", "constant", 1, "with a constant value")
-ConstantPad2d = _pad_layer("ConstantPad2d", "constant", 2, "with a constant value")
-ReflectionPad1d = _pad_layer("ReflectionPad1d", "reflect", 1, "by reflection (edge not repeated)")
-ReflectionPad2d = _pad_layer("ReflectionPad2d", "reflect", 2, "by reflection (edge not repeated)")
-ReplicationPad1d = _pad_layer("ReplicationPad1d", "replicate", 1, "by repeating the edge")
-ReplicationPad2d = _pad_layer("ReplicationPad2d", "replicate", 2, "by repeating the edge")
-CircularPad1d = _pad_layer("CircularPad1d", "circular", 1, "by wrapping around")
-CircularPad2d = _pad_layer("CircularPad2d", "circular", 2, "by wrapping around")
+ConstantPad1d = _pad_layer("ConstantPad1d", _ConstantPadNd, 1, "with a constant value")
+ConstantPad2d = _pad_layer("ConstantPad2d", _ConstantPadNd, 2, "with a constant value")
+ConstantPad3d = _pad_layer("ConstantPad3d", _ConstantPadNd, 3, "with a constant value")
+ZeroPad1d = _pad_layer("ZeroPad1d", ConstantPad1d, 1, "with zeros")
+ZeroPad2d = _pad_layer("ZeroPad2d", ConstantPad2d, 2, "with zeros")
+ZeroPad3d = _pad_layer("ZeroPad3d", ConstantPad3d, 3, "with zeros")
+ReflectionPad1d = _pad_layer("ReflectionPad1d", _ReflectionPadNd, 1, "by reflection (edge not repeated)")
+ReflectionPad2d = _pad_layer("ReflectionPad2d", _ReflectionPadNd, 2, "by reflection (edge not repeated)")
+ReflectionPad3d = _pad_layer("ReflectionPad3d", _ReflectionPadNd, 3, "by reflection (edge not repeated)")
+ReplicationPad1d = _pad_layer("ReplicationPad1d", _ReplicationPadNd, 1, "by repeating the edge")
+ReplicationPad2d = _pad_layer("ReplicationPad2d", _ReplicationPadNd, 2, "by repeating the edge")
+ReplicationPad3d = _pad_layer("ReplicationPad3d", _ReplicationPadNd, 3, "by repeating the edge")
+CircularPad1d = _pad_layer("CircularPad1d", _CircularPadNd, 1, "by wrapping around")
+CircularPad2d = _pad_layer("CircularPad2d", _CircularPadNd, 2, "by wrapping around")
+CircularPad3d = _pad_layer("CircularPad3d", _CircularPadNd, 3, "by wrapping around")

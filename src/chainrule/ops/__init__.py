@@ -25,6 +25,8 @@ conv         Conv2d ConvInputGrad ConvWeightGrad Unfold Fold Pad
 pool         MaxPool2d WindowGather WindowScatter
 nn           CrossEntropy BCEWithLogits BinaryCrossEntropy Erf   (ops/nn_ops.py)
 recurrent    RNNLayer   (ops/rnn_ops.py: a whole RNN/LSTM/GRU layer, time loop in NumPy)
+ctc          CTCLoss CTCGrad   (ops/ctc.py: the CTC forward-backward dynamic programme)
+matrix       MatrixExp Solve   (ops/matrix_fn.py: for nn.utils.parametrizations.orthogonal)
 
 The core kinds (elementwise to linalg) are checked by the table of tests/ops; the layer kinds
 by their own tests in tests/nn (naive loops, gradcheck, PyTorch oracle).

@@ -15,8 +15,21 @@ from ._names import MODULES
 # private PyTorch names whose chainrule class lives in a file, not in chainrule.nn
 _PRIVATE = {
     "_Loss": "loss", "_WeightedLoss": "loss", "_BatchNorm": "normalization",
-    "_NormBase": "normalization:_BatchNorm", "_ConvNd": "conv", "_ConvTransposeNd": "conv",
-    "_MaxPoolNd": "pooling", "_DropoutNd": "dropout:Dropout",
+    "_NormBase": "normalization", "_ConvNd": "conv", "_ConvTransposeNd": "conv",
+    "_MaxPoolNd": "pooling", "_InstanceNorm": "normalization_extra", "_AvgPoolNd": "pooling",
+    "_AdaptiveAvgPoolNd": "pooling", "_AdaptiveMaxPoolNd": "pooling",
+    "_LPPoolNd": "pooling_extra", "_MaxUnpoolNd": "pooling_extra",
+    "_ASMoutput": "adaptive", "_LazyNormBase": "lazy", "_LazyConvXdMixin": "lazy",
+    "_LazyProtocol": "lazy:LazyModuleMixin", "_ConvTransposeMixin": "conv:_ConvTransposeNd",
+    "NonDynamicallyQuantizableLinear": "attention", "_IncompatibleKeys": "_state:IncompatibleKeys", "_WrappedHook": "_module_api",
+    "register_module_full_backward_hook": "_module_hooks",
+    "register_module_full_backward_pre_hook": "_module_hooks",
+    "register_module_backward_hook": "_module_hooks",
+    "register_module_buffer_registration_hook": "_module_hooks",
+    "register_module_module_registration_hook": "_module_hooks",
+    "register_module_parameter_registration_hook": "_module_hooks",
+    "_ConstantPadNd": "spatial_extra", "_ReflectionPadNd": "spatial_extra",
+    "_ReplicationPadNd": "spatial_extra", "_CircularPadNd": "spatial_extra", "_DropoutNd": "dropout",
 }
 
 

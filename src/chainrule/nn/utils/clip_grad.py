@@ -68,3 +68,25 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     for g in _grads(parameters):
         g._data = np.clip(g._data, -clip_value, clip_value)
         g._version += 1
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Scale the gradients by min(1, max_norm / (total_norm + 1e-6)) given an already
+    computed ``total_norm`` (``get_total_norm``): the second half of ``clip_grad_norm_``."""
+    grads = _grads(parameters)
+    if not grads:
+        return
+    coef = min(1.0, float(max_norm) / (float(total_norm) + 1e-6))
+    for g in grads:
+        g._data = g._data * np.asarray(coef, g._data.dtype)
+        g._version += 1
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach=None) -> Tensor:
+    """Deprecated alias of ``clip_grad_norm_`` (warns, as PyTorch)."""
+    import warnings
+
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

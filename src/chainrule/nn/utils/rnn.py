@@ -170,3 +170,21 @@ def unpack_sequence(packed_sequences: PackedSequence) -> list:
     """The list of (L_i, *) sequences of a PackedSequence (original order)."""
     padded, lens = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lens, batch_first=True)
+
+
+PackedSequence_ = PackedSequence  # PyTorch's name of the tuple base of PackedSequence
+
+
+def invert_permutation(permutation):
+    """The inverse of an index permutation (None stays None)."""
+    if permutation is None:
+        return None
+    p = permutation._data if isinstance(permutation, Tensor) else np.asarray(permutation)
+    out = np.empty_like(p)
+    out[p] = np.arange(p.size, dtype=p.dtype)
+    return _tensor(out)
+
+
+def bind(optional, fn):
+    """``fn(optional)``, or None when ``optional`` is None."""
+    return None if optional is None else fn(optional)
