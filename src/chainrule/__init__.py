@@ -86,3 +86,6 @@ def detach(input):  # noqa: A002
 
 def from_dlpack(*_):
     raise NotImplementedError("from_dlpack is not supported")
+from . import special  # noqa: E402,F401  (torch.special)
+from .math_extra import *  # noqa: E402,F401,F403  (asin, atan2, lgamma, nan_to_num, gcd, ...)
+from .reductions_extra import *  # noqa: E402,F401,F403  (cumprod, median, quantile, ...)

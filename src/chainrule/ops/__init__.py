@@ -25,6 +25,12 @@ conv         Conv2d ConvInputGrad ConvWeightGrad Unfold Fold Pad
 pool         MaxPool2d WindowGather WindowScatter
 nn           CrossEntropy BCEWithLogits BinaryCrossEntropy Erf   (ops/nn_ops.py)
 recurrent    RNNLayer   (ops/rnn_ops.py: a whole RNN/LSTM/GRU layer, time loop in NumPy)
+elementwise+ Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Exp2 Atan2 Hypot LogAddExp
+             (ops/elementwise_extra.py)
+scan         Cumprod LogCumSumExp   (ops/scan.py)
+special      Lgamma Digamma Polygamma Erfc Erfcx Erfinv Ndtr Ndtri LogNdtr Entr I0 I1 I0e I1e
+             Zeta Gammainc   (ops/special.py; their NumPy math in special_np.py, erf_np.py,
+             bessel_np.py, float64-accurate, since NumPy has none of these functions)
 
 The core kinds (elementwise to linalg) are checked by the table of tests/ops; the layer kinds
 by their own tests in tests/nn (naive loops, gradcheck, PyTorch oracle).
