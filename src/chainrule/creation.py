@@ -140,9 +140,11 @@ def normal(mean, std, size=None, *, generator=None) -> Tensor:
     return Tensor._make(arr, False, None, 0)
 
 
-def bernoulli(input, *, generator=None) -> Tensor:  # noqa: A002
-    p = input._data
-    return Tensor._make((_gen(generator).random(p.shape) < p).astype(p.dtype), False, None, 0)
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    """1 with probability ``input`` (or the float ``p`` for every element), else 0."""
+    prob = input._data if p is None else np.full(input._data.shape, p)
+    arr = (_gen(generator).random(prob.shape) < prob).astype(input._data.dtype)
+    return Tensor._make(arr, False, None, 0)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:  # noqa: A002

@@ -179,7 +179,8 @@ def sinc(input, *, out=None):  # noqa: A002
     x = _floating(input, "sinc")
     zero = x == 0
     safe = M.where(zero, 1.0, x) * math.pi
-    return _out(M.where(zero, 1.0, M.sin(safe) / safe), out)
+    with np.errstate(invalid="ignore"):  # sin(inf) is nan, as PyTorch, without a warning
+        return _out(M.where(zero, 1.0, M.sin(safe) / safe), out)
 
 
 def xlogy(input, other, *, out=None):  # noqa: A002

@@ -25,8 +25,14 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _cast(fn):
-    """fn computed in float64, returned in the input's dtype."""
-    return lambda x: np.asarray(fn(x)).astype(x.dtype, copy=False)
+    """fn computed in float64, returned in the input's dtype (overflow to inf silently)."""
+
+    def f(x):
+        r = np.asarray(fn(x))
+        with np.errstate(over="ignore"):
+            return r.astype(x.dtype, copy=False)
+
+    return f
 
 
 Lgamma = _unary("Lgamma", _cast(S.lgamma), "out = log|Gamma(x)|.   VJP: grad * digamma(x).",
@@ -83,8 +89,8 @@ LogNdtr = _unary("LogNdtr", _cast(E.log_ndtr),
 
 def _entr(x):
     with np.errstate(all="ignore"):
-        return np.where(x > 0, -x * np.log(x), np.where(x == 0, 0.0, -np.inf)).astype(
-            x.dtype, copy=False) + x * 0  # x * 0 keeps nan
+        out = np.where(x > 0, -x * np.log(x), np.where(x == 0, 0.0, -np.inf))
+        return np.where(np.isnan(x), x, out).astype(x.dtype, copy=False)
 
 
 def _entr_vjp(x, out, g):
