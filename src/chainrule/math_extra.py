@@ -265,7 +265,7 @@ def angle(input):  # noqa: A002
     """The argument of a real number: pi where input < 0, else 0 (nan stays nan); zero
     gradient."""
     x = _floating(input, "angle")
-    return M.where(x < 0, math.pi, x * 0.0)
+    return M.where(x < 0, math.pi, M.where(M.isnan(x), x, 0.0))
 
 
 def _int_only(np_fn, name):

@@ -183,20 +183,26 @@ def sinc(input, *, out=None):  # noqa: A002
         return _out(M.where(zero, 1.0, M.sin(safe) / safe), out)
 
 
-def xlogy(input, other, *, out=None):  # noqa: A002
-    """x * log(y), 0 where x == 0 (unless y is nan); gradient 0 for x there."""
-    x, y = _pair(input, other, "xlogy")
-    keep = (x == 0) & ~M.isnan(y)
+def _xlog(x, y, log, edge):
+    """x * log(y) with PyTorch's conventions: 0 where x == 0 (nan if y is nan); the
+    gradient for x is log(y), set to 0 where x == 0 and y is outside log's domain
+    (y <= edge), where log(y) is -inf or nan."""
     with np.errstate(all="ignore"):
-        return _out(M.where(keep, 0.0, x * M.log(M.where(keep, 1.0, y))), out)
+        off = (x == 0) & (y <= edge)
+        logs = log(M.where(off, edge + 1.0, y)) * ~off
+        return M.where((x == 0) & M.isinf(y), 0.0, x * logs)  # 0 * inf
+
+
+def xlogy(input, other, *, out=None):  # noqa: A002
+    """x * log(y), 0 where x == 0 (unless y is nan)."""
+    x, y = _pair(input, other, "xlogy")
+    return _out(_xlog(x, y, M.log, 0.0), out)
 
 
 def xlog1py(input, other, *, out=None):  # noqa: A002
     """x * log1p(y), 0 where x == 0 (unless y is nan)."""
     x, y = _pair(input, other, "xlog1py")
-    keep = (x == 0) & ~M.isnan(y)
-    with np.errstate(all="ignore"):
-        return _out(M.where(keep, 0.0, x * M.log1p(M.where(keep, 0.0, y))), out)
+    return _out(_xlog(x, y, M.log1p, -1.0), out)
 
 
 def zeta(input, other, *, out=None):  # noqa: A002
