@@ -11,6 +11,7 @@ import numpy as np
 
 from . import shape_ops as S
 from . import tensor_ops as M
+from .linalg_ops import diagonal
 from .tensor import Tensor, _norm_dim
 
 
@@ -146,7 +147,7 @@ def corrcoef(input):  # noqa: A002
     c = cov(input)
     if c._data.ndim == 0:
         return c / c
-    d = M.sqrt(S.einsum("ii->i", c))
+    d = M.sqrt(diagonal(c))
     c = c / S.reshape(d, (-1, 1)) / S.reshape(d, (1, -1))
     return M.clamp(c, -1, 1)
 

@@ -72,8 +72,7 @@ def _cum_extreme(input, dim, is_max):  # noqa: A002
     better = (x >= prev) if is_max else (x <= prev)
     if x.dtype.kind == "f":
         better = better | (np.isnan(x) & ~np.isnan(prev))
-    better[..., 0] = True
-    pos = np.where(better, np.arange(n), 0)
+    pos = np.where(better, np.arange(n), 0)  # position 0 is 0 either way
     idx = np.moveaxis(np.maximum.accumulate(pos, axis=-1), -1, d).astype(np.int64)
     return _Values[name](gather(input, d, _plain(idx)), _plain(idx))
 
@@ -267,8 +266,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):  # noqa: A002
     lower, upper = take(lo), take(hi)
     out = lower + _plain(w.astype(vals.dtype)) * (upper - lower)
     bad = (valid == 0) if ignore_nan else nan.any(-1, keepdims=True)
-    if bad.any():
-        out = M.where(_plain(np.broadcast_to(bad, out.shape)), float("nan"), out)
+    out = M.where(_plain(bad), float("nan"), out)
     # out is (..., nq): q's dim goes first, the reduced dim is dropped (or kept as 1)
     if keepdim and dim is not None:
         out = out.unsqueeze(d)

@@ -189,7 +189,7 @@ def _xlog(x, y, log, edge):
     (y <= edge), where log(y) is -inf or nan."""
     with np.errstate(all="ignore"):
         off = (x == 0) & (y <= edge)
-        logs = log(M.where(off, edge + 1.0, y)) * ~off
+        logs = M.where(off, 0.0, log(M.where(off, edge + 1.0, y)))
         return M.where((x == 0) & M.isinf(y), 0.0, x * logs)  # 0 * inf
 
 

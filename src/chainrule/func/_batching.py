@@ -19,7 +19,7 @@ is. Most rules move the batch dim to the front.
 | convolution | Conv2d ConvInputGrad Unfold Fold MaxPool2d WindowGather WindowScatter | batch merged into N |
 | losses | CrossEntropy | batch merged into N |
 | linalg | Inverse Det SlogDet Solve Cholesky Eigh | NumPy's linalg batches leading dims |
-| more math | ops/special.py, ops/elementwise_extra.py (UNARY, BINARY); ops/scan.py Cumprod LogCumSumExp | unary / elementwise; scans as Cumsum |
+| more math | ops/special.py, ops/elementwise_extra.py (UNARY, BINARY); ops/scan.py Cumprod LogCumSumExp LogCumSumExpGrad | unary / elementwise; scans as Cumsum |
 | fallback | ConvWeightGrad, RNNLayer, anything else | ``_batched.loop``: once per element, warned once |
 
 User ``Function`` subclasses: a ``vmap`` staticmethod (PyTorch's signature) or
@@ -409,6 +409,15 @@ RULES.update({c: leading for c in (LA.Inverse, LA.Det, LA.SlogDet, LA.Solve, LA.
 RULES.update({c: unary for c in SP.UNARY + EX.UNARY})
 RULES.update({c: elementwise for c in SP.BINARY + EX.BINARY})
 RULES.update({SC.Cumprod: along_dim, SC.LogCumSumExp: along_dim})
+
+
+def lcse_grad_rule(info, vals, bdims):
+    """LogCumSumExpGrad(v, x, y, dim, reverse): three same-shape operands, one dim."""
+    args = [batch_first(a, b, info.size) for a, b in zip(vals[:3], bdims[:3])]
+    return info.cls.apply(*args, vals[3] % max(_nd(args[0]) - 1, 1) + 1, vals[4]), 0
+
+
+RULES[SC.LogCumSumExpGrad] = lcse_grad_rule
 
 
 def rule_for(cls):

@@ -1,5 +1,5 @@
 """Scan primitives beyond ``Cumsum``: cumulative product and log-cumulative-sum-exp along
-one dim. See ``chainrule.ops`` for the vocabulary (x, out, grad, x_dot).
+one dim, and the fused derivative node of the latter. See ``chainrule.ops`` for the vocabulary (x, out, grad, x_dot).
 """
 
 from __future__ import annotations
@@ -69,19 +69,12 @@ class Cumprod(Function):
         return (c * t).sum(-2).movedim(-1, d)
 
 
-def _signed_log_parts(t):
-    """(log max(t, 0), log max(-t, 0)): -inf where a part is 0."""
-    with np.errstate(divide="ignore"):
-        return t.clamp(min=0).log(), (-t).clamp(min=0).log()
-
-
 class LogCumSumExp(Function):
     """out_j = log sum_{i <= j} exp(x_i) along ``dim`` (NumPy's logaddexp.accumulate).
 
-    VJP: grad_x_i = sum_{j >= i} grad_j exp(x_i - out_j), formed stably as
-    exp(x_i + revlogcumsumexp(log grad+ - out)) - exp(x_i + revlogcumsumexp(log grad- - out))
-    with grad+- the positive and negative parts. JVP: out_dot_j = sum_{i <= j} x_dot_i
-    exp(x_i - out_j), the same way forwards.
+    VJP: grad_x_i = sum_{j >= i} grad_j exp(x_i - out_j).   JVP: out_dot_j = sum_{i <= j}
+    x_dot_i exp(x_i - out_j). Both are one ``LogCumSumExpGrad`` node (evaluated stably in
+    log space, differentiated as the linear map it is).
     """
 
     _arrays = True
@@ -97,21 +90,69 @@ class LogCumSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         x, out = ctx.saved_tensors
-        d = ctx.dim
-        pos, neg = _signed_log_parts(grad)
-
-        def part(lg):
-            return (LogCumSumExp.apply((lg - out).flip(d), d).flip(d) + x).exp()
-
-        return part(pos) - part(neg), None
+        return LogCumSumExpGrad.apply(grad, x, out, ctx.dim, True), None
 
     @staticmethod
     def jvp(ctx, x_dot, _):
         x, out = ctx.saved_tensors
-        d = ctx.dim
-        pos, neg = _signed_log_parts(x_dot)
+        return LogCumSumExpGrad.apply(x_dot, x, out, ctx.dim, False)
 
-        def part(lt):
-            return (LogCumSumExp.apply(lt + x, d) - out).exp()
 
-        return part(pos) - part(neg)
+def _np_exp_sums(v, x, out, d, reverse):
+    """NumPy: sum_{j>=i} v_j exp(x_i - out_j) (reverse) or sum_{i<=j} v_i exp(x_i - out_j),
+    from v's positive and negative parts in log space (no overflow, accurate at any scale;
+    out = -inf, where every x_{<=j} is -inf, counts as 0)."""
+    out = np.where(out == -np.inf, 0.0, out)
+    sums = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for part in (np.maximum(v, 0), np.maximum(-v, 0)):
+            lv = np.log(part)
+            if reverse:
+                acc = np.flip(np.logaddexp.accumulate(np.flip(lv - out, d), axis=d), d) + x
+            else:
+                acc = np.logaddexp.accumulate(lv + x, axis=d) - out
+            sums.append(np.exp(acc))
+    return (sums[0] - sums[1]).astype(np.result_type(v, x), copy=False)
+
+
+class LogCumSumExpGrad(Function):
+    """The VJP (``reverse``) or JVP of logcumsumexp as one node: out_i = sum_{j>=i} v_j
+    exp(x_i - y_j) (reverse) or out_j = sum_{i<=j} v_i exp(x_i - y_j), y = logcumsumexp(x).
+
+    It is linear in v and each form is the other's transpose, so its rules are:
+    reverse: VJP (u): v <- forward form of u; x <- u * out; y <- -v * (forward form of u).
+    forward: VJP (u): v <- reverse form of u; x <- v * (reverse form of u); y <- -u * out.
+    JVP: the same partials applied to the tangents. Exact where v has zeros (the log-space
+    forward evaluation is not what is differentiated).
+    """
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, v, x, y, dim, reverse):
+        out = _np_exp_sums(v, x, y, dim, reverse)
+        ctx.save_for_backward(v, x, y, out)
+        ctx.dim, ctx.reverse = dim, reverse
+        return out
+
+    @staticmethod
+    def backward(ctx, u):
+        v, x, y, out = ctx.saved_tensors
+        d, rev = ctx.dim, ctx.reverse
+        other = LogCumSumExpGrad.apply(u, x, y, d, not rev)
+        need = ctx.needs_input_grad
+        if rev:
+            gx, gy = u * out, -(v * other)
+        else:
+            gx, gy = v * other, -(u * out)
+        return (other if need[0] else None), (gx if need[1] else None), (
+            gy if need[2] else None), None, None
+
+    @staticmethod
+    def jvp(ctx, v_dot, x_dot, y_dot, *_):
+        v, x, y, out = ctx.saved_tensors
+        d, rev = ctx.dim, ctx.reverse
+        t = LogCumSumExpGrad.apply(v_dot, x, y, d, rev)
+        if rev:
+            return t + x_dot * out - LogCumSumExpGrad.apply(v * y_dot, x, y, d, rev)
+        return t + LogCumSumExpGrad.apply(v * x_dot, x, y, d, rev) - y_dot * out
