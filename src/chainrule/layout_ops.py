@@ -159,9 +159,8 @@ def meshgrid(*tensors, indexing=None):
     n = len(ts)
     grids = [S.expand(S.reshape(t, (1,) * i + (-1,) + (1,) * (n - i - 1)), shape)
              for i, t in enumerate(ts)]
-    if swap:
+    if swap:  # xy: the ij grids of (y, x, ...), the first two outputs swapped back
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [S.transpose(g, 0, 1) for g in grids]
     return tuple(grids)
 
 
