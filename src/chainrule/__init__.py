@@ -96,4 +96,5 @@ from .products_extra import *  # noqa: E402,F401,F403  (tensordot, cov, trapezoi
 from .creation_extra import *  # noqa: E402,F401,F403  (asarray, windows, poisson, ...)
 from .dtype_info import *  # noqa: E402,F401,F403  (finfo, iinfo, promote_types, ...)
 from .switches import *  # noqa: E402,F401,F403  (set_printoptions, determinism, ...)
+from .toplevel_misc import *  # noqa: E402,F401,F403  (gradient, nonzero_static, abs_, ...)
 from . import _methods_extra  # noqa: E402,F401  (binds the Tensor methods of the above)

@@ -207,12 +207,14 @@ def new(self, *args, **kwargs):
     copy of the data, both of self's dtype."""
     from .creation import tensor
 
-    if len(args) == 1 and isinstance(args[0], (list, tuple)) and not all(
-            isinstance(a, int) for a in args[0]):
+    from .tensor import Size
+
+    if len(args) == 1 and isinstance(args[0], (list, tuple)) and not isinstance(args[0], Size):
         return tensor(args[0], dtype=self.dtype)
     if len(args) == 1 and isinstance(args[0], Tensor):
         return tensor(args[0], dtype=self.dtype)
-    return Tensor._make(np.empty(S._size_arg(args), self._data.dtype), False, None, 0)
+    shape = S._size_arg(args) if args else (0,)
+    return Tensor._make(np.empty(shape, self._data.dtype), False, None, 0)
 
 
 def new_empty_strided(self, size, stride, *, dtype=None, requires_grad=False, **kwargs):

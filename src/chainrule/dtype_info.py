@@ -33,7 +33,7 @@ class finfo:  # noqa: N801 - mirrors torch.finfo
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)
         self.dtype = d.name
 
     def __repr__(self) -> str:
@@ -151,10 +151,10 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
 
 
 def typename(obj) -> str:
-    """'torch.FloatTensor'-style names for tensors (as PyTorch prints them), else the
-    object's qualified type name."""
+    """'chainrule.FloatTensor'-style names for tensors (as ``t.type()``), else the object's
+    qualified type name."""
     if isinstance(obj, Tensor):
-        return "torch." + _TYPE_NAMES[obj.dtype.name]
+        return "chainrule." + _TYPE_NAMES[obj.dtype.name]
     t = type(obj)
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
