@@ -72,6 +72,12 @@ def test_creation_functions(torch):
             cr.multinomial(bad, 1)
     with pytest.raises(RuntimeError, match="without replacement"):
         cr.multinomial(cr.ones(2), 3)
+    m = cr.zeros(3, requires_grad=True)
+    s = cr.ones(3, requires_grad=True)
+    out = cr.normal(m, s)
+    out.sum().backward()  # in the graph with zero gradients, as torch.normal
+    assert out.requires_grad and m.grad.tolist() == s.grad.tolist() == [0.0] * 3
+    assert cr.normal(0.0, cr.ones(2, 2)).shape == (2, 2) and cr.normal(1.0, 2.0, (4,)).shape == (4,)
     assert cr.scalar_tensor(3).dtype == cr.float32
     with pytest.raises(RuntimeError, match="non-negative"):
         cr.poisson(cr.tensor([-1.0]))

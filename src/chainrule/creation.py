@@ -136,8 +136,12 @@ def normal(mean, std, size=None, *, generator=None) -> Tensor:
     s = std._data if isinstance(std, Tensor) else std
     shape = np.broadcast_shapes(np.shape(m), np.shape(s)) if size is None else _shape((size,))
     dt = next((x.dtype for x in (m, s) if isinstance(x, np.ndarray)), _float(None))
-    arr = (_gen(generator).standard_normal(shape) * s + m).astype(dt)
-    return Tensor._make(arr, False, None, 0)
+    out = Tensor._make((_gen(generator).standard_normal(shape) * s + m).astype(dt), False,
+                       None, 0)
+    for v in (mean, std):  # PyTorch's result is in the graph, with zero gradients
+        if isinstance(v, Tensor) and v.requires_grad:
+            out = out + v * 0
+    return out
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
