@@ -5,8 +5,8 @@ scaled forms (float64 on whole arrays; the caller casts back).
 positive, 45 terms, by Horner's rule); |x| > 20: the asymptotic expansion
 I_nu(x) = e^x / sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k, a_k = prod_{j<=k} (4 nu^2 - (2j-1)^2)
 / (k! 8^k), 25 terms. I0 and I1 overflow only where the true value does (e^(x/2) applied
-twice). Measured against mpmath on 2*10^5 points in [-700, 700]: i0, i1, i0e, i1e max
-relative error 1.2e-15. At +-inf, i0 and i1 give +-inf (PyTorch 2.13 gives nan there)
+twice). Measured against mpmath (60 digits, 4000 random points in [-700, 700]): i0, i1,
+i0e, i1e max relative error 1.15e-15. At +-inf, i0 and i1 give +-inf (PyTorch 2.13 gives nan there)
 and the scaled forms 0.
 """
 

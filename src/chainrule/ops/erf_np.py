@@ -11,9 +11,10 @@ x^2 is large. The inverses are Newton iterations on these from Winitzki's closed
 approximation (relative error ~2e-3), the tails solved in log space (log erfc(x) =
 log erfcx(x) - x^2), so ndtri reaches p = 1e-300.
 
-Measured against mpmath (50 digits) on 2*10^5 points: erfc max relative error 6.7e-16,
-erfcx 6.3e-16, erfinv 4.4e-16 relative (|y| < 1 - 1e-15), ndtri 4.7e-16 relative
-(p in [1e-300, 1 - 1e-15]), log_ndtr 4.4e-16 relative (x in [-1e3, 38]).
+Measured against mpmath (60 digits, 4000 random points each): max relative error erfc
+5.7e-16 (x in [-6, 27]), erfcx 6.6e-16 ([-6, 1e10]), erfinv 7.4e-16 (|y| up to
+1 - 1e-15), ndtr 1.4e-15 ([-38, 38]), log_ndtr 7.8e-16 ([-1e3, 38]), ndtri 6.7e-16
+(p in [1e-300, 1)).
 """
 
 from __future__ import annotations
