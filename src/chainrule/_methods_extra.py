@@ -24,6 +24,7 @@ from ._inplace import _bump, _from, fill_, inplace
 from .dtype_info import is_nonzero, is_same_size
 from .linalg_ops import tril, triu
 from .tensor import Tensor
+from .toplevel_misc import nonzero_static as _nonzero_static
 
 
 def _method(fn):
@@ -281,6 +282,30 @@ _MORE = {
 for _name, _fn in _MORE.items():
     setattr(Tensor, _name, _fn)
 
+def as_subclass(self, cls):
+    """The same data and autograd history as an instance of the Tensor subclass ``cls``."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass: expected a subclass of Tensor, got {cls!r}")
+    new = object.__new__(cls)
+    for name in Tensor.__slots__:
+        if name != "__weakref__":
+            setattr(new, name, getattr(self, name))
+    return new
+
+
+def _as_strided_(self, size, stride, storage_offset=0):
+    from ._inplace import _shape_inplace
+
+    return _shape_inplace(L.as_strided, "as_strided_")(self, size, stride, storage_offset)
+
+
+Tensor.as_subclass = as_subclass
+Tensor.as_strided_ = _as_strided_
+Tensor.conj_physical_ = lambda self: self
+Tensor.nonzero_static = lambda self, *, size, fill_value=-1: _nonzero_static(
+    self, size=size, fill_value=fill_value)
+Tensor.is_distributed = lambda self: False
+Tensor.volatile = property(lambda self: False)  # the legacy Variable flag
 Tensor.nbytes = property(lambda self: self._data.nbytes)
 Tensor.itemsize = property(lambda self: self._data.itemsize)
 Tensor.output_nr = property(lambda self: self._out_idx)
