@@ -20,7 +20,7 @@ from . import search_ops as Q
 from . import shape_ops as S
 from . import special as SP
 from . import tensor_ops as M
-from ._inplace import _bump, _from, fill_, inplace
+from ._inplace import _bump, _from, inplace
 from .dtype_info import is_nonzero, is_same_size
 from .linalg_ops import tril, triu
 from .tensor import Tensor
@@ -277,7 +277,6 @@ _MORE = {
     "ipu": _other_device("ipu"), "mtia": _other_device("mtia"),
     "pin_memory": lambda self, device=None: self, "is_pinned": lambda self, device=None: False,
     "is_inference": lambda self: False, "bernoulli": _bernoulli, "multinomial": _multinomial,
-    "fill_": fill_,
 }
 for _name, _fn in _MORE.items():
     setattr(Tensor, _name, _fn)
