@@ -94,3 +94,15 @@ def detach(input):  # noqa: A002
 
 def from_dlpack(*_):
     raise NotImplementedError("from_dlpack is not supported")
+from . import special  # noqa: E402,F401  (torch.special)
+from .math_extra import *  # noqa: E402,F401,F403  (asin, atan2, lgamma, nan_to_num, gcd, ...)
+from .reductions_extra import *  # noqa: E402,F401,F403  (cumprod, median, quantile, ...)
+from .search_ops import *  # noqa: E402,F401,F403  (unique, bincount, searchsorted, take, ...)
+from .layout_ops import *  # noqa: E402,F401,F403  (ravel, atleast_2d, meshgrid, diff, rot90, ...)
+from .indexing_extra import *  # noqa: E402,F401,F403  (scatter_reduce, index_put, ...)
+from .products_extra import *  # noqa: E402,F401,F403  (tensordot, cov, trapezoid, ...)
+from .creation_extra import *  # noqa: E402,F401,F403  (asarray, windows, poisson, ...)
+from .dtype_info import *  # noqa: E402,F401,F403  (finfo, iinfo, promote_types, ...)
+from .switches import *  # noqa: E402,F401,F403  (set_printoptions, determinism, ...)
+from .toplevel_misc import *  # noqa: E402,F401,F403  (gradient, nonzero_static, abs_, ...)
+from . import _methods_extra  # noqa: E402,F401  (binds the Tensor methods of the above)

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from . import _dtype
+
+
+class PrintOptions:
+    """The options ``chainrule.set_printoptions`` sets (PyTorch's ``PRINT_OPTS``)."""
+
+    __slots__ = ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")
+
+    def __init__(self):
+        self.precision, self.threshold, self.edgeitems, self.linewidth = 4, 1000, 3, 80
+        self.sci_mode = None  # None: PyTorch's automatic choice; True/False: forced
+
+    def __repr__(self) -> str:
+        return ("PrintOptions(" + ", ".join(f"{k}={getattr(self, k)}" for k in self.__slots__)
+                + ")")
+
+
+PRINT_OPTS = PrintOptions()
 
 
 def _summarized(arr: np.ndarray, edge: int = 3) -> np.ndarray:
@@ -26,12 +45,16 @@ def _float_formatter(arr: np.ndarray):
     mags = np.abs(vals)
     lo, hi = float(mags.min()), float(mags.max())
     int_mode = bool(np.all(vals == np.ceil(vals)))
-    if hi / lo > 1e3 or hi > 1e8 or (not int_mode and lo < 1e-4):
-        fmt = "{:.4e}"
+    p = PRINT_OPTS.precision
+    sci = PRINT_OPTS.sci_mode
+    if sci is None:
+        sci = hi / lo > 1e3 or hi > 1e8 or (not int_mode and lo < 1e-4)
+    if sci:
+        fmt = f"{{:.{p}e}}"
     elif int_mode:
         fmt = "{:.0f}."
     else:
-        fmt = "{:.4f}"
+        fmt = f"{{:.{p}f}}"
     width = max(len(fmt.format(v)) for v in vals)
     return lambda v: (_special(v) or fmt.format(v)).rjust(width)
 
@@ -48,7 +71,8 @@ def tensor_repr(t) -> str:
     arr = t._data
     prefix = "tensor("
     opts = {}
-    shown = _summarized(arr) if arr.size > 1000 else arr
+    o = PRINT_OPTS
+    shown = _summarized(arr, o.edgeitems) if arr.size > o.threshold else arr
     if arr.dtype.kind == "f":
         opts["formatter"] = {"float_kind": _float_formatter(shown)}
     elif arr.dtype.kind == "b":
@@ -58,8 +82,9 @@ def tensor_repr(t) -> str:
         width = max(len(str(v)) for v in (shown.min(), shown.max()))
         opts["formatter"] = {"int": lambda v: str(v).rjust(width)}
     body = np.array2string(
-        arr, separator=", ", prefix=prefix, threshold=1000, edgeitems=3, max_line_width=80, **opts
-    )
+        arr, separator=", ", prefix=prefix, threshold=min(o.threshold, sys.maxsize),
+        edgeitems=o.edgeitems, max_line_width=o.linewidth, **opts
+    ).replace(", ..., ", ",  ..., ")  # PyTorch's spacing around the ellipsis
     if arr.size == 0:
         body = "[]" if arr.ndim == 1 else body
     suffix = []

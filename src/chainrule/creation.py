@@ -136,25 +136,51 @@ def normal(mean, std, size=None, *, generator=None) -> Tensor:
     s = std._data if isinstance(std, Tensor) else std
     shape = np.broadcast_shapes(np.shape(m), np.shape(s)) if size is None else _shape((size,))
     dt = next((x.dtype for x in (m, s) if isinstance(x, np.ndarray)), _float(None))
-    arr = (_gen(generator).standard_normal(shape) * s + m).astype(dt)
+    out = Tensor._make((_gen(generator).standard_normal(shape) * s + m).astype(dt), False,
+                       None, 0)
+    for v in (mean, std):  # PyTorch's result is in the graph, with zero gradients
+        if isinstance(v, Tensor) and v.requires_grad:
+            out = out + v * 0
+    return out
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    """1 with probability ``input`` (or the float ``p`` for every element), else 0."""
+    prob = input._data if p is None else np.full(input._data.shape, p)
+    arr = (_gen(generator).random(prob.shape) < prob).astype(input._data.dtype)
     return Tensor._make(arr, False, None, 0)
 
 
-def bernoulli(input, *, generator=None) -> Tensor:  # noqa: A002
-    p = input._data
-    return Tensor._make((_gen(generator).random(p.shape) < p).astype(p.dtype), False, None, 0)
-
-
 def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:  # noqa: A002
-    """Draw indices with probabilities proportional to the rows of ``input``."""
+    """Draw ``num_samples`` category indices per row of ``input`` (1-D or 2-D, non-negative
+    weights, not necessarily normalised). With replacement: inverse-CDF sampling; without:
+    the exponential race (the largest p_i / E_i, E_i ~ Exp(1)), so once the nonzero
+    categories are used up, zero-weight ones follow in index order, as PyTorch does."""
     p = np.asarray(input._data, np.float64)
+    if p.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not np.all(np.isfinite(p)) or (p < 0).any():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     rows = p.reshape(-1, p.shape[-1])
+    n = rows.shape[1]
+    total = rows.sum(1, keepdims=True)
+    if (total <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
     g = _gen(generator)
-    out = []
-    for row in rows:
-        w = row / row.sum()
-        out.append(g._rng.choice(len(w), size=num_samples, replace=replacement, p=w))
-    arr = np.array(out, np.int64).reshape(p.shape[:-1] + (num_samples,))
+    if replacement:
+        cdf = np.cumsum(rows / total, axis=1)
+        u = g.random((rows.shape[0], num_samples))
+        idx = (u[:, :, None] >= cdf[:, None, :]).sum(-1)
+        arr = np.minimum(idx, n - 1)
+    else:
+        keys = rows / g._rng.exponential(1.0, rows.shape)
+        arr = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+    arr = arr.astype(np.int64).reshape(p.shape[:-1] + (num_samples,))
     return Tensor._make(arr, False, None, 0)
 
 

@@ -19,6 +19,7 @@ is. Most rules move the batch dim to the front.
 | convolution | Conv2d ConvInputGrad Unfold Fold MaxPool2d WindowGather WindowScatter | batch merged into N |
 | losses | CrossEntropy | batch merged into N |
 | linalg | Inverse Det SlogDet Solve Cholesky Eigh | NumPy's linalg batches leading dims |
+| more math | ops/special.py, ops/elementwise_extra.py (UNARY, BINARY); ops/scan.py Cumprod LogCumSumExp LogCumSumExpGrad | unary / elementwise; scans as Cumsum |
 | fallback | ConvWeightGrad, RNNLayer, anything else | ``_batched.loop``: once per element, warned once |
 
 User ``Function`` subclasses: a ``vmap`` staticmethod (PyTorch's signature) or
@@ -31,9 +32,12 @@ import numpy as np
 
 from .. import ops as P
 from ..ops import conv as C
+from ..ops import elementwise_extra as EX
 from ..ops import linalg_np as LA
 from ..ops import nn_ops as N
 from ..ops import pool as PL
+from ..ops import scan as SC
+from ..ops import special as SP
 from ..tensor import Tensor
 from ._dispatch import loop
 
@@ -401,6 +405,19 @@ def leading(info, vals, bdims):
 
 RULES.update({c: leading for c in (LA.Inverse, LA.Det, LA.SlogDet, LA.Solve, LA.Cholesky,
                                    LA.Eigh)})
+# special functions, more elementwise math, scans (ops/special.py, elementwise_extra.py, scan.py)
+RULES.update({c: unary for c in SP.UNARY + EX.UNARY})
+RULES.update({c: elementwise for c in SP.BINARY + EX.BINARY})
+RULES.update({SC.Cumprod: along_dim, SC.LogCumSumExp: along_dim})
+
+
+def lcse_grad_rule(info, vals, bdims):
+    """LogCumSumExpGrad(v, x, y, dim, reverse): three same-shape operands, one dim."""
+    args = [batch_first(a, b, info.size) for a, b in zip(vals[:3], bdims[:3])]
+    return info.cls.apply(*args, vals[3] % max(_nd(args[0]) - 1, 1) + 1, vals[4]), 0
+
+
+RULES[SC.LogCumSumExpGrad] = lcse_grad_rule
 
 
 def rule_for(cls):

@@ -27,6 +27,12 @@ nn           CrossEntropy BCEWithLogits BinaryCrossEntropy Erf   (ops/nn_ops.py)
 recurrent    RNNLayer   (ops/rnn_ops.py: a whole RNN/LSTM/GRU layer, time loop in NumPy)
 ctc          CTCLoss CTCGrad   (ops/ctc.py: the CTC forward-backward dynamic programme)
 matrix       MatrixExp Solve   (ops/matrix_fn.py: for nn.utils.parametrizations.orthogonal)
+elementwise+ Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Exp2 Atan2 Hypot LogAddExp
+             (ops/elementwise_extra.py)
+scan         Cumprod LogCumSumExp LogCumSumExpGrad   (ops/scan.py)
+special      Lgamma Digamma Polygamma Erfc Erfcx Erfinv Ndtr Ndtri LogNdtr Entr I0 I1 I0e I1e
+             Zeta Gammainc   (ops/special.py; their NumPy math in special_np.py, erf_np.py,
+             bessel_np.py, float64-accurate, since NumPy has none of these functions)
 
 The core kinds (elementwise to linalg) are checked by the table of tests/ops; the layer kinds
 by their own tests in tests/nn (naive loops, gradcheck, PyTorch oracle).
