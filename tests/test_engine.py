@@ -388,3 +388,16 @@ def test_post_accumulate_grad_hook_sees_accumulated_grad_in_reverse_order():
         queue_callback(lambda: None)
     with pytest.raises(RuntimeError, match="non-leaf"):
         (w1 * 2).register_post_accumulate_grad_hook(lambda t: None)
+
+
+def test_a_gradient_shared_by_two_edges_is_never_taken_by_a_leaf(torch):
+    # Add returns one gradient tensor for both inputs: when one input is a leaf, its .grad
+    # must not be that tensor's array, which the other branch still reads (it was, and the
+    # later in-place accumulation leaked into the other branch: row 0 off by 12)
+    grads = []
+    for L in (cr, torch):
+        x = L.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+        o = (x * 2) + (x + x[[0, 0]].sum(0))
+        (o * L.ones(3, 2)).sum().backward()
+        grads.append(x.grad.tolist())
+    assert grads[0] == grads[1] == [[9.0, 9.0], [3.0, 3.0], [3.0, 3.0]]

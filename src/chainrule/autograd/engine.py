@@ -133,9 +133,11 @@ def _prepare(tensors, grad_tensors, op, create_graph=False):
 _EXCLUSIVE_REFS = 3
 
 
-def _accumulate(leaf, g, create_graph, defer_post=False):
+def _accumulate(leaf, g, create_graph, defer_post=False, own=False):
     """Add ``g`` into ``leaf.grad`` (in place when possible; float32 stays float32). Post-
-    accumulate hooks run here unless ``defer_post`` (``run`` calls them once per pass)."""
+    accumulate hooks run here unless ``defer_post`` (``run`` calls them once per pass).
+    ``own``: the caller holds the only reference to the tensor ``g`` (see ``_owned``), so
+    its array may become ``leaf.grad`` without a copy."""
     hooks = leaf._hooks
     if hooks is not None:
         for hook in hooks.pre:
@@ -150,7 +152,8 @@ def _accumulate(leaf, g, create_graph, defer_post=False):
         # Take the array itself when nothing else can see it (a fresh result such as a
         # GEMM output: no base array, no other reference); otherwise own a copy, since the
         # same gradient may also go to another input or be the caller's tensor.
-        if d.base is None and d.flags.writeable and sys.getrefcount(d) <= _EXCLUSIVE_REFS:
+        if own and hooks is None and d.base is None and d.flags.writeable and \
+                sys.getrefcount(d) <= _EXCLUSIVE_REFS:
             leaf.grad = Tensor._make(d, False, None, 0)
         else:
             leaf.grad = Tensor._make(np.array(d, copy=True), False, None, 0)
@@ -279,7 +282,8 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                         if capture is not None:
                             _capture(capture, results, id(target), g)
                         else:
-                            _accumulate(target, g, create_graph, id(target) in post)
+                            own = _owned(g, in_grads, out_grads)
+                            _accumulate(target, g, create_graph, id(target) in post, own)
                     if capture is None and post and id(target) in post:
                         _last_edge(post, target, g is not None)
                     continue
@@ -312,6 +316,18 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                 "could not be computed); pass allow_unused=True to get None for it"
             )
     return results
+
+
+def _owned(g, in_grads, out_grads) -> bool:
+    """Whether the engine holds the only reference to the gradient tensor ``g`` about to be
+    accumulated into a leaf: not given to another edge of the node (``Add`` returns the
+    same tensor for both inputs), not kept by anyone else (another node's buffer, a hook).
+    References: the loop's name, getrefcount's argument, ``in_grads``, ``out_grads``."""
+    n_in = sum(1 for t in in_grads if t is g)
+    if n_in > 1:
+        return False
+    n_out = sum(1 for t in out_grads if t is g) if out_grads is not None else 0
+    return sys.getrefcount(g) <= 3 + n_in + n_out  # + the loop name, the parameter, the call
 
 
 def _last_edge(post, leaf, got):
