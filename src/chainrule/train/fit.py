@@ -219,6 +219,8 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
         model.train()
         for epoch in range(start_epoch, epochs):
             resuming = resume is not None and epoch == start_epoch and start_batch > 0
+            if ctx is not None:  # every rank decides on the same flags (no rank left waiting)
+                ctx.agree(sigint, run)
             if sigint.flag and not resuming:  # Ctrl-C before this epoch started
                 run.position, run.partial = (epoch, 0), None
                 _interrupted(run, checkpoint if ctx is None or ctx.is_main else None,
@@ -241,7 +243,7 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                 run.epoch_rng = rng_states(run)
                 it = iter(loader)
             for batch in it:
-                if sigint.flag:
+                if sigint.flag and ctx is None:  # (data-parallel: decided after each batch)
                     break
                 _call(cbs, "on_batch_begin", b, {})
                 inputs, y = split_batch(batch)
