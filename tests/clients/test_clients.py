@@ -26,6 +26,7 @@ TOLERANCE = {
     "cnn_classifier": 1e-3,
     "functional_transforms": 1e-4,
     "transformer_lm": 1e-3,
+    "dataloader_workers": 1e-5,
 }
 
 
