@@ -15,7 +15,7 @@ from collections import OrderedDict
 from .._device import check_cpu
 from ..tensor import Tensor
 from ._module_hooks import _GLOBAL_BACKWARD_HOOKS, _GLOBAL_BACKWARD_PRE_HOOKS
-from .hooks import RemovableHandle, _add_hook
+from .hooks import _ANY_BACKWARD_HOOKS, RemovableHandle, _add_hook
 
 _EMPTY = types.MappingProxyType({})
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
@@ -39,6 +39,12 @@ def _table(module, name) -> OrderedDict:
     if table is None:
         table = d[name] = OrderedDict()
     return table
+
+
+def _backward_hook(table, hook, prepend) -> RemovableHandle:
+    handle = _add_hook(table, hook, prepend, extra_dict=_ANY_BACKWARD_HOOKS)
+    _ANY_BACKWARD_HOOKS[handle.id] = True
+    return handle
 
 
 def _id_set(module, name) -> set:
@@ -91,12 +97,12 @@ class ModuleAPI:
             raise RuntimeError("Cannot use both regular backward hooks and full backward "
                                "hooks on a single Module. Please use only one of them.")
         self.__dict__["_is_full_backward_hook"] = True
-        return _add_hook(_table(self, "_backward_hooks"), hook, prepend)
+        return _backward_hook(_table(self, "_backward_hooks"), hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
         """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
         outputs are known, before grad_input; a non-None result replaces grad_output."""
-        return _add_hook(_table(self, "_backward_pre_hooks"), hook, prepend)
+        return _backward_hook(_table(self, "_backward_pre_hooks"), hook, prepend)
 
     def register_backward_hook(self, hook) -> RemovableHandle:
         """Deprecated in PyTorch; in chainrule it behaves as ``register_full_backward_hook``
@@ -105,7 +111,7 @@ class ModuleAPI:
             raise RuntimeError("Cannot use both regular backward hooks and full backward "
                                "hooks on a single Module. Please use only one of them.")
         self.__dict__["_is_full_backward_hook"] = False
-        return _add_hook(_table(self, "_backward_hooks"), hook, False)
+        return _backward_hook(_table(self, "_backward_hooks"), hook, False)
 
     def _get_backward_hooks(self):
         return list(_GLOBAL_BACKWARD_HOOKS.values()) + list(self._backward_hooks.values()), []

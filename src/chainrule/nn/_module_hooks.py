@@ -207,18 +207,22 @@ def call_with_hooks(module, args, kwargs):
     return result
 
 
+def _global_backward(table, hook):
+    from .hooks import _ANY_BACKWARD_HOOKS, _add_hook
+
+    handle = _add_hook(table, hook, False, extra_dict=_ANY_BACKWARD_HOOKS)
+    _ANY_BACKWARD_HOOKS[handle.id] = True
+    return handle
+
+
 def register_module_full_backward_hook(hook):
     """A full backward hook ``hook(module, grad_input, grad_output)`` for every module."""
-    from .hooks import _add_hook
-
-    return _add_hook(_GLOBAL_BACKWARD_HOOKS, hook, False)
+    return _global_backward(_GLOBAL_BACKWARD_HOOKS, hook)
 
 
 def register_module_full_backward_pre_hook(hook):
     """A backward pre-hook ``hook(module, grad_output)`` for every module."""
-    from .hooks import _add_hook
-
-    return _add_hook(_GLOBAL_BACKWARD_PRE_HOOKS, hook, False)
+    return _global_backward(_GLOBAL_BACKWARD_PRE_HOOKS, hook)
 
 
 register_module_backward_hook = register_module_full_backward_hook  # deprecated in PyTorch

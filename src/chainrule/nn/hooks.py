@@ -9,6 +9,9 @@ _GLOBAL_FORWARD_PRE_HOOKS: OrderedDict = OrderedDict()
 _GLOBAL_FORWARD_HOOKS_WITH_KWARGS: set = set()  # handle ids
 _GLOBAL_FORWARD_HOOKS_ALWAYS_CALLED: set = set()
 _GLOBAL_FORWARD_PRE_HOOKS_WITH_KWARGS: set = set()
+# every live backward (pre-)hook, module-level or global: Module.__call__ checks this one
+# table instead of each module's backward tables (modules without hooks pay one lookup)
+_ANY_BACKWARD_HOOKS: dict = {}
 
 
 class RemovableHandle:
@@ -16,13 +19,17 @@ class RemovableHandle:
 
     _next_id = 0
 
-    def __init__(self, hooks: dict):
+    def __init__(self, hooks: dict, *, extra_dict=None):
         self.hooks = hooks
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
+        self.extra_dict = () if extra_dict is None else (
+            tuple(extra_dict) if isinstance(extra_dict, (list, tuple)) else (extra_dict,))
 
     def remove(self) -> None:
         self.hooks.pop(self.id, None)
+        for d in self.extra_dict:
+            d.pop(self.id, None)
 
     def __enter__(self):
         return self
@@ -31,8 +38,8 @@ class RemovableHandle:
         self.remove()
 
 
-def _add_hook(hooks: OrderedDict, hook, prepend: bool) -> RemovableHandle:
-    handle = RemovableHandle(hooks)
+def _add_hook(hooks: OrderedDict, hook, prepend: bool, extra_dict=None) -> RemovableHandle:
+    handle = RemovableHandle(hooks, extra_dict=extra_dict)
     hooks[handle.id] = hook
     if prepend:
         hooks.move_to_end(handle.id, last=False)

@@ -14,12 +14,13 @@ from collections.abc import Iterator
 
 from ..tensor import Tensor
 from ._module_api import ModuleAPI
-from ._module_hooks import _GLOBAL_BACKWARD_HOOKS, _GLOBAL_BACKWARD_PRE_HOOKS, call_with_hooks
+from ._module_hooks import call_with_hooks
 from ._module_util import check_name as _check_name
 from ._module_util import module_repr, record_init
 from ._state import IncompatibleKeys, load_state_dict_into, state_dict_of, to_module
 from .hooks import (  # noqa: F401
-    _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS, RemovableHandle, _add_hook,
+    _ANY_BACKWARD_HOOKS, _GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS, RemovableHandle,
+    _add_hook,
     register_module_forward_hook, register_module_forward_pre_hook,
 )
 from .parameter import Buffer, Parameter
@@ -69,8 +70,7 @@ class Module(ModuleAPI):
     # -- calling -------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if self._forward_hooks or self._forward_pre_hooks or _GLOBAL_FORWARD_HOOKS \
-                or _GLOBAL_FORWARD_PRE_HOOKS or self._backward_hooks or self._backward_pre_hooks \
-                or _GLOBAL_BACKWARD_HOOKS or _GLOBAL_BACKWARD_PRE_HOOKS:
+                or _GLOBAL_FORWARD_PRE_HOOKS or _ANY_BACKWARD_HOOKS:
             return self._call_with_hooks(args, kwargs)
         if self.forward is None:
             raise NotImplementedError(
