@@ -41,7 +41,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", ROOT / "docs" / "data.md", ROOT / "docs" / "distributed.md"]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "data.md", ROOT / "docs" / "distributed.md",
+        ROOT / "docs" / "pytorch.md"]
 OUTPUT = ("", "text")  # languages of blocks that show output
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep +
        os.environ.get("PYTHONPATH", ""), "COLUMNS": "100"}

@@ -57,7 +57,8 @@ class SparseTensor(Tensor):
         t = object.__new__(cls)
         t._data = _placeholder(size, vals._data.dtype)
         t._out_idx = 0
-        t._version = 0
+        t._vc = None
+        t._view = None
         t._hooks = None
         t._fw = None
         t._retains = False
