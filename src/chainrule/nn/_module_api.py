@@ -188,15 +188,16 @@ class ModuleAPI:
             "Please file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
             "to report this bug.")
 
+    get_extra_state._default = True  # (nn._state saves extra state only when overridden)
+    set_extra_state._default = True
+
     # -- tree edits ---------------------------------------------------------------------
     def set_submodule(self, target: str, module, strict: bool = False) -> None:
         """Put ``module`` at dotted path ``target`` (the parent must exist; with ``strict``
         the final attribute must already be a submodule)."""
-        from .module import Module
-
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
-        if not isinstance(module, Module):
+        if not isinstance(module, ModuleAPI):  # (every nn.Module is one)
             raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
         atoms = target.split(".")
         mod = self
@@ -204,12 +205,12 @@ class ModuleAPI:
             if not hasattr(mod, item):
                 raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
             mod = getattr(mod, item)
-            if not isinstance(mod, Module):
+            if not isinstance(mod, ModuleAPI):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         last = atoms[-1]
         if strict and not hasattr(mod, last):
             raise AttributeError(f"{mod._get_name()} has no attribute `{last}`")
-        if hasattr(mod, last) and not isinstance(getattr(mod, last), Module):
+        if hasattr(mod, last) and not isinstance(getattr(mod, last), ModuleAPI):
             raise AttributeError(f"`{last}` is not an nn.Module")
         setattr(mod, last, module)
 

@@ -40,9 +40,7 @@ def _local_state(mod):
 
 def _has_own(mod, name) -> bool:
     """The module's class overrides ``name`` (get/set_extra_state) of ``Module``."""
-    from .module import Module
-
-    return getattr(type(mod), name) is not getattr(Module, name)
+    return not getattr(getattr(type(mod), name), "_default", False)
 
 
 def save_own_state(mod, destination, prefix, keep_vars) -> None:

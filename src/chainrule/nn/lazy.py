@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
@@ -18,7 +17,9 @@ from .conv3d import Conv3d, ConvTranspose3d
 from .linear import Linear
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .normalization_extra import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
-from .parameter import Parameter, _init_tensor
+from .parameter import (  # noqa: F401  (torch.nn.parameter defines them; re-exported here)
+    Parameter, UninitializedBuffer, UninitializedParameter, UninitializedTensorMixin, is_lazy,
+)
 
 __all__ = [
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d",
@@ -26,59 +27,6 @@ __all__ = [
     "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyLinear",
     "LazyModuleMixin", "UninitializedBuffer", "UninitializedParameter",
 ]
-
-
-class UninitializedTensorMixin:
-    """Data-less until ``materialize(shape)``, which turns it into ``cls_to_become``."""
-
-    __slots__ = ()
-    cls_to_become = Tensor
-
-    def materialize(self, shape, device=None, dtype=None) -> None:
-        """Allocate (uninitialised) data of ``shape`` and become a ``cls_to_become``."""
-        dt = self._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        self._data = np.empty(shape, dt)
-        self.__class__ = self.cls_to_become
-
-    @property
-    def shape(self):
-        raise RuntimeError(
-            "Can't access the shape of an uninitialized parameter or buffer. This error "
-            "usually happens in `load_state_dict` when trying to load an uninitialized "
-            "parameter into an initialized one. Call `forward` to initialize the parameters "
-            "before accessing their attributes.")
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}>"
-
-
-class UninitializedParameter(UninitializedTensorMixin, Parameter):
-    """A parameter whose shape is not known yet (lazy modules); ``materialize`` makes it a
-    ``Parameter``."""
-
-    __slots__ = ()
-    cls_to_become = Parameter
-
-    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
-        dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
-        _init_tensor(self, np.empty((0,), dt), requires_grad)
-
-
-class UninitializedBuffer(UninitializedTensorMixin, Tensor):
-    """A buffer whose shape is not known yet; ``materialize`` makes it a ``Tensor``."""
-
-    __slots__ = ()
-    cls_to_become = Tensor
-
-    def __init__(self, requires_grad: bool = False, device=None, dtype=None,
-                 persistent: bool = True):
-        dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
-        _init_tensor(self, np.empty((0,), dt), requires_grad)
-
-
-def is_lazy(t) -> bool:
-    return isinstance(t, UninitializedTensorMixin)
 
 
 def _install_lazy_hooks(self) -> None:

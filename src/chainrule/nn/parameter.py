@@ -1,4 +1,6 @@
-"""``Parameter`` (a tensor a Module learns) and ``Buffer`` (a tensor it keeps but does not learn)."""
+"""``Parameter`` (a tensor a Module learns), ``Buffer`` (a tensor it keeps but does not
+learn), and the uninitialized parameters and buffers of lazy modules (as
+``torch.nn.parameter``)."""
 
 from __future__ import annotations
 
@@ -64,16 +66,54 @@ class Buffer(Tensor):
         self.persistent = persistent
 
 
-def is_lazy(param) -> bool:
-    """True for the data-less parameters and buffers of lazy modules (``nn.lazy``)."""
-    from .lazy import UninitializedTensorMixin
+class UninitializedTensorMixin:
+    """Data-less until ``materialize(shape)``, which turns it into ``cls_to_become``."""
 
-    return isinstance(param, UninitializedTensorMixin)
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Allocate (uninitialised) data of ``shape`` and become a ``cls_to_become``."""
+        dt = self._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        self._data = np.empty(shape, dt)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error "
+            "usually happens in `load_state_dict` when trying to load an uninitialized "
+            "parameter into an initialized one. Call `forward` to initialize the parameters "
+            "before accessing their attributes.")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
 
 
-def __getattr__(name):  # torch.nn.parameter's lazy-module classes live in nn/lazy.py
-    if name in ("UninitializedParameter", "UninitializedBuffer", "UninitializedTensorMixin"):
-        from . import lazy
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is not known yet (lazy modules); ``materialize`` makes it a
+    ``Parameter``."""
 
-        return getattr(lazy, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
+        dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
+        _init_tensor(self, np.empty((0,), dt), requires_grad)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is not known yet; ``materialize`` makes it a ``Tensor``."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None,
+                 persistent: bool = True):
+        dt = _dtype.to_dtype(dtype).np if dtype is not None else _dtype.get_default_dtype().np
+        _init_tensor(self, np.empty((0,), dt), requires_grad)
+
+
+def is_lazy(t) -> bool:
+    return isinstance(t, UninitializedTensorMixin)
