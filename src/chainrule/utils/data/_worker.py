@@ -111,7 +111,7 @@ class _Fetcher:
     """Turns one task's indices into a collated batch (map-style or iterable dataset)."""
 
     def __init__(self, spec, dataset):
-        from .dataloader import _tensor_arrays
+        from .dataset import _tensor_arrays
 
         self.spec = spec
         self.dataset = dataset

@@ -91,7 +91,8 @@ class WorkerIter:
     """One DataLoader's worker processes and the tasks in flight."""
 
     def __init__(self, loader):
-        from .dataloader import _tensor_arrays, default_collate, default_convert
+        from ._collate import default_collate, default_convert
+        from .dataset import _tensor_arrays
         from .dataset import IterableDataset
 
         self._pid = os.getpid()

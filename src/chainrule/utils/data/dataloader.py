@@ -21,7 +21,7 @@ import numpy as np
 
 from ...tensor import Tensor
 from ._collate import default_collate, default_convert
-from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from .dataset import Dataset, IterableDataset, _tensor_arrays
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 from ._worker import get_worker_info
@@ -55,20 +55,6 @@ def _check_context(ctx, num_workers: int):
                         f"string specifying the start method, but got "
                         f"multiprocessing_context={ctx}")
     return ctx
-
-
-def _tensor_arrays(dataset):
-    """(arrays, index map) when batches can be cut straight from arrays, else None."""
-    index_map = None
-    while isinstance(dataset, Subset):
-        idx = np.asarray(dataset.indices, dtype=np.int64).reshape(-1)
-        index_map = idx if index_map is None else idx[index_map]
-        dataset = dataset.dataset
-    if type(dataset) is not TensorDataset:
-        return None
-    if any(t.requires_grad for t in dataset.tensors):
-        return None
-    return [t._data for t in dataset.tensors], index_map
 
 
 class DataLoader:

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import bisect
 import math
 import warnings
@@ -243,3 +245,17 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float],
         out.append(Subset(dataset, perm[start:start + k]))
         start += k
     return out
+
+
+def _tensor_arrays(dataset):
+    """(arrays, index map) when batches can be cut straight from arrays, else None."""
+    index_map = None
+    while isinstance(dataset, Subset):
+        idx = np.asarray(dataset.indices, dtype=np.int64).reshape(-1)
+        index_map = idx if index_map is None else idx[index_map]
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset:
+        return None
+    if any(t.requires_grad for t in dataset.tensors):
+        return None
+    return [t._data for t in dataset.tensors], index_map
