@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import bisect
 import math
 import warnings
 from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from ...random import _gen
 from ...tensor import Tensor
