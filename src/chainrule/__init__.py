@@ -63,7 +63,7 @@ from . import diagnostics, explain, train, viz  # noqa: E402,F401  (matplotlib/t
 from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing; Tensor.share_memory_)
 from .compiler import compile  # noqa: E402,F401,A004  (torch.compile)
 from . import sparse  # noqa: E402,F401  (torch.sparse: COO tensors; Tensor.to_sparse, is_sparse)
-from .sparse import layout, sparse_coo, sparse_coo_tensor, spmm, strided  # noqa: E402,F401
+from .sparse import sparse_coo_tensor, spmm  # noqa: E402,F401  (layouts: chainrule._legacy)
 mm = sparse.dense_mm_dispatch(mm, "mm")  # noqa: E402,F405  (torch.mm takes a sparse left operand)
 matmul = sparse.dense_mm_dispatch(matmul, "matmul")  # noqa: E402,F405  (likewise)
 from .compiler.export import export  # noqa: E402,F401  (torch.export.export; .load, .save)

@@ -35,6 +35,7 @@ from . import shape_ops as S
 from . import tensor_ops as M
 from ._dtype import from_np
 from ._state import STATE
+from .autograd.function import PLUGINS, _OutRef
 from .ops.shape import CopySlices, replay_view
 from .tensor import Tensor, _arr
 
@@ -200,8 +201,6 @@ def _adopt_output(node, k, self) -> None:
     stand_in._vc = version_counter(self)
     node._out_refs[k] = _Pinned(stand_in)
     node._out_arrays[k] = self._data
-    from .autograd.function import _OutRef
-
     versions = node._versions
     for i, s in enumerate(node._saved):
         if s.__class__ is _OutRef and s.k == k:
@@ -279,6 +278,12 @@ def refresh_view(t: Tensor) -> None:
         if STATE.fw_level:
             t._fw = r._fw
     t._view = (base, steps, version_counter(t)[0])
+
+
+# Function.apply refreshes stale views, and mark_dirty adopts outputs, through these
+PLUGINS.refresh_view = refresh_view
+PLUGINS.adopt_output = _adopt_output
+PLUGINS.bump = _bump
 
 
 # -- the operations ---------------------------------------------------------------------

@@ -312,12 +312,6 @@ class Tensor:
         )
 
     # -- autograd -----------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see autograd.backward)."""
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
-
     def retain_grad(self) -> None:
         if self.grad_fn is None:
             if not self.requires_grad:

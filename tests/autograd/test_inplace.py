@@ -256,7 +256,7 @@ def test_double_backward_through_inplace():
 
 
 def _custom_functions(L):
-    class Double_(L.autograd.Function):
+    class DoubleInPlace(L.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             x.mul_(2)
@@ -282,16 +282,16 @@ def _custom_functions(L):
                 out = out + 2 * g2
             return out
 
-    return Double_, Split
+    return DoubleInPlace, Split
 
 
 def test_mark_dirty_and_unmaterialized_grads_match_torch(torch):
     results = []
     for L in (cr, torch):
-        Double_, Split = _custom_functions(L)
+        DoubleInPlace, Split = _custom_functions(L)
         w = L.tensor([1.0, 3.0], requires_grad=True)
         a = w * 1
-        b = Double_.apply(a)
+        b = DoubleInPlace.apply(a)
         res = [b is a, a._version]
         (b * b).sum().backward()
         res.append(w.grad.tolist())
@@ -300,6 +300,6 @@ def test_mark_dirty_and_unmaterialized_grads_match_torch(torch):
         o1.sum().backward()  # the second output gets no gradient: None, not zeros
         res.append(w2.grad.tolist())
         with pytest.raises(RuntimeError, match="leaf Variable"):
-            Double_.apply(L.ones(2, requires_grad=True))
+            DoubleInPlace.apply(L.ones(2, requires_grad=True))
         results.append(res)
     assert results[0] == results[1] == [True, 2, [8.0, 24.0], [1.0, 1.0]]

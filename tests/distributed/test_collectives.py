@@ -1,5 +1,6 @@
 """chainrule.distributed: the API without a job, and every collective on real processes."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,8 @@ from . import _mpi
 
 def test_every_collective_matches_numpy_on_three_processes():
     out = _mpi.check(_mpi.run(3, "collectives"))
-    assert sorted(out.split()) == sorted(["ok", "0", "ok", "1", "ok", "2"])
+    # each rank prints "ok <rank>"; the ranks' writes may interleave on the shared stdout
+    assert sorted(re.findall(r"ok (\d)", out)) == ["0", "1", "2"]
 
 
 def test_every_collective_matches_numpy_on_two_processes():

@@ -69,6 +69,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     run(roots, grads, retain_graph, create_graph)
 
 
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``Tensor.backward``: accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+    backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+Tensor.backward = _tensor_backward  # (bound here: tensor.py imports nothing of autograd)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """``chainrule.autograd.grad``: return d(outputs)/d(inputs) without touching ``.grad``."""

@@ -20,6 +20,10 @@ import numpy as np
 from ..tensor import Tensor
 from .grad_mode import STATE
 
+# chainrule.func plugs in its batched dual numbers here when imported (a namespace with
+# ``array`` (BatchedArray), ``make_dual`` and ``unpack_dual``); this module never imports it
+BATCHED = None
+
 _ACTIVE = []  # active levels, innermost (newest) last
 _COUNTER = [0]
 
@@ -101,12 +105,9 @@ def make_dual(tensor, tangent, *, level=None):
         raise RuntimeError(f"make_dual: expected a floating primal, got {tensor.dtype}")
     if tangent._data.dtype != tensor._data.dtype:
         tangent = tangent.to(tensor.dtype)
-    from ..func._batched import BatchedArray
-
-    if BatchedArray in (tensor._data.__class__, tangent._data.__class__):
-        from ..func._dual import batched_make_dual
-
-        return batched_make_dual(tensor, tangent, lv)
+    if BATCHED is not None and BATCHED.array in (tensor._data.__class__,
+                                                 tangent._data.__class__):
+        return BATCHED.make_dual(tensor, tangent, lv)
     return _make_dual(tensor, tangent, lv)
 
 
@@ -127,12 +128,8 @@ def unpack_dual(tensor, *, level=None):
     if not _ACTIVE and level is None:
         return UnpackedDualTensor(tensor, None)
     lv = _ACTIVE[-1] if level is None else level
-    from ..func._batched import BatchedArray
-
-    if tensor._data.__class__ is BatchedArray:
-        from ..func._dual import batched_unpack_dual
-
-        return UnpackedDualTensor(*batched_unpack_dual(tensor, lv))
+    if BATCHED is not None and tensor._data.__class__ is BATCHED.array:
+        return UnpackedDualTensor(*BATCHED.unpack_dual(tensor, lv))
     return UnpackedDualTensor(*_unpack(tensor, lv))
 
 

@@ -247,24 +247,19 @@ def save(ep: ExportedProgram, f) -> None:
 def load(f) -> ExportedProgram:
     """Read a program written by ``save`` (``torch.export.load``). Nothing is executed
     while reading; every operation name is checked against chainrule's allowlists."""
-    from ..serialization import _check, _safetensors
+    from ..serialization._read import open_source, parse_json, read_arrays, read_header
 
-    if hasattr(f, "read"):
-        name, data = getattr(f, "name", "<file object>"), f.read()
-    else:
-        name = str(f)
-        with open(name, "rb") as fh:
-            data = fh.read()
-    header = _check(data, name)
-    meta = header.get("__metadata__") or {}
-    if meta.get("format") != FORMAT:
-        raise FormatError(f"chainrule.export.load: {name!r} is not a chainrule.export file "
-                          "(no program in its metadata)")
+    src = open_source(f)  # chainrule.load's checks: regular file, bounded header, sizes
+    name = src.name
     try:
-        body = json.loads(meta["program"])
-        arrays = _safetensors().load(data)
-    except Exception as e:  # noqa: BLE001  (a corrupt file: one error type, naming it)
-        raise FormatError(f"chainrule.export.load: {name!r} is corrupt ({e})") from None
+        meta, entries = read_header(src)
+        if meta.get("format") != FORMAT or "program" not in meta:
+            raise FormatError(f"chainrule.export.load: {name!r} is not a chainrule.export "
+                              "file (no program in its metadata)")
+        body = parse_json(meta["program"], name, "a program", 64)
+        arrays = read_arrays(src, entries)
+    finally:
+        src.close()
     dec = Decoder([], arrays, name)
     try:
         values = []

@@ -14,6 +14,7 @@ from ._module import (  # noqa: F401
 from ._jacobians import hessian, jacfwd, jacrev  # noqa: F401
 from ._transforms import grad, grad_and_value, jvp, linearize, vjp  # noqa: F401
 from ._vmap import vmap  # noqa: F401
+from . import _dispatch  # noqa: F401,E402  (plugs batched calls into Function.apply)
 
 __all__ = [
     "functional_call", "functionalize", "grad", "grad_and_value", "hessian", "jacfwd",

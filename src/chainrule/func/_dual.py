@@ -71,3 +71,16 @@ def rebuild(g, dims):
     for lv, d in dims.items():
         full[lv] = pos[d]
     return build(Pg, full)
+
+
+def _plug_in():
+    """Let ``forward_ad.make_dual``/``unpack_dual`` hand batched tensors to this module."""
+    import types
+
+    from ._batched import BatchedArray
+
+    fwad.BATCHED = types.SimpleNamespace(array=BatchedArray, make_dual=batched_make_dual,
+                                               unpack_dual=batched_unpack_dual)
+
+
+_plug_in()

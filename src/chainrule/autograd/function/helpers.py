@@ -1,5 +1,5 @@
 """``torch.autograd.function`` helpers: ``FunctionCtx``, ``once_differentiable``,
-``ctx.save_for_forward``; also re-exported from ``chainrule.autograd.function``.
+``ctx.save_for_forward`` (exported by ``chainrule.autograd.function``).
 
 In chainrule the ctx of a Function call is the graph node itself (an instance of the user's
 Function class), so ``FunctionCtx`` is the Function base class: ``isinstance(ctx,
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 
-from ..tensor import Tensor
-from .function import Function
-from .grad_mode import STATE, no_grad
+from ...tensor import Tensor
+from ..grad_mode import STATE, no_grad
+from .base import Function
 
 FunctionCtx = Function
 

@@ -1,0 +1,212 @@
+"""``Function``: the one class every differentiable operation is, built-in or user-written.
+
+A call ``F.apply(*args)`` runs ``F.forward(ctx, *args)``; when grad mode is on and some
+tensor argument requires grad, the instance ``ctx`` becomes the graph node (the output's
+``grad_fn``) remembering, per argument, the edge to the node or leaf that produced it.
+When forward-mode AD is active and some argument carries a tangent, ``F.jvp`` is called
+right away with the argument tangents.
+
+Two kinds of subclass share this machinery:
+
+* built-in primitives (``chainrule.ops``) set ``_arrays = True``: ``forward`` receives
+  NumPy arrays for tensor arguments and returns an array (or a tuple of arrays);
+* user functions (PyTorch style) receive tensors (with grad mode off) and return tensors.
+
+In both, ``backward`` and ``jvp`` receive and return *tensors* and are written with tensor
+operations, so that with ``create_graph=True`` the backward pass is itself recorded.
+
+``ctx.save_for_backward(...)`` may be given inputs, outputs or new arrays/tensors; an input
+is saved as the input tensor itself, an output as a reference to the output (no reference
+cycle), anything else as a constant tensor. Saved values are released after backward unless
+``retain_graph=True``.
+
+This file holds the class (the ctx API and the graph-node API); ``apply`` -- the call
+itself, the hot path of every operation -- is in ``apply.py``.
+"""
+
+from __future__ import annotations
+
+
+
+
+_FREED = object()  # sentinel: saved values released by a backward pass
+
+
+class _OutRef:
+    """Marks "output k" inside ``ctx._saved`` (the output itself is held weakly)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+
+class Function:
+    """Base class of differentiable operations (PyTorch's ``torch.autograd.Function``).
+
+    Subclass it and write static ``forward(ctx, *args)``, ``backward(ctx, *grad_outputs)``
+    and optionally ``jvp(ctx, *tangents)``, then call ``MyFn.apply(*args)``::
+
+        class Cube(cr.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return grad * 3 * x ** 2
+    """
+
+    _arrays = False  # True for built-in primitives: forward works on NumPy arrays
+    # per-call state, with class-level defaults so a call sets only what it uses
+    _needs = None
+    _edges = None
+    _to_save = None
+    _non_diff = None
+    _saved = None
+    _versions = None
+    _out_fw = None
+    _out_refs = None
+    _out_arrays = None
+    _n_out = 1
+    _out_meta = None
+    _tensor_hooks = None
+    _retained = None
+    _node_hooks = None
+    _trace = None
+    _materialize = True
+    _dirty = None
+
+    # -- ctx API -------------------------------------------------------------------
+    def save_for_backward(self, *values):
+        self._to_save = values
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to "
+                "read saved tensors after they were freed). Saved intermediate values are "
+                "freed after .backward() or autograd.grad(); pass retain_graph=True to the "
+                "first call if you need to backward through the graph again."
+            )
+        if saved is None:
+            return ()
+        out = []
+        versions = self._versions
+        for i, s in enumerate(saved):
+            if s.__class__ is _OutRef:
+                s = self._output(s.k)
+            if versions is not None and versions[i] is not None and s._version != versions[i]:
+                raise _modified_error(self, s, versions[i])
+            out.append(s)
+        return tuple(out)
+
+    def mark_non_differentiable(self, *outputs):
+        self._non_diff = outputs
+
+    def set_materialize_grads(self, value: bool):
+        """False: ``backward`` gets None (not zeros) for outputs that received no gradient."""
+        self._materialize = bool(value)
+
+    def mark_dirty(self, *tensors):
+        """Declare the inputs ``forward`` modified in place (and returns): each becomes this
+        node's output, with its version bumped, as PyTorch's in-place custom Functions."""
+        self._dirty = tensors
+
+    @property
+    def needs_input_grad(self):
+        """Per argument, whether its gradient is needed (derived from the graph edges)."""
+        if self._needs is None:
+            edges = self._edges
+            self._needs = (tuple([e is not None for e in edges]) if edges is not None
+                           else (False,) * 16)
+        return self._needs
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, value):
+        self._needs = tuple(value)
+
+    # -- graph node API ------------------------------------------------------------
+    def name(self) -> str:
+        return type(self).__name__.lstrip("_") + "Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self):
+        result = []
+        for e in self._edges:
+            if e is None:
+                result.append((None, 0))
+            elif e[1] < 0:
+                result.append((_AccumulateGrad(e[0]), 0))
+            else:
+                result.append((e[0], e[1]))
+        return tuple(result)
+
+    def register_hook(self, fn):
+        """Hook called as ``fn(grad_inputs, grad_outputs)`` after this node's backward."""
+        self._node_hooks = (self._node_hooks or ()) + (fn,)
+
+    def _output(self, k):
+        ref = self._out_refs[k]
+        t = ref() if ref is not None else None
+        if t is None:  # the output tensor is gone: rebuild it (same array, same node)
+            from ...tensor import Tensor
+
+            t = Tensor._make(self._out_arrays[k], True, self, k)
+            fw = self._out_fw[k] if self._out_fw is not None else None
+            t._fw = fw
+        return t
+
+    def _release(self):
+        if self._saved is not None:
+            self._saved = _FREED
+            self._out_arrays = None
+
+    # -- the call ------------------------------------------------------------------
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(f"{type(ctx).__name__} does not implement backward")
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise NotImplementedError(
+            f"{type(ctx).__name__} does not implement jvp, so it cannot be used in forward-mode AD"
+        )
+
+
+def _modified_error(node, s, expected):
+    """PyTorch's error for a saved tensor changed in place, naming the in-place operation."""
+    vc = s._vc
+    op = f" ({vc[1]})" if vc is not None and vc[1] else ""
+    fn = s.grad_fn
+    which = f", which is output {s._out_idx} of {fn.name()}," if fn is not None else ""
+    return RuntimeError(
+        f"{node.name()}: one of the variables needed for gradient computation has been "
+        f"modified by an inplace operation{op}: [{s.type()} {list(s.shape)}]{which} is at "
+        f"version {s._version}; expected version {expected} instead. Use the out-of-place "
+        "form, or .clone() the tensor before modifying it in place."
+    )
+
+
+class _AccumulateGrad:
+    """What ``next_functions`` shows for a leaf tensor (PyTorch's AccumulateGrad)."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
