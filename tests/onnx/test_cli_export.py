@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
+
+import chainrule as cr
 import pytest
 
 from chainrule.cli import main
@@ -34,7 +36,7 @@ def run_dir(tmp_path_factory):
 
 
 def test_export_run_matches_predict(run_dir, tmp_path, capsys):
-    from chainrule.train.run import _table_rows, load_run
+    from chainrule.train.rundir import load_run
 
     out, csv = run_dir
     path = tmp_path / "m.onnx"
@@ -47,7 +49,7 @@ def test_export_run_matches_predict(run_dir, tmp_path, capsys):
     assert pre["features"] == ["age", "chol", "sex"] and meta["chainrule.task"] == "binary"
     assert json.loads(meta["chainrule.classes"]) == ["no", "yes"]
     run = load_run(out)
-    X, _, _, _ = _table_rows(run, csv, need_target=False)
+    X = cr.from_numpy(run.preprocessor.prepare_csv(csv).X)
     want = run.head.predict(run.model(X))["probabilities"]
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     logits, probs = sess.run(None, {"features": X.numpy()})  # every row: a dynamic batch
