@@ -171,4 +171,4 @@ Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
 Tensor.mH = Tensor.mT
 Tensor.H = Tensor.T
 
-from . import _inplace  # noqa: E402,F401  (binds the in-place methods)
+from . import _inplace_ops  # noqa: E402,F401  (binds the in-place methods)

@@ -293,7 +293,7 @@ def as_subclass(self, cls):
 
 
 def _as_strided_(self, size, stride, storage_offset=0):
-    from ._inplace import _shape_inplace
+    from ._inplace_ops import _shape_inplace
 
     return _shape_inplace(L.as_strided, "as_strided_")(self, size, stride, storage_offset)
 

@@ -18,7 +18,7 @@ import numpy as np
 from . import ops as P
 from . import shape_ops as S
 from . import tensor_ops as M
-from ._inplace import _index_tuple
+from ._inplace_ops import _index_tuple
 from .ops.shape import _scatter_index
 from .tensor import Tensor, _norm_dim
 

@@ -311,62 +311,6 @@ class Tensor:
             "use chainrule.save(obj, path)"
         )
 
-    # -- autograd -----------------------------------------------------------------
-    def retain_grad(self) -> None:
-        if self.grad_fn is None:
-            if not self.requires_grad:
-                raise RuntimeError("retain_grad: can't retain_grad on a tensor that has requires_grad=False")
-            return
-        self._retains = True
-        node = self.grad_fn
-        retained = getattr(node, "_retained", None)
-        if retained is None:
-            retained = node._retained = {}
-        import weakref
-
-        retained[self._out_idx] = weakref.ref(self)
-
-    @property
-    def retains_grad(self) -> bool:
-        return self._retains
-
-    def register_hook(self, hook):
-        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
-        value replaces the gradient. Returns a handle with ``remove()``."""
-        if not self.requires_grad:
-            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = _LeafHooks()
-            hooks = self._hooks.pre
-        else:
-            node = self.grad_fn
-            table = getattr(node, "_tensor_hooks", None)
-            if table is None:
-                table = node._tensor_hooks = {}
-            hooks = table.setdefault(self._out_idx, [])
-        hooks.append(hook)
-        return _HookHandle(hooks, hook)
-
-    def register_post_accumulate_grad_hook(self, hook):
-        """Call ``hook(tensor)`` after a backward pass has accumulated into this leaf's
-        ``.grad`` (PyTorch's hook of the same name; data parallelism starts its gradient
-        reductions from it). Returns a handle with ``remove()``."""
-        if self.grad_fn is not None:
-            raise RuntimeError(
-                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
-                "registered on non-leaf tensors"
-            )
-        if not self.requires_grad:
-            raise RuntimeError(
-                "register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
-                "doesn't require gradient"
-            )
-        if self._hooks is None:
-            self._hooks = _LeafHooks()
-        self._hooks.post.append(hook)
-        return _HookHandle(self._hooks.post, hook)
-
     # -- printing -----------------------------------------------------------------
     def __repr__(self) -> str:
         from ._format import tensor_repr
@@ -395,24 +339,3 @@ def _norm_dim(dim, ndim, op="op"):
             f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
         )
     return dim % n if ndim else 0
-
-
-class _LeafHooks:
-    """A leaf's gradient hooks: ``pre`` see (and may replace) the incoming gradient,
-    ``post`` run with the tensor once its ``.grad`` holds the accumulated value."""
-
-    __slots__ = ("pre", "post")
-
-    def __init__(self):
-        self.pre = []
-        self.post = []
-
-
-class _HookHandle:
-    def __init__(self, hooks, hook):
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _dtype
 from . import shape_ops as S
-from ._inplace import index_add, index_copy, index_fill
+from ._inplace_ops import index_add, index_copy, index_fill
 from .tensor import Tensor, _norm_dim
 
 

@@ -20,6 +20,9 @@ import numpy as np
 
 from ..tensor import Tensor
 from .grad_mode import STATE
+from .hooks import (  # noqa: F401  (queue_callback: this module's public name, as PyTorch's)
+    _CALLBACKS, _DEPTH, _as_grad, _capture, _last_edge, _owned, _run_tensor_hooks, queue_callback,
+)
 
 
 def _primitives():
@@ -174,19 +177,6 @@ def _accumulate(leaf, g, create_graph, defer_post=False, own=False):
             hook(leaf)
 
 
-# callbacks queued during a backward pass (``queue_callback``), run when it ends
-_CALLBACKS = []
-_DEPTH = [0]
-
-
-def queue_callback(fn):
-    """Run ``fn()`` once the backward pass now running has finished (PyTorch's
-    ``Variable._execution_engine.queue_callback``; DDP waits for its reductions there)."""
-    if not _DEPTH[0]:
-        raise RuntimeError("queue_callback: can only be called during a backward pass")
-    _CALLBACKS.append(fn)
-
-
 def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False):
     """Run the backward pass. With ``inputs``, return their gradients instead of
     accumulating into ``.grad``."""
@@ -324,67 +314,6 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                 "could not be computed); pass allow_unused=True to get None for it"
             )
     return results
-
-
-def _owned(g, in_grads, out_grads) -> bool:
-    """Whether the engine holds the only reference to the gradient tensor ``g`` about to be
-    accumulated into a leaf: not given to another edge of the node (``Add`` returns the
-    same tensor for both inputs), not kept by anyone else (another node's buffer, a hook).
-    References: the loop's name, getrefcount's argument, ``in_grads``, ``out_grads``."""
-    n_in = sum(1 for t in in_grads if t is g)
-    if n_in > 1:
-        return False
-    n_out = sum(1 for t in out_grads if t is g) if out_grads is not None else 0
-    return sys.getrefcount(g) <= 3 + n_in + n_out  # + the loop name, the parameter, the call
-
-
-def _last_edge(post, leaf, got):
-    """Count down a hooked leaf's edges; after the last, run its post-accumulate hooks
-    (when some gradient reached it in this pass)."""
-    state = post[id(leaf)]
-    state[0] -= 1
-    state[1] = state[1] or got
-    if state[0]:
-        return
-    del post[id(leaf)]
-    if state[1]:
-        for hook in leaf._hooks.post:
-            hook(leaf)
-
-
-def _as_grad(g):
-    if isinstance(g, Tensor):
-        return g
-    return Tensor._make(np.asarray(g), False, None, 0)
-
-
-def _capture(capture, results, key, g):
-    positions = capture.get(key)
-    if positions is None:
-        return
-    for pos in positions:
-        results[pos] = g if results[pos] is None else results[pos] + g
-
-
-def _run_tensor_hooks(node, out_grads):
-    hooks = node._tensor_hooks
-    if hooks:
-        for k, fns in hooks.items():
-            for fn in fns:
-                if out_grads[k] is not None:
-                    r = fn(out_grads[k])
-                    if r is not None:
-                        out_grads[k] = r
-    retained = node._retained
-    if retained:
-        for k, ref in retained.items():
-            t = ref()
-            if t is not None and out_grads[k] is not None:
-                g = out_grads[k]
-                if t.grad is None:
-                    t.grad = Tensor._make(np.array(g._data, copy=True), False, None, 0)
-                else:
-                    t.grad = Tensor._make(t.grad._data + g._data, False, None, 0)
 
 
 def _check_result(node, result):

@@ -44,11 +44,16 @@ class FormatError(ValueError):
 
 
 def _prim_registry():
+    """Every primitive class of ``chainrule.ops`` (all its modules), by name."""
+    import importlib
+    import pkgutil
+
+    from .. import ops
     from ..autograd.function import Function
-    from ..ops import conv, elementwise, linalg, nn_ops, pool, reduction, rnn_ops, shape
 
     reg = {}
-    for mod in (elementwise, conv, linalg, nn_ops, pool, reduction, rnn_ops, shape):
+    for info in pkgutil.iter_modules(ops.__path__):
+        mod = importlib.import_module(f"{ops.__name__}.{info.name}")
         for name in dir(mod):
             obj = getattr(mod, name)
             if isinstance(obj, type) and issubclass(obj, Function) and obj is not Function:

@@ -15,8 +15,9 @@ SigmoidGrad are the fused backward nodes of Tanh and Sigmoid (one node, still di
 
 The primitives, by kind (everything else in chainrule is composed from these):
 
-elementwise  Add Sub Mul Div Neg Pow Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid
-             Relu Abs Maximum Minimum Where Clamp Cast ZeroGrad TanhGrad SigmoidGrad
+elementwise  Add Sub Mul Div Neg Pow Maximum Minimum Where Clamp Cast ZeroGrad
+unary        Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid Relu Abs TanhGrad SigmoidGrad
+             (ops/unary.py)
 reduction    Sum Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
 shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut CopySlices Gather
              ScatterAdd
@@ -39,8 +40,10 @@ by their own tests in tests/nn (naive loops, gradcheck, PyTorch oracle).
 """
 
 from .elementwise import (  # noqa: F401
-    Abs, Add, Cast, Clamp, Cos, Div, Exp, Expm1, Log, Log1p, Maximum, Minimum, Mul, Neg, Pow,
-    Relu, Sigmoid, SigmoidGrad, Sin, Sqrt, Sub, Tan, Tanh, TanhGrad, Where, ZeroGrad,
+    Add, Cast, Clamp, Div, Maximum, Minimum, Mul, Neg, Pow, Sub, Where, ZeroGrad,
+)
+from .unary import (  # noqa: F401
+    Abs, Cos, Exp, Expm1, Log, Log1p, Relu, Sigmoid, SigmoidGrad, Sin, Sqrt, Tan, Tanh, TanhGrad,
 )
 from .conv import Conv2d, ConvInputGrad, ConvWeightGrad, Fold, Pad, Unfold  # noqa: F401
 from .linalg import Linear, MatMul  # noqa: F401

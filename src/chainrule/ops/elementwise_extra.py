@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from .elementwise import _plus, _unary
+from .elementwise import _plus
+from .unary import _unary
 
 
 def _quiet(fn):

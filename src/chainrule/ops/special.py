@@ -6,7 +6,7 @@ Their forwards are the NumPy implementations of ``special_np``, ``erf_np`` and `
 tensor operations on these same primitives, so derivatives of any order exist:
 lgamma' = digamma, digamma' = polygamma(1), polygamma(n)' = polygamma(n + 1),
 erfinv' = sqrt(pi)/2 exp(erfinv^2), I0' = I1, and so on (each class states its rule).
-Unary ones are built by ``elementwise._unary``: VJP and JVP are the same local derivative.
+Unary ones are built by ``unary._unary``: VJP and JVP are the same local derivative.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..autograd.function import Function
 from . import bessel_np as B
 from . import erf_np as E
 from . import special_np as S
-from .elementwise import _unary
+from .unary import _unary
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 

@@ -1,0 +1,113 @@
+"""Unary elementwise primitives: exp, log, sqrt, sin, cos, tan, tanh, sigmoid, relu, abs,
+and the fused backward nodes of tanh and sigmoid (TanhGrad, SigmoidGrad). Each is built by
+``_unary`` from its NumPy function and one local derivative, used by both the VJP and the
+JVP (``ops/elementwise_extra.py`` and ``ops/special.py`` build theirs the same way)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from .elementwise import Mul
+
+
+def _unary(name, fn, doc, vjp, jvp=None, save="x"):
+    """Build a unary primitive; ``vjp(x, out, grad)`` and ``jvp(x, out, x_dot)`` give the
+    rules (jvp defaults to the same local derivative applied to x_dot)."""
+
+    def forward(ctx, x):
+        out = fn(x)
+        if save == "x":
+            ctx.save_for_backward(x)
+        elif save == "out":
+            ctx.save_for_backward(out)
+        else:
+            ctx.save_for_backward(x, out)
+        return out
+
+    def _unpack(ctx):
+        s = ctx.saved_tensors
+        if save == "x":
+            return s[0], None
+        if save == "out":
+            return None, s[0]
+        return s
+
+    def backward(ctx, grad):
+        x, out = _unpack(ctx)
+        return vjp(x, out, grad)
+
+    def jvp_rule(ctx, x_dot):
+        x, out = _unpack(ctx)
+        return (jvp or vjp)(x, out, x_dot)
+
+    cls = type(name, (Function,), {
+        "__doc__": doc, "_arrays": True,
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "jvp": staticmethod(jvp_rule), "__module__": __name__,
+    })
+    return cls
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+Exp = _unary("Exp", np.exp, "out = exp(x).   VJP: grad * out.   JVP: x_dot * out.",
+             lambda x, out, g: Mul.apply(g, out), save="out")
+Expm1 = _unary("Expm1", np.expm1, "out = exp(x) - 1.   VJP: grad * (out + 1).",
+               lambda x, out, g: g * (out + 1), save="out")
+Log = _unary("Log", np.log, "out = log(x).   VJP: grad / x.", lambda x, out, g: g / x)
+Log1p = _unary("Log1p", np.log1p, "out = log(1 + x).   VJP: grad / (1 + x).",
+               lambda x, out, g: g / (x + 1))
+Sqrt = _unary("Sqrt", np.sqrt, "out = sqrt(x).   VJP: grad / (2 out).",
+              lambda x, out, g: g / (out * 2), save="out")
+Sin = _unary("Sin", np.sin, "out = sin(x).   VJP: grad * cos(x).", lambda x, out, g: g * x.cos())
+Cos = _unary("Cos", np.cos, "out = cos(x).   VJP: -grad * sin(x).",
+             lambda x, out, g: -(g * x.sin()))
+Tan = _unary("Tan", np.tan, "out = tan(x).   VJP: grad * (1 + out^2).",
+             lambda x, out, g: g * (out * out + 1), save="out")
+def _output_grad(name, d, d_prime, doc):
+    """A fused backward primitive ``out = grad * d(y)`` for a unary op whose derivative is a
+    function d of its output y (tanh, sigmoid): one node instead of three in the backward
+    pass, and still differentiable (VJP: (g * d(y), g * grad * d'(y)))."""
+
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        return grad * d(y)
+
+    def backward(ctx, g):
+        grad, y = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (g * d(y) if need[0] else None), (g * grad * d_prime(y) if need[1] else None)
+
+    def jvp(ctx, grad_dot, y_dot):
+        grad, y = ctx.saved_tensors
+        return grad_dot * d(y) + grad * d_prime(y) * y_dot
+
+    return type(name, (Function,), {
+        "__doc__": doc, "_arrays": True, "__module__": __name__,
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "jvp": staticmethod(jvp),
+    })
+
+
+TanhGrad = _output_grad("TanhGrad", lambda y: 1 - y * y, lambda y: -2 * y,
+                        "out = grad * (1 - y^2): tanh's VJP as one node (y = tanh(x)).")
+SigmoidGrad = _output_grad("SigmoidGrad", lambda y: y * (1 - y), lambda y: 1 - 2 * y,
+                           "out = grad * y (1 - y): sigmoid's VJP as one node (y = sigmoid(x)).")
+
+Tanh = _unary("Tanh", np.tanh, "out = tanh(x).   VJP: grad * (1 - out^2) (fused: TanhGrad).",
+              lambda x, out, g: TanhGrad.apply(g, out), save="out")
+Sigmoid = _unary("Sigmoid", _sigmoid,
+                 "out = 1 / (1 + exp(-x)) (stable for large |x|).   VJP: grad * out * (1 - out) "
+                 "(fused: SigmoidGrad).",
+                 lambda x, out, g: SigmoidGrad.apply(g, out), save="out")
+Relu = _unary(
+    "Relu", lambda x: np.maximum(x, 0),
+    "out = max(x, 0).   VJP: grad * [x > 0]. The derivative at 0 is taken as 0 (PyTorch's "
+    "choice): a subgradient, and it keeps units that sit exactly at 0 inactive.",
+    lambda x, out, g: Mul.apply(g, out > 0), save="out")
+Abs = _unary("Abs", np.abs, "out = |x|.   VJP: grad * sign(x) (0 at x = 0).",
+             lambda x, out, g: g * x.sign())
