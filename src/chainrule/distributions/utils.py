@@ -147,6 +147,15 @@ def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
     return mat
 
 
+def broadcast_shapes(*shapes) -> Size:
+    """The broadcast of several shapes (``torch.broadcast_shapes``)."""
+    try:
+        return Size(np.broadcast_shapes(*(tuple(s) for s in shapes)))
+    except ValueError:
+        raise RuntimeError("Shape mismatch: objects cannot be broadcast to a single shape: "
+                           + ", ".join(str(tuple(s)) for s in shapes)) from None
+
+
 def _wrap(arr) -> Tensor:
     """A constant tensor holding the NumPy array ``arr`` as it is (dtype kept)."""
     return Tensor._make(np.asarray(arr), False, None, 0)
