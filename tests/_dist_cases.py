@@ -1,0 +1,128 @@
+"""The oracle table of tests/test_distributions*.py: one row per distribution set-up.
+
+Each case is written once against a library ``lib`` (chainrule or torch): ``make(lib, *params)``
+builds the distribution from float64 parameter tensors, ``value(lib, ...)`` the points at which
+log_prob/cdf are evaluated. Both libraries get identical numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+R = np.random.default_rng(1234)
+
+
+def _pos(*shape, lo=0.3, hi=3.0):
+    return R.uniform(lo, hi, shape)
+
+
+def _spd(n, batch=()):
+    a = R.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def _simplex(*shape):
+    p = R.uniform(0.1, 1.0, shape)
+    return p / p.sum(-1, keepdims=True)
+
+
+def case(name, make, params, value=None, u=None, skip=()):
+    return {"name": name, "make": make, "params": params, "value": value, "u": u, "skip": set(skip)}
+
+
+D = "distributions"
+
+
+def _d(lib):
+    return lib.distributions
+
+
+CASES = [
+    case("Normal", lambda lib, m, s: _d(lib).Normal(m, s), [R.standard_normal(4), _pos(4)],
+         value=R.standard_normal((3, 4)), u=R.uniform(0.01, 0.99, (3, 4))),
+    case("Normal_scalar_params", lambda lib, m, s: _d(lib).Normal(m, s),
+         [np.array(0.3), np.array(1.7)], value=R.standard_normal(5)),
+    case("Bernoulli_probs", lambda lib, p: _d(lib).Bernoulli(probs=p), [R.uniform(0.05, 0.95, 5)],
+         value=R.integers(0, 2, (2, 5)).astype(float)),
+    case("Bernoulli_logits", lambda lib, lg: _d(lib).Bernoulli(logits=lg), [R.standard_normal(5) * 3],
+         value=R.integers(0, 2, (2, 5)).astype(float)),
+    case("Categorical_probs", lambda lib, p: _d(lib).Categorical(probs=p), [_simplex(3, 4)],
+         value=R.integers(0, 4, (2, 3)), skip=("mean", "variance")),
+    case("Categorical_logits", lambda lib, lg: _d(lib).Categorical(logits=lg),
+         [R.standard_normal((3, 5))], value=R.integers(0, 5, (2, 3)), skip=("mean", "variance")),
+    case("OneHotCategorical", lambda lib, lg: _d(lib).OneHotCategorical(logits=lg),
+         [R.standard_normal((3, 4))], value=np.eye(4)[R.integers(0, 4, (2, 3))]),
+    case("Uniform", lambda lib, lo, hi: _d(lib).Uniform(lo, hi),
+         [R.uniform(-2, 0, 4), R.uniform(1, 3, 4)], value=R.uniform(0, 1, (3, 4)),
+         u=R.uniform(0.01, 0.99, (3, 4))),
+    case("Exponential", lambda lib, r: _d(lib).Exponential(r), [_pos(4)], value=_pos(3, 4),
+         u=R.uniform(0.01, 0.99, (3, 4))),
+    case("Laplace", lambda lib, m, s: _d(lib).Laplace(m, s), [R.standard_normal(4), _pos(4)],
+         value=R.standard_normal((3, 4)), u=R.uniform(0.01, 0.99, (3, 4))),
+    case("Cauchy", lambda lib, m, s: _d(lib).Cauchy(m, s), [R.standard_normal(4), _pos(4)],
+         value=R.standard_normal((3, 4)), u=R.uniform(0.01, 0.99, (3, 4)),
+         skip=("mean", "variance")),
+    case("Gamma", lambda lib, a, r: _d(lib).Gamma(a, r), [_pos(4, lo=0.2, hi=5), _pos(4)],
+         value=_pos(3, 4, lo=0.05, hi=6)),
+    case("Chi2", lambda lib, df: _d(lib).Chi2(df), [_pos(4, lo=1, hi=6)], value=_pos(3, 4)),
+    case("Beta", lambda lib, a, b: _d(lib).Beta(a, b), [_pos(4, lo=0.5), _pos(4, lo=0.5)],
+         value=R.uniform(0.05, 0.95, (3, 4))),
+    case("Dirichlet", lambda lib, a: _d(lib).Dirichlet(a), [_pos(2, 3, lo=0.5)],
+         value=_simplex(4, 2, 3)),
+    case("Poisson", lambda lib, r: _d(lib).Poisson(r), [_pos(4)],
+         value=R.integers(0, 6, (3, 4)).astype(float), skip=("entropy",)),
+    case("Binomial_probs", lambda lib, p: _d(lib).Binomial(8, probs=p), [R.uniform(0.1, 0.9, 4)],
+         value=R.integers(0, 9, (3, 4)).astype(float)),
+    case("Binomial_logits", lambda lib, lg: _d(lib).Binomial(lib.tensor([3.0, 5.0, 7.0, 9.0],
+                                                                         dtype=lib.float64),
+                                                              logits=lg),
+         [R.standard_normal(4)], value=np.array([[0, 1, 2, 3], [3, 5, 7, 9.0]]),
+         skip=("entropy",)),
+    case("Geometric", lambda lib, p: _d(lib).Geometric(probs=p), [R.uniform(0.1, 0.9, 4)],
+         value=R.integers(0, 6, (3, 4)).astype(float)),
+    case("MultivariateNormal_cov", lambda lib, m, c: _d(lib).MultivariateNormal(m, covariance_matrix=c),
+         [R.standard_normal(3), _spd(3)], value=R.standard_normal((4, 3))),
+    case("MultivariateNormal_prec", lambda lib, m, c: _d(lib).MultivariateNormal(m, precision_matrix=c),
+         [R.standard_normal((2, 3)), _spd(3)], value=R.standard_normal((4, 2, 3))),
+    case("MultivariateNormal_tril", lambda lib, m, c: _d(lib).MultivariateNormal(m, scale_tril=c),
+         [R.standard_normal(3), np.linalg.cholesky(_spd(3, (2,)))], value=R.standard_normal((4, 2, 3))),
+    case("LowRankMultivariateNormal",
+         lambda lib, m, w, d: _d(lib).LowRankMultivariateNormal(m, w, d),
+         [R.standard_normal((2, 4)), R.standard_normal((4, 2)), _pos(4)],
+         value=R.standard_normal((3, 2, 4))),
+    case("LogNormal", lambda lib, m, s: _d(lib).LogNormal(m, s), [R.standard_normal(4), _pos(4)],
+         value=_pos(3, 4), u=R.uniform(0.01, 0.99, (3, 4))),
+    case("HalfNormal", lambda lib, s: _d(lib).HalfNormal(s), [_pos(4)], value=_pos(3, 4),
+         u=R.uniform(0.01, 0.99, (3, 4))),
+    case("StudentT", lambda lib, df, m, s: _d(lib).StudentT(df, m, s),
+         [_pos(4, lo=2.5, hi=6), R.standard_normal(4), _pos(4)], value=R.standard_normal((3, 4))),
+    case("Independent_Normal", lambda lib, m, s: _d(lib).Independent(_d(lib).Normal(m, s), 1),
+         [R.standard_normal((2, 3)), _pos(2, 3)], value=R.standard_normal((4, 2, 3))),
+    case("MixtureSameFamily",
+         lambda lib, lg, m, s: _d(lib).MixtureSameFamily(
+             _d(lib).Categorical(logits=lg), _d(lib).Independent(_d(lib).Normal(m, s), 1)),
+         [R.standard_normal(3), R.standard_normal((3, 2)), _pos(3, 2)],
+         value=R.standard_normal((5, 2)), skip=("entropy",)),
+    case("MixtureSameFamily_univariate",
+         lambda lib, lg, m, s: _d(lib).MixtureSameFamily(_d(lib).Categorical(logits=lg),
+                                                          _d(lib).Normal(m, s)),
+         [R.standard_normal((2, 3)), R.standard_normal((2, 3)), _pos(2, 3)],
+         value=R.standard_normal((5, 2)), skip=("entropy",)),
+    case("RelaxedBernoulli", lambda lib, t, lg: _d(lib).RelaxedBernoulli(t, logits=lg),
+         [np.array(0.7), R.standard_normal(4)], value=R.uniform(0.05, 0.95, (3, 4)),
+         skip=("entropy", "mean", "variance")),
+    case("RelaxedOneHotCategorical",
+         lambda lib, t, lg: _d(lib).RelaxedOneHotCategorical(t, logits=lg),
+         [np.array(0.6), R.standard_normal((2, 3))], value=_simplex(4, 2, 3),
+         skip=("entropy", "mean", "variance")),
+    case("TransformedDistribution_affine_sigmoid",
+         lambda lib, m, s: _d(lib).TransformedDistribution(
+             _d(lib).Normal(m, s), [_d(lib).AffineTransform(1.0, 2.0), _d(lib).SigmoidTransform()]),
+         [R.standard_normal(4), _pos(4)], value=R.uniform(0.05, 0.95, (3, 4)),
+         u=R.uniform(0.05, 0.95, (3, 4)), skip=("entropy", "mean", "variance")),
+    case("TransformedDistribution_tanh",
+         lambda lib, m, s: _d(lib).TransformedDistribution(_d(lib).Normal(m, s),
+                                                           [_d(lib).TanhTransform()]),
+         [R.standard_normal(4), _pos(4)], value=R.uniform(-0.9, 0.9, (3, 4)),
+         skip=("entropy", "mean", "variance")),
+]
