@@ -88,7 +88,7 @@ def _fraction_terms(a, x):
         dv = an * d + b
         ddv = dan * d + an * dd + db
         cv = b + an / c
-        dcv = db + dan / c - an * dc / (c * c)
+        dcv = db + dan / c - (an * dc / c) / c
         dv = np.where(np.abs(dv) < tiny, tiny, dv)
         cv = np.where(np.abs(cv) < tiny, tiny, cv)
         d = 1.0 / dv

@@ -67,6 +67,7 @@ def _lgamma_pos(x):
     return (z - 0.5) * np.log(z) - z + _LOG_2PI_HALF + series - log_prod
 
 
+@np.errstate(invalid="ignore", divide="ignore", over="ignore")
 def lgamma_array(x: np.ndarray) -> np.ndarray:
     """log |Gamma(x)| elementwise (inf at 0 and the negative integers)."""
     x64 = _f64(x)
@@ -117,6 +118,7 @@ def _polygamma_neg(n, x):
     return _polygamma_pos(n, z) + sign * math.factorial(n) * acc
 
 
+@np.errstate(invalid="ignore", divide="ignore", over="ignore")
 def polygamma_array(n: int, x: np.ndarray) -> np.ndarray:
     """The n-th derivative of the digamma function, elementwise (n = 0: digamma)."""
     x64 = _f64(x)
