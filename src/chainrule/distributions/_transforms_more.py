@@ -14,7 +14,8 @@ from ..nn._functional_act import logsigmoid, softplus
 from ..nn._spatial import pad
 from ..shape_ops import cat, stack
 from . import constraints
-from .transforms import Transform, _clipped_sigmoid
+from ._transform_base import Transform
+from ._transforms_elementwise import _clipped_sigmoid
 from .utils import _sum_rightmost, finfo, lazy_property, tril_matrix_to_vec, vec_to_tril_matrix
 
 

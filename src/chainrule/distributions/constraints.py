@@ -12,14 +12,7 @@ Example::
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..linalg_ops import diagonal, tril
-from ..shape_ops import cat as _cat
-from ..shape_ops import stack as _stack
-from ..tensor import Tensor
-from ..tensor_ops import isclose
-from .utils import _wrap
+from ._constraint_base import Constraint
 
 __all__ = [
     "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
@@ -29,21 +22,6 @@ __all__ = [
     "one_hot", "positive", "positive_semidefinite", "positive_definite", "positive_integer",
     "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval",
 ]
-
-
-class Constraint:
-    """A region over which a variable is valid. ``event_dim``: how many rightmost dims
-    make one event; ``check`` reduces over them."""
-
-    is_discrete = False
-    event_dim = 0
-
-    def check(self, value):
-        """A bool tensor: whether each event of ``value`` satisfies the constraint."""
-        raise NotImplementedError
-
-    def __repr__(self):
-        return self.__class__.__name__[1:] + "()"
 
 
 class _Dependent(Constraint):
@@ -288,134 +266,10 @@ class _Multinomial(Constraint):
         return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
 
 
-def _all_last2(mask: Tensor) -> Tensor:
-    return mask.reshape(tuple(mask.shape[:-2]) + (-1,)).all(-1)
-
-
-class _LowerTriangular(Constraint):
-    event_dim = 2
-
-    def check(self, value):
-        return _all_last2(tril(value) == value)
-
-
-class _LowerCholesky(Constraint):
-    event_dim = 2
-
-    def check(self, value):
-        positive_diagonal = (diagonal(value, 0, -2, -1) > 0).all(-1)
-        return _all_last2(tril(value) == value) & positive_diagonal
-
-
-class _CorrCholesky(Constraint):
-    event_dim = 2
-
-    def check(self, value):
-        tol = float(np.finfo(value._data.dtype).eps) * value.shape[-1] * 10
-        row_norm = np.sqrt((value._data ** 2).sum(-1))
-        unit = _wrap(np.all(np.abs(row_norm - 1.0) <= tol, axis=-1))
-        return _LowerCholesky().check(value) & unit
-
-
-class _Square(Constraint):
-    event_dim = 2
-
-    def check(self, value):
-        return _wrap(np.full(value.shape[:-2], value.shape[-2] == value.shape[-1]))
-
-
-class _Symmetric(_Square):
-    def check(self, value):
-        square = super().check(value)
-        if not bool(square.all()):
-            return square
-        return _all_last2(isclose(value, value.mT, atol=1e-6))
-
-
-class _PositiveSemidefinite(_Symmetric):
-    def check(self, value):
-        sym = super().check(value)
-        if not bool(sym.all()):
-            return sym
-        return _wrap(np.all(np.linalg.eigvalsh(value._data) >= 0, axis=-1))
-
-
-def _cholesky_ok(a: np.ndarray) -> np.ndarray:
-    """Per matrix: whether the Cholesky factorisation succeeds (cholesky_ex(...).info == 0)."""
-    try:
-        np.linalg.cholesky(a)
-        return np.ones(a.shape[:-2], bool)
-    except np.linalg.LinAlgError:
-        flat = a.reshape((-1,) + a.shape[-2:])
-        ok = np.ones(len(flat), bool)
-        for i, m in enumerate(flat):
-            try:
-                np.linalg.cholesky(m)
-            except np.linalg.LinAlgError:
-                ok[i] = False
-        return ok.reshape(a.shape[:-2])
-
-
-class _PositiveDefinite(_Symmetric):
-    def check(self, value):
-        sym = super().check(value)
-        if not bool(sym.all()):
-            return sym
-        return _wrap(_cholesky_ok(value._data))
-
-
-class _Cat(Constraint):
-    """Constraints ``cseq`` applied to consecutive slices (of ``lengths``) along ``dim``."""
-
-    def __init__(self, cseq, dim=0, lengths=None):
-        if not all(isinstance(c, Constraint) for c in cseq):
-            raise AssertionError("All elements of cseq must be Constraint instances")
-        self.cseq = list(cseq)
-        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
-        if len(self.lengths) != len(self.cseq):
-            raise AssertionError(f"lengths ({len(self.lengths)}) must match cseq "
-                                 f"({len(self.cseq)})")
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
-
-    @property
-    def event_dim(self):
-        return max(c.event_dim for c in self.cseq)
-
-    def check(self, value):
-        checks, start = [], 0
-        for constr, length in zip(self.cseq, self.lengths):
-            checks.append(constr.check(value.narrow(self.dim, start, length)))
-            start += length
-        return _cat(checks, self.dim)
-
-
-class _Stack(Constraint):
-    """Constraints ``cseq`` applied to the slices ``value.select(dim, i)``."""
-
-    def __init__(self, cseq, dim=0):
-        if not all(isinstance(c, Constraint) for c in cseq):
-            raise AssertionError("All elements of cseq must be Constraint instances")
-        self.cseq = list(cseq)
-        self.dim = dim
-        super().__init__()
-
-    @property
-    def is_discrete(self):
-        return any(c.is_discrete for c in self.cseq)
-
-    @property
-    def event_dim(self):
-        dim = max(c.event_dim for c in self.cseq)
-        return dim + 1 if self.dim + dim < 0 else dim
-
-    def check(self, value):
-        vs = [value.select(self.dim, i) for i in range(value.size(self.dim))]
-        return _stack([c.check(v) for v, c in zip(vs, self.cseq)], self.dim)
+from ._constraints_matrix import (  # noqa: E402
+    _Cat, _CorrCholesky, _LowerCholesky, _LowerTriangular, _PositiveDefinite,
+    _PositiveSemidefinite, _Square, _Stack, _Symmetric,
+)
 
 
 dependent = _Dependent()
