@@ -12,6 +12,9 @@ import chainrule as cr
 
 from ._dist_cases import CASES
 
+# NaN results (e.g. Weibull's mode for concentration < 1) are NaN in torch too, silently
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+
 QUANTITIES = ["log_prob", "cdf", "icdf", "entropy", "mean", "mode", "variance", "stddev"]
 
 
@@ -84,11 +87,13 @@ def test_values_and_gradients_match_torch(torch, c, name):
         return
     assert mine.shape == ref.shape
     assert mine.dtype == ref.dtype or (mine.dtype.kind == ref.dtype.kind)
-    np.testing.assert_allclose(mine, ref, rtol=1e-10, atol=1e-12, equal_nan=True)
+    # torch computes Multinomial's lgamma(n + 1) from an int64 tensor, i.e. in float32
+    rtol = 1e-7 if c["name"] == "Multinomial" and name == "entropy" else 1e-10
+    np.testing.assert_allclose(mine, ref, rtol=rtol, atol=1e-12, equal_nan=True)
     if ref_g is None:
         return
     assert mine_g is not None, f"{c['name']}.{name}: no gradient"
-    rtol = 1e-8 if f"{c['name']}-{name}" in _LOOSE_GRAD else 1e-10
+    rtol = 1e-8 if f"{c['name']}-{name}" in _LOOSE_GRAD else rtol
     for i, (g, rg) in enumerate(zip(mine_g, ref_g)):
         if isinstance(rg, str):
             continue  # torch has no derivative here; ours is checked in test_distributions_special

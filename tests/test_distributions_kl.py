@@ -12,6 +12,8 @@ import pytest
 
 import chainrule as cr
 
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+
 R = np.random.default_rng(7)
 N = 4
 
@@ -51,6 +53,8 @@ MAKERS = {
     "Geometric": (lambda lib, p: _d(lib).Geometric(probs=p), lambda: [R.uniform(0.1, 0.9, N)]),
     "HalfNormal": (lambda lib, s: _d(lib).HalfNormal(s), lambda: [pos()]),
     "Cauchy": (lambda lib, m, s: _d(lib).Cauchy(m, s), lambda: [R.standard_normal(N), pos()]),
+    "Gumbel": (lambda lib, m, s: _d(lib).Gumbel(m, s), lambda: [R.standard_normal(N), pos()]),
+    "Pareto": (lambda lib, s, a: _d(lib).Pareto(s, a), lambda: [pos(0.5, 1.0), pos(2.5, 5.0)]),
     "LogNormal": (lambda lib, m, s: _d(lib).LogNormal(m, s), lambda: [R.standard_normal(N), pos()]),
     "IndependentNormal": (lambda lib, m, s: _d(lib).Independent(_d(lib).Normal(m, s), 1),
                           lambda: [R.standard_normal((N, 3)), pos(shape=(N, 3))]),
@@ -79,6 +83,10 @@ PAIRS = [
     ("Gamma", "Beta"), ("Laplace", "Normal"), ("Laplace", "Gamma"), ("Normal", "Laplace"),
     ("Normal", "Exponential"), ("Poisson", "Bernoulli"), ("Uniform", "Beta"),
     ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Normal"),
+    ("Gumbel", "Gumbel"), ("Pareto", "Pareto"), ("Exponential", "Gumbel"), ("Gamma", "Gumbel"),
+    ("Gumbel", "Normal"), ("Normal", "Gumbel"), ("Pareto", "Exponential"), ("Pareto", "Gamma"),
+    ("Pareto", "Normal"), ("Uniform", "Gumbel"), ("UniformWide", "Pareto"),
+    ("Gumbel", "Exponential"), ("Normal", "Pareto"), ("Pareto", "UniformWide"),
 ]
 
 

@@ -38,6 +38,10 @@ CONTINUOUS = {
     "Independent": lambda: D.Independent(D.Normal(t(0.0, 3.0), t(1.0, 2.0)), 1),
     "MixtureSameFamily": lambda: D.MixtureSameFamily(
         D.Categorical(probs=t(0.3, 0.7)), D.Normal(t(-2.0, 2.0), t(0.5, 1.0))),
+    "Gumbel": lambda: D.Gumbel(t(0.0, 2.0), t(1.0, 0.5)),
+    "Pareto": lambda: D.Pareto(t(1.0, 2.0), t(5.0, 9.0)),
+    "Weibull": lambda: D.Weibull(t(1.0, 2.0), t(0.8, 3.0)),
+    "Multinomial": lambda: D.Multinomial(7, probs=t(0.2, 0.3, 0.5)),
     "TransformedTanh": lambda: D.TransformedDistribution(D.Normal(t(0.3), t(0.8)),
                                                          [D.TanhTransform()]),
 }
@@ -47,6 +51,7 @@ DISCRETE = {
     "Poisson": (lambda: D.Poisson(t(0.7, 4.0)), 15),
     "Binomial": (lambda: D.Binomial(t(5.0, 12.0), probs=t(0.3, 0.8), validate_args=False), 13),
     "Geometric": (lambda: D.Geometric(probs=t(0.3, 0.75)), 30),
+    "NegativeBinomial": (lambda: D.NegativeBinomial(t(2.0, 5.5), probs=t(0.3, 0.6)), 60),
 }
 
 
