@@ -228,3 +228,17 @@ def test_sample_is_detached_and_rsample_float32_grads():
     assert g.dtype == cr.float32
     g.sum().backward()
     assert a.grad.dtype == cr.float32 and np.isfinite(a.grad.numpy()).all()
+
+
+def test_categorical_small_and_large_draws_agree_in_law():
+    """Both sampling paths (elementwise comparison for small draws, one sorted search for
+    large ones) give the pmf and never a zero-probability category."""
+    d = D.Categorical(probs=t(0.1, 0.6, 0.0, 0.3))
+    cr.manual_seed(9)
+    small = np.concatenate([d.sample((500,)).numpy() for _ in range(40)])
+    large = d.sample((N,)).numpy()
+    for s in (small, large):
+        freq = np.bincount(s, minlength=4) / s.size
+        assert freq[2] == 0 and np.all(np.abs(freq - [0.1, 0.6, 0.0, 0.3]) < 0.015)
+    batched = D.Categorical(logits=cr.tensor([[0.0, 5.0], [5.0, 0.0]])).sample((300,)).numpy()
+    assert (batched[:, 0] == 1).mean() > 0.95 and (batched[:, 1] == 0).mean() > 0.95

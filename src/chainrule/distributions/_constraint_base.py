@@ -14,5 +14,10 @@ class Constraint:
         """A bool tensor: whether each event of ``value`` satisfies the constraint."""
         raise NotImplementedError
 
+    def _all_valid(self, arr):
+        """Fast path for validation: whether every element of the NumPy array ``arr``
+        satisfies the constraint, or None when only ``check`` can tell."""
+        return None
+
     def __repr__(self):
         return self.__class__.__name__[1:] + "()"

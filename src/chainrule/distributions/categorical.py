@@ -18,18 +18,22 @@ __all__ = ["Categorical"]
 
 
 def _draw_categories(probs: np.ndarray, n: int) -> np.ndarray:
-    """``n`` category indices per row of ``probs`` (B, K) as an int64 array (n, B):
-    inverse-CDF sampling, one sorted search for all rows (row b's CDF shifted by b)."""
+    """``n`` category indices per row of ``probs`` (B, K) as an int64 array (n, B), by
+    inverse-CDF sampling: u ~ U[0, 1) falls in category k when cdf[k-1] <= u < cdf[k]
+    (so a zero-probability category is never drawn). Small problems compare u with every
+    cdf entry; large ones do one sorted search for all rows (row b's CDF shifted by b)."""
     b, k = probs.shape
     cdf = np.cumsum(probs.astype(np.float64), axis=-1)
     total = cdf[:, -1:]
     if np.any(~(total > 0)):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     cdf /= total  # the last entry is exactly 1, so u < 1 never falls past it
+    u = default_generator._rng.random((n, b))
+    if n * b * k <= 65536:
+        return (u[:, :, None] >= cdf[None, :, :-1]).sum(-1)
     offsets = np.arange(b, dtype=np.float64)
     flat = (cdf + offsets[:, None]).ravel()
-    u = default_generator._rng.random((n, b)) + offsets
-    idx = np.searchsorted(flat, u, side="right") - (offsets * k).astype(np.int64)
+    idx = np.searchsorted(flat, u + offsets, side="right") - (offsets * k).astype(np.int64)
     return np.minimum(idx, k - 1)
 
 

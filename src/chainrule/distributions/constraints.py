@@ -12,6 +12,9 @@ Example::
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..tensor import Tensor
 from ._constraint_base import Constraint
 
 __all__ = [
@@ -22,6 +25,10 @@ __all__ = [
     "one_hot", "positive", "positive_semidefinite", "positive_definite", "positive_integer",
     "real", "real_vector", "simplex", "square", "stack", "symmetric", "unit_interval",
 ]
+
+
+def _np(bound):
+    return bound._data if isinstance(bound, Tensor) else bound
 
 
 class _Dependent(Constraint):
@@ -96,6 +103,11 @@ class _IndependentConstraint(Constraint):
     def event_dim(self):
         return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
 
+    def _all_valid(self, arr):
+        if arr.ndim < self.event_dim:
+            return None
+        return self.base_constraint._all_valid(arr)
+
     def check(self, value):
         result = self.base_constraint.check(value)
         if result.dim() < self.reinterpreted_batch_ndims:
@@ -141,6 +153,9 @@ class MixtureSameFamilyConstraint(Constraint):
 class _Boolean(Constraint):
     is_discrete = True
 
+    def _all_valid(self, arr):
+        return bool(np.all((arr == 0) | (arr == 1)))
+
     def check(self, value):
         return (value == 0) | (value == 1)
 
@@ -172,6 +187,10 @@ class _IntegerInterval(_Bounded):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
         super().__init__()
 
+    def _all_valid(self, arr):
+        lo, hi = _np(self.lower_bound), _np(self.upper_bound)
+        return bool(np.all((arr % 1 == 0) & (arr >= lo) & (arr <= hi)))
+
     def check(self, value):
         return (value % 1 == 0) & (value >= self.lower_bound) & (value <= self.upper_bound)
 
@@ -196,11 +215,17 @@ class _IntegerGreaterThan(_Bounded):
         self.lower_bound = lower_bound
         super().__init__()
 
+    def _all_valid(self, arr):
+        return bool(np.all((arr % 1 == 0) & (arr >= _np(self.lower_bound))))
+
     def check(self, value):
         return (value % 1 == 0) & (value >= self.lower_bound)
 
 
 class _Real(Constraint):
+    def _all_valid(self, arr):
+        return not bool(np.isnan(arr).any())
+
     def check(self, value):
         return value == value  # False only for NaN
 
@@ -212,11 +237,17 @@ class _GreaterThan(_Bounded):
         self.lower_bound = lower_bound
         super().__init__()
 
+    def _all_valid(self, arr):
+        return bool(np.all(arr > _np(self.lower_bound)))
+
     def check(self, value):
         return value > self.lower_bound
 
 
 class _GreaterThanEq(_GreaterThan):
+    def _all_valid(self, arr):
+        return bool(np.all(arr >= _np(self.lower_bound)))
+
     def check(self, value):
         return value >= self.lower_bound
 
@@ -227,6 +258,9 @@ class _LessThan(_Bounded):
     def __init__(self, upper_bound):
         self.upper_bound = upper_bound
         super().__init__()
+
+    def _all_valid(self, arr):
+        return bool(np.all(arr < _np(self.upper_bound)))
 
     def check(self, value):
         return value < self.upper_bound
@@ -239,17 +273,30 @@ class _Interval(_Bounded):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
         super().__init__()
 
+    def _all_valid(self, arr):
+        lo, hi = _np(self.lower_bound), _np(self.upper_bound)
+        return bool(np.all((arr >= lo) & (arr <= hi)))
+
     def check(self, value):
         return (value >= self.lower_bound) & (value <= self.upper_bound)
 
 
 class _HalfOpenInterval(_Interval):
+    def _all_valid(self, arr):
+        lo, hi = _np(self.lower_bound), _np(self.upper_bound)
+        return bool(np.all((arr >= lo) & (arr < hi)))
+
     def check(self, value):
         return (value >= self.lower_bound) & (value < self.upper_bound)
 
 
 class _Simplex(Constraint):
     event_dim = 1
+
+    def _all_valid(self, arr):
+        if arr.ndim < 1:
+            return None
+        return bool(np.all(arr >= 0) and np.all(np.abs(arr.sum(-1) - 1) < 1e-6))
 
     def check(self, value):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)

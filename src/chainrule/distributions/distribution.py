@@ -23,6 +23,15 @@ from .utils import _size, lazy_property
 __all__ = ["Distribution"]
 
 
+def _is_valid(constraint, value) -> bool:
+    """Whether all of ``value`` satisfies ``constraint`` (NumPy fast path when it has one)."""
+    if isinstance(value, Tensor):
+        fast = constraint._all_valid(value._data)
+        if fast is not None:
+            return fast
+    return bool(constraint.check(value).all())
+
+
 class Distribution:
     """Abstract base class for probability distributions.
 
@@ -63,7 +72,7 @@ class Distribution:
                                                              lazy_property):
                     continue  # the other parameterisation was given
                 value = getattr(self, param)
-                if not bool(constraint.check(value).all()):
+                if not _is_valid(constraint, value):
                     raise ValueError(
                         f"Expected parameter {param} ({type(value).__name__} of shape "
                         f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
@@ -178,7 +187,7 @@ class Distribution:
                           "validation. Please initialize the distribution with "
                           "`validate_args=False` to turn off validation.", stacklevel=2)
             return
-        if not bool(support.check(value).all()):
+        if not _is_valid(support, value):
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape "
                              f"{tuple(value.shape)}) to be within the support ({support!r}) "
                              f"of the distribution {self!r}, but found invalid values:\n"
