@@ -139,4 +139,13 @@ CASES = [
     case("NegativeBinomial", lambda lib, r, p: _d(lib).NegativeBinomial(r, probs=p),
          [_pos(4, lo=0.5, hi=5), R.uniform(0.1, 0.8, 4)],
          value=R.integers(0, 8, (3, 4)).astype(float)),
+    case("InverseGamma", lambda lib, a, r: _d(lib).InverseGamma(a, r),
+         [_pos(4, lo=0.5, hi=4), _pos(4)], value=_pos(3, 4)),
+    case("LogisticNormal", lambda lib, m, s: _d(lib).LogisticNormal(m, s),
+         [R.standard_normal((2, 3)), _pos(2, 3)], value=_simplex(3, 2, 4),
+         skip=("entropy", "mean", "variance")),
+    case("FisherSnedecor", lambda lib, d1, d2: _d(lib).FisherSnedecor(d1, d2),
+         [_pos(4, lo=1, hi=8), _pos(4, lo=1, hi=8)], value=_pos(3, 4)),
+    case("Kumaraswamy", lambda lib, a, b: _d(lib).Kumaraswamy(a, b),
+         [_pos(4, lo=0.5, hi=3), _pos(4, lo=0.5, hi=3)], value=R.uniform(0.05, 0.95, (3, 4))),
 ]

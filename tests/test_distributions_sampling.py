@@ -42,6 +42,9 @@ CONTINUOUS = {
     "Pareto": lambda: D.Pareto(t(1.0, 2.0), t(5.0, 9.0)),
     "Weibull": lambda: D.Weibull(t(1.0, 2.0), t(0.8, 3.0)),
     "Multinomial": lambda: D.Multinomial(7, probs=t(0.2, 0.3, 0.5)),
+    "InverseGamma": lambda: D.InverseGamma(t(5.0, 9.0), t(1.0, 3.0)),
+    "FisherSnedecor": lambda: D.FisherSnedecor(t(6.0, 12.0), t(20.0, 30.0)),
+    "Kumaraswamy": lambda: D.Kumaraswamy(t(0.8, 3.0), t(2.0, 0.6)),
     "TransformedTanh": lambda: D.TransformedDistribution(D.Normal(t(0.3), t(0.8)),
                                                          [D.TanhTransform()]),
 }
