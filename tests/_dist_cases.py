@@ -148,4 +148,14 @@ CASES = [
          [_pos(4, lo=1, hi=8), _pos(4, lo=1, hi=8)], value=_pos(3, 4)),
     case("Kumaraswamy", lambda lib, a, b: _d(lib).Kumaraswamy(a, b),
          [_pos(4, lo=0.5, hi=3), _pos(4, lo=0.5, hi=3)], value=R.uniform(0.05, 0.95, (3, 4))),
+    case("ContinuousBernoulli_probs", lambda lib, p: _d(lib).ContinuousBernoulli(probs=p),
+         [np.array([0.1, 0.4995, 0.5004, 0.93])], value=R.uniform(0.02, 0.98, (3, 4)),
+         u=R.uniform(0.01, 0.99, (3, 4))),
+    case("ContinuousBernoulli_logits", lambda lib, lg: _d(lib).ContinuousBernoulli(logits=lg),
+         [np.array([-2.0, 0.001, 0.5, 3.0])], value=R.uniform(0.02, 0.98, (3, 4)),
+         u=R.uniform(0.01, 0.99, (3, 4))),
+    # (torch's GeneralizedPareto.log_prob/cdf fail in float64: see test_distributions_api)
+    case("GeneralizedPareto", lambda lib, m, s, c: _d(lib).GeneralizedPareto(m, s, c),
+         [R.standard_normal(4) * 0.1, _pos(4), np.array([0.2, -0.1, 0.0, 0.4])],
+         u=R.uniform(0.01, 0.99, (3, 4))),
 ]

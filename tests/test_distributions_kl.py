@@ -55,6 +55,10 @@ MAKERS = {
     "Cauchy": (lambda lib, m, s: _d(lib).Cauchy(m, s), lambda: [R.standard_normal(N), pos()]),
     "Gumbel": (lambda lib, m, s: _d(lib).Gumbel(m, s), lambda: [R.standard_normal(N), pos()]),
     "Pareto": (lambda lib, s, a: _d(lib).Pareto(s, a), lambda: [pos(0.5, 1.0), pos(2.5, 5.0)]),
+    "ContinuousBernoulli": (lambda lib, p: _d(lib).ContinuousBernoulli(probs=p),
+                            lambda: [np.array([0.1, 0.4995, 0.7, 0.93])]),
+    "UniformUnit": (lambda lib, lo, hi: _d(lib).Uniform(lo, hi),
+                    lambda: [np.array([0.0, 0.1, 0.2, -0.1]), np.array([1.0, 0.9, 1.2, 0.5])]),
     "LogNormal": (lambda lib, m, s: _d(lib).LogNormal(m, s), lambda: [R.standard_normal(N), pos()]),
     "IndependentNormal": (lambda lib, m, s: _d(lib).Independent(_d(lib).Normal(m, s), 1),
                           lambda: [R.standard_normal((N, 3)), pos(shape=(N, 3))]),
@@ -87,6 +91,11 @@ PAIRS = [
     ("Gumbel", "Normal"), ("Normal", "Gumbel"), ("Pareto", "Exponential"), ("Pareto", "Gamma"),
     ("Pareto", "Normal"), ("Uniform", "Gumbel"), ("UniformWide", "Pareto"),
     ("Gumbel", "Exponential"), ("Normal", "Pareto"), ("Pareto", "UniformWide"),
+    ("ContinuousBernoulli", "ContinuousBernoulli"), ("Beta", "ContinuousBernoulli"),
+    ("Uniform", "ContinuousBernoulli"), ("UniformUnit", "ContinuousBernoulli"),
+    ("ContinuousBernoulli", "Exponential"), ("ContinuousBernoulli", "Normal"),
+    ("ContinuousBernoulli", "UniformUnit"), ("ContinuousBernoulli", "Pareto"),
+    ("Normal", "ContinuousBernoulli"), ("Gamma", "ContinuousBernoulli"),
 ]
 
 

@@ -45,6 +45,8 @@ CONTINUOUS = {
     "InverseGamma": lambda: D.InverseGamma(t(5.0, 9.0), t(1.0, 3.0)),
     "FisherSnedecor": lambda: D.FisherSnedecor(t(6.0, 12.0), t(20.0, 30.0)),
     "Kumaraswamy": lambda: D.Kumaraswamy(t(0.8, 3.0), t(2.0, 0.6)),
+    "ContinuousBernoulli": lambda: D.ContinuousBernoulli(probs=t(0.2, 0.5, 0.8)),
+    "GeneralizedPareto": lambda: D.GeneralizedPareto(t(0.0, 1.0), t(1.0, 2.0), t(0.1, -0.2)),
     "TransformedTanh": lambda: D.TransformedDistribution(D.Normal(t(0.3), t(0.8)),
                                                          [D.TanhTransform()]),
 }
@@ -80,7 +82,8 @@ def test_continuous_samples_have_the_right_law(name):
 
 
 @pytest.mark.parametrize("name", ["Normal", "Uniform", "Exponential", "Laplace", "Gamma",
-                                  "LogNormal", "HalfNormal", "Cauchy", "TransformedTanh"])
+                                  "LogNormal", "HalfNormal", "Cauchy", "TransformedTanh",
+                                  "ContinuousBernoulli", "GeneralizedPareto", "Kumaraswamy"])
 def test_kolmogorov_smirnov_distance_to_the_cdf(name):
     d = D.Cauchy(t(0.0, 3.0), t(1.0, 0.1)) if name == "Cauchy" else CONTINUOUS[name]()
     cr.manual_seed(1)
