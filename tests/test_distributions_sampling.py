@@ -248,3 +248,13 @@ def test_categorical_small_and_large_draws_agree_in_law():
         assert freq[2] == 0 and np.all(np.abs(freq - [0.1, 0.6, 0.0, 0.3]) < 0.015)
     batched = D.Categorical(logits=cr.tensor([[0.0, 5.0], [5.0, 0.0]])).sample((300,)).numpy()
     assert (batched[:, 0] == 1).mean() > 0.95 and (batched[:, 1] == 0).mean() > 0.95
+
+
+def test_von_mises_circular_moments():
+    d = D.VonMises(t(0.5, -2.5), t(0.8, 10.0))
+    cr.manual_seed(10)
+    s = d.sample((N,)).numpy()
+    assert s.min() >= -np.pi and s.max() < np.pi and not d.has_rsample
+    resultant = np.exp(1j * s).mean(0)
+    np.testing.assert_allclose(np.angle(resultant), [0.5, -2.5], atol=0.03)
+    np.testing.assert_allclose(1 - np.abs(resultant), d.variance.numpy(), atol=0.01)

@@ -54,6 +54,7 @@ from .studentT import StudentT
 from .transformed_distribution import TransformedDistribution
 from .transforms import *  # noqa: F403
 from .uniform import Uniform
+from .von_mises import VonMises
 from .weibull import Weibull
 
 __all__ = [
@@ -65,7 +66,7 @@ __all__ = [
     "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
     "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
     "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
-    "TransformedDistribution", "Uniform", "Weibull", "biject_to", "kl_divergence",
+    "TransformedDistribution", "Uniform", "VonMises", "Weibull", "biject_to", "kl_divergence",
     "register_kl", "transform_to",
 ]
 __all__.extend(transforms.__all__)
