@@ -26,6 +26,12 @@ def _simplex(*shape):
     return p / p.sum(-1, keepdims=True)
 
 
+def _corr_chol(n, batch=()):
+    c = _spd(n, batch)
+    d = np.sqrt(np.diagonal(c, axis1=-2, axis2=-1))
+    return np.linalg.cholesky(c / d[..., :, None] / d[..., None, :])
+
+
 def case(name, make, params, value=None, u=None, skip=()):
     return {"name": name, "make": make, "params": params, "value": value, "u": u, "skip": set(skip)}
 
@@ -158,4 +164,12 @@ CASES = [
     case("GeneralizedPareto", lambda lib, m, s, c: _d(lib).GeneralizedPareto(m, s, c),
          [R.standard_normal(4) * 0.1, _pos(4), np.array([0.2, -0.1, 0.0, 0.4])],
          u=R.uniform(0.01, 0.99, (3, 4))),
+    case("Wishart_cov", lambda lib, df, c: _d(lib).Wishart(df, covariance_matrix=c),
+         [np.array([4.5, 6.0]), _spd(3)], value=_spd(3, (4, 2)) / 3),
+    case("Wishart_tril", lambda lib, df, lt: _d(lib).Wishart(df, scale_tril=lt),
+         [np.array(3.5), np.linalg.cholesky(_spd(3, (2,)))], value=_spd(3, (4, 2)) / 3),
+    case("Wishart_prec", lambda lib, df, c: _d(lib).Wishart(df, precision_matrix=c),
+         [np.array(5.0), _spd(2)], value=_spd(2, (3,))),
+    case("LKJCholesky", lambda lib, c: _d(lib).LKJCholesky(3, c), [_pos(2, lo=0.5, hi=4)],
+         value=_corr_chol(3, (4, 2)), skip=("entropy", "mean", "variance", "mode", "stddev")),
 ]
