@@ -12,7 +12,7 @@ Example::
     kl = kl_divergence(q, Normal(0.0, 1.0)).sum(-1)
 """
 
-from . import constraints, transforms  # noqa: F401  (submodules, as torch.distributions.*)
+from . import _vmap_rules, constraints, transforms  # noqa: F401  (submodules, as torch.distributions.*)
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial

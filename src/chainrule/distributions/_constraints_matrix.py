@@ -12,7 +12,7 @@ from ..shape_ops import stack as _stack
 from ..tensor import Tensor
 from ..tensor_ops import isclose
 from ._constraint_base import Constraint
-from .utils import _wrap
+from .utils import _wrap, all_true
 
 
 def _all_last2(mask: Tensor) -> Tensor:
@@ -54,7 +54,7 @@ class _Square(Constraint):
 class _Symmetric(_Square):
     def check(self, value):
         square = super().check(value)
-        if not bool(square.all()):
+        if not all_true(square):
             return square
         return _all_last2(isclose(value, value.mT, atol=1e-6))
 
@@ -62,7 +62,7 @@ class _Symmetric(_Square):
 class _PositiveSemidefinite(_Symmetric):
     def check(self, value):
         sym = super().check(value)
-        if not bool(sym.all()):
+        if not all_true(sym):
             return sym
         return _wrap(np.all(np.linalg.eigvalsh(value._data) >= 0, axis=-1))
 
@@ -86,7 +86,7 @@ def _cholesky_ok(a: np.ndarray) -> np.ndarray:
 class _PositiveDefinite(_Symmetric):
     def check(self, value):
         sym = super().check(value)
-        if not bool(sym.all()):
+        if not all_true(sym):
             return sym
         return _wrap(_cholesky_ok(value._data))
 

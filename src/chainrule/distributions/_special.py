@@ -292,18 +292,14 @@ def erfinv(x: Tensor) -> Tensor:
 
 
 def xlogy(x, y):
-    """x * log(y), 0 where x == 0 (``torch.xlogy``); the gradient w.r.t. x is 0 there too."""
+    """x * log(y), 0 where x == 0 (``torch.xlogy``); the gradient w.r.t. x is 0 there too.
+    Branch-free (no data-dependent ``if``), so it works inside ``vmap``."""
     if not isinstance(x, Tensor):
-        if x == 0:
-            return y * 0.0
-        return y.log() * x
+        return y * 0.0 if x == 0 else y.log() * x
     zero = x == 0
-    if not bool(zero.any()):
-        return x * y.log()
-    safe_y = y.masked_fill(zero, 1.0) if isinstance(y, Tensor) else y
-    if not isinstance(safe_y, Tensor):
-        return (x * math.log(safe_y)).masked_fill(zero, 0.0)
-    return (x * safe_y.log()).masked_fill(zero, 0.0)
+    if not isinstance(y, Tensor):
+        return (x * math.log(y) if y > 0 else x * -math.inf).masked_fill(zero, 0.0)
+    return (x * y.masked_fill(zero, 1.0).log()).masked_fill(zero, 0.0)
 
 
 def mvlgamma(x: Tensor, p: int) -> Tensor:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._constraint_base import Constraint
+from .utils import all_true, any_true
 
 __all__ = [
     "Constraint", "boolean", "cat", "corr_cholesky", "dependent", "dependent_property",
@@ -154,7 +155,7 @@ class _Boolean(Constraint):
     is_discrete = True
 
     def _all_valid(self, arr):
-        return bool(np.all((arr == 0) | (arr == 1)))
+        return all_true((arr == 0) | (arr == 1))
 
     def check(self, value):
         return (value == 0) | (value == 1)
@@ -189,7 +190,7 @@ class _IntegerInterval(_Bounded):
 
     def _all_valid(self, arr):
         lo, hi = _np(self.lower_bound), _np(self.upper_bound)
-        return bool(np.all((arr % 1 == 0) & (arr >= lo) & (arr <= hi)))
+        return all_true((arr % 1 == 0) & (arr >= lo) & (arr <= hi))
 
     def check(self, value):
         return (value % 1 == 0) & (value >= self.lower_bound) & (value <= self.upper_bound)
@@ -216,7 +217,7 @@ class _IntegerGreaterThan(_Bounded):
         super().__init__()
 
     def _all_valid(self, arr):
-        return bool(np.all((arr % 1 == 0) & (arr >= _np(self.lower_bound))))
+        return all_true((arr % 1 == 0) & (arr >= _np(self.lower_bound)))
 
     def check(self, value):
         return (value % 1 == 0) & (value >= self.lower_bound)
@@ -224,7 +225,7 @@ class _IntegerGreaterThan(_Bounded):
 
 class _Real(Constraint):
     def _all_valid(self, arr):
-        return not bool(np.isnan(arr).any())
+        return not any_true(np.isnan(arr))
 
     def check(self, value):
         return value == value  # False only for NaN
@@ -238,7 +239,7 @@ class _GreaterThan(_Bounded):
         super().__init__()
 
     def _all_valid(self, arr):
-        return bool(np.all(arr > _np(self.lower_bound)))
+        return all_true(arr > _np(self.lower_bound))
 
     def check(self, value):
         return value > self.lower_bound
@@ -246,7 +247,7 @@ class _GreaterThan(_Bounded):
 
 class _GreaterThanEq(_GreaterThan):
     def _all_valid(self, arr):
-        return bool(np.all(arr >= _np(self.lower_bound)))
+        return all_true(arr >= _np(self.lower_bound))
 
     def check(self, value):
         return value >= self.lower_bound
@@ -260,7 +261,7 @@ class _LessThan(_Bounded):
         super().__init__()
 
     def _all_valid(self, arr):
-        return bool(np.all(arr < _np(self.upper_bound)))
+        return all_true(arr < _np(self.upper_bound))
 
     def check(self, value):
         return value < self.upper_bound
@@ -275,7 +276,7 @@ class _Interval(_Bounded):
 
     def _all_valid(self, arr):
         lo, hi = _np(self.lower_bound), _np(self.upper_bound)
-        return bool(np.all((arr >= lo) & (arr <= hi)))
+        return all_true((arr >= lo) & (arr <= hi))
 
     def check(self, value):
         return (value >= self.lower_bound) & (value <= self.upper_bound)
@@ -284,7 +285,7 @@ class _Interval(_Bounded):
 class _HalfOpenInterval(_Interval):
     def _all_valid(self, arr):
         lo, hi = _np(self.lower_bound), _np(self.upper_bound)
-        return bool(np.all((arr >= lo) & (arr < hi)))
+        return all_true((arr >= lo) & (arr < hi))
 
     def check(self, value):
         return (value >= self.lower_bound) & (value < self.upper_bound)
@@ -296,7 +297,7 @@ class _Simplex(Constraint):
     def _all_valid(self, arr):
         if arr.ndim < 1:
             return None
-        return bool(np.all(arr >= 0) and np.all(np.abs(arr.sum(-1) - 1) < 1e-6))
+        return all_true(arr >= 0) and all_true(np.abs(arr.sum(-1) - 1) < 1e-6)
 
     def check(self, value):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)

@@ -12,7 +12,7 @@ from ..tensor import Size, Tensor
 from ..tensor_ops import where
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import (broadcast_all, clamp_probs, expand_params, lazy_property, logits_to_probs,
+from .utils import (all_true, broadcast_all, clamp_probs, expand_params, lazy_property, logits_to_probs,
                     probs_to_logits)
 
 __all__ = ["ContinuousBernoulli"]
@@ -41,7 +41,7 @@ class ContinuousBernoulli(ExponentialFamily):
             is_scalar = isinstance(probs, numbers.Number)
             (self.probs,) = broadcast_all(probs)
             if validate_args is not None:
-                if not bool(self.arg_constraints["probs"].check(self.probs).all()):
+                if not all_true(self.arg_constraints["probs"].check(self.probs)):
                     raise ValueError("The parameter probs has invalid values")
             self.probs = clamp_probs(self.probs)
         else:

@@ -8,7 +8,7 @@ from . import constraints
 from ._gamma import dirichlet_sample
 from ._special import digamma, lgamma, xlogy
 from .exp_family import ExponentialFamily
-from .utils import expand_params
+from .utils import any_true, expand_params
 
 __all__ = ["Dirichlet"]
 
@@ -61,7 +61,7 @@ class Dirichlet(ExponentialFamily):
         cm1 = (self.concentration - 1).clamp(min=0.0)
         mode = cm1 / cm1.sum(-1, True)
         mask = (self.concentration < 1).all(dim=-1)
-        if bool(mask.any()):
+        if any_true(mask):
             mode[mask] = one_hot(mode[mask].argmax(dim=-1), cm1.shape[-1]).to(mode.dtype)
         return mode
 

@@ -18,9 +18,18 @@ import warnings
 from ..autograd.grad_mode import no_grad
 from ..tensor import Size, Tensor
 from . import constraints
-from .utils import _size, lazy_property
+from .utils import _physical, _size, _wrap, all_true, lazy_property
 
 __all__ = ["Distribution"]
+
+
+def _show(value) -> str:
+    """``f"{value}"``; inside vmap (where a batched tensor cannot be printed) the whole
+    batch, marked as such."""
+    try:
+        return format(value, "")
+    except RuntimeError:
+        return f"{_wrap(_physical(value))} (the whole vmap batch)"
 
 
 def _is_valid(constraint, value) -> bool:
@@ -29,7 +38,7 @@ def _is_valid(constraint, value) -> bool:
         fast = constraint._all_valid(value._data)
         if fast is not None:
             return fast
-    return bool(constraint.check(value).all())
+    return all_true(constraint.check(value))
 
 
 class Distribution:
@@ -76,7 +85,7 @@ class Distribution:
                     raise ValueError(
                         f"Expected parameter {param} ({type(value).__name__} of shape "
                         f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
-                        f"constraint {constraint!r}, but found invalid values:\n{value}")
+                        f"constraint {constraint!r}, but found invalid values:\n{_show(value)}")
         super().__init__()
 
     def expand(self, batch_shape, _instance=None):
@@ -191,7 +200,7 @@ class Distribution:
             raise ValueError(f"Expected value argument ({type(value).__name__} of shape "
                              f"{tuple(value.shape)}) to be within the support ({support!r}) "
                              f"of the distribution {self!r}, but found invalid values:\n"
-                             f"{value}")
+                             f"{_show(value)}")
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:

@@ -13,7 +13,7 @@ from ..random import default_generator
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _wrap, broadcast_all, expand_params, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _wrap, all_true, broadcast_all, expand_params, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Geometric"]
 
@@ -42,7 +42,7 @@ class Geometric(Distribution):
         if self._validate_args and probs is not None:
             value = self.probs
             valid = value > 0
-            if not bool(valid.all()):
+            if not all_true(valid):
                 raise ValueError(
                     f"Expected parameter probs ({type(value).__name__} of shape "
                     f"{tuple(value.shape)}) of distribution {self!r} to be positive but "

@@ -51,7 +51,7 @@ from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 from ._special import digamma, lgamma
-from .utils import _sum_rightmost, broadcast_shapes, euler_constant
+from .utils import _sum_rightmost, any_true, broadcast_shapes, euler_constant
 
 __all__ = ["register_kl", "kl_divergence"]
 
@@ -166,7 +166,7 @@ def _kl_beta_beta(p, q):
 
 @register_kl(Binomial, Binomial)
 def _kl_binomial_binomial(p, q):
-    if bool((p.total_count < q.total_count).any()):
+    if any_true(p.total_count < q.total_count):
         raise NotImplementedError("KL between Binomials where q.total_count > p.total_count "
                                   "is not implemented")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p()

@@ -156,6 +156,27 @@ def broadcast_shapes(*shapes) -> Size:
                            + ", ".join(str(tuple(s)) for s in shapes)) from None
 
 
+def _physical(x) -> np.ndarray:
+    """The array behind a tensor or array, with vmap's batch dims (all of them) included."""
+    from ..func._batched import BatchedArray
+
+    arr = x._data if isinstance(x, Tensor) else x
+    while isinstance(arr, BatchedArray):
+        arr = arr._phys()
+    return np.asarray(arr)
+
+
+def all_true(x) -> bool:
+    """Whether every element of ``x`` is true, across vmap's batch too (validation checks
+    stay Python ``if``s inside ``vmap``, as ``torch._is_all_true`` allows)."""
+    return bool(np.all(_physical(x)))
+
+
+def any_true(x) -> bool:
+    """Whether some element of ``x`` is true (see ``all_true``)."""
+    return bool(np.any(_physical(x)))
+
+
 def _wrap(arr) -> Tensor:
     """A constant tensor holding the NumPy array ``arr`` as it is (dtype kept)."""
     return Tensor._make(np.asarray(arr), False, None, 0)

@@ -18,7 +18,8 @@ from ._special import digamma, mvlgamma
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
 from .multivariate_normal import _precision_to_scale_tril
-from .utils import _size, _standard_normal, broadcast_shapes, finfo, lazy_property
+from .utils import (_size, _standard_normal, all_true, any_true, broadcast_shapes, finfo,
+                    lazy_property)
 
 __all__ = ["Wishart"]
 
@@ -27,7 +28,7 @@ _LOG_2 = math.log(2)
 
 def _mvdigamma(x: Tensor, p: int) -> Tensor:
     """sum_{j<p} psi(x - j/2)."""
-    if not bool((x > (p - 1) / 2).all()):
+    if not all_true(x > (p - 1) / 2):
         raise AssertionError("Wrong domain for multivariate digamma function.")
     return digamma(x.unsqueeze(-1) - arange(p, dtype=x.dtype) / 2).sum(-1)
 
@@ -72,13 +73,13 @@ class Wishart(ExponentialFamily):
             batch_shape = tuple(broadcast_shapes(param.shape[:-2], df.shape))
             self.df = df.expand(batch_shape)
         event_shape = tuple(param.shape[-2:])
-        if bool((self.df <= event_shape[-1] - 1).any()):
+        if any_true(self.df <= event_shape[-1] - 1):
             raise ValueError(f"Value of df={df} expected to be greater than ndim - 1 = "
                              f"{event_shape[-1] - 1}.")
         name = ("scale_tril" if scale_tril is not None else
                 "covariance_matrix" if covariance_matrix is not None else "precision_matrix")
         setattr(self, name, param.expand(batch_shape + (-1, -1)))
-        if bool((self.df < event_shape[-1]).any()):
+        if any_true(self.df < event_shape[-1]):
             warnings.warn("Low df values detected. Singular samples are highly likely to occur "
                           "for ndim - 1 < df < ndim.", stacklevel=2)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
@@ -161,13 +162,13 @@ class Wishart(ExponentialFamily):
         max_try_correction = 10 if max_try_correction is None else max_try_correction
         sample = self._bartlett_sampling(sample_shape)
         singular = ~self.support.check(sample)
-        if bool(singular.any()):
+        if any_true(singular):
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
                 new = self._bartlett_sampling(sample_shape)
                 sample = _where_matrix(singular, new, sample)
                 singular = ~self.support.check(sample)
-                if not bool(singular.any()):
+                if not any_true(singular):
                     break
         return sample
 
