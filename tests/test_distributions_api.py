@@ -214,3 +214,20 @@ def test_torch_compat_imports_distributions(tmp_path):
     words = out.getvalue().split()
     assert words[:2] == ["1.0", "GreaterThan(lower_bound=0.0)"] and words[3] == "ExpTransform()"
     assert words[2].endswith("Size([])")
+
+
+def test_every_public_name_of_torch_distributions_exists(torch):
+    import pkgutil
+
+    td, cd = torch.distributions, cr.distributions
+    assert sorted(td.__all__) == sorted(cd.__all__)
+    for mod in ("constraints", "transforms", "utils"):
+        names = getattr(td, mod).__all__
+        assert [n for n in names if not hasattr(getattr(cd, mod), n)] == [], mod
+    torch_modules = {m.name for m in pkgutil.iter_modules(td.__path__)}
+    assert torch_modules <= {m.name for m in pkgutil.iter_modules(cd.__path__)}
+    for name in td.__all__:
+        tcls = getattr(td, name)
+        if isinstance(tcls, type):
+            public = [a for a in dir(tcls) if not a.startswith("_")]
+            assert [a for a in public if not hasattr(getattr(cd, name), a)] == [], name
