@@ -12,63 +12,58 @@ Example::
     kl = kl_divergence(q, Normal(0.0, 1.0)).sum(-1)
 """
 
-from . import _vmap_rules, constraints, transforms  # noqa: F401  (submodules, as torch.distributions.*)
-from .bernoulli import Bernoulli
-from .beta import Beta
-from .binomial import Binomial
-from .categorical import Categorical
-from .cauchy import Cauchy
-from .chi2 import Chi2
-from .constraint_registry import biject_to, transform_to
-from .continuous_bernoulli import ContinuousBernoulli
-from .dirichlet import Dirichlet
-from .distribution import Distribution
-from .exp_family import ExponentialFamily
-from .exponential import Exponential
-from .fishersnedecor import FisherSnedecor
-from .gamma import Gamma
-from .generalized_pareto import GeneralizedPareto
-from .geometric import Geometric
-from .gumbel import Gumbel
-from .half_cauchy import HalfCauchy
-from .half_normal import HalfNormal
-from .independent import Independent
-from .inverse_gamma import InverseGamma
-from .kl import kl_divergence, register_kl
-from .kumaraswamy import Kumaraswamy
-from .laplace import Laplace
-from .lkj_cholesky import LKJCholesky
-from .log_normal import LogNormal
-from .logistic_normal import LogisticNormal
-from .lowrank_multivariate_normal import LowRankMultivariateNormal
-from .mixture_same_family import MixtureSameFamily
-from .multinomial import Multinomial
-from .multivariate_normal import MultivariateNormal
-from .negative_binomial import NegativeBinomial
-from .normal import Normal
-from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
-from .pareto import Pareto
-from .poisson import Poisson
-from .relaxed_bernoulli import RelaxedBernoulli
-from .relaxed_categorical import RelaxedOneHotCategorical
-from .studentT import StudentT
-from .transformed_distribution import TransformedDistribution
-from .transforms import *  # noqa: F403
-from .uniform import Uniform
-from .von_mises import VonMises
-from .weibull import Weibull
-from .wishart import Wishart
+import importlib
 
-__all__ = [
-    "Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "ContinuousBernoulli",
-    "Dirichlet", "Distribution", "Exponential", "ExponentialFamily", "FisherSnedecor", "Gamma",
-    "GeneralizedPareto", "Geometric",
-    "Gumbel", "HalfCauchy", "HalfNormal", "Independent", "InverseGamma", "Kumaraswamy",
-    "LKJCholesky", "Laplace", "LogNormal", "LogisticNormal",
-    "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial", "MultivariateNormal",
-    "NegativeBinomial", "Normal", "OneHotCategorical", "OneHotCategoricalStraightThrough",
-    "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical", "StudentT",
-    "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to", "kl_divergence",
-    "register_kl", "transform_to",
-]
-__all__.extend(transforms.__all__)
+_LAZY = {  # public name -> the submodule defining it (imported on first use)
+    "AbsTransform": "transforms", "AffineTransform": "transforms", "Bernoulli": "bernoulli",
+    "Beta": "beta", "biject_to": "constraint_registry", "Binomial": "binomial",
+    "Categorical": "categorical", "CatTransform": "transforms", "Cauchy": "cauchy",
+    "Chi2": "chi2", "ComposeTransform": "transforms",
+    "ContinuousBernoulli": "continuous_bernoulli", "CorrCholeskyTransform": "transforms",
+    "CumulativeDistributionTransform": "transforms", "Dirichlet": "dirichlet",
+    "Distribution": "distribution", "Exponential": "exponential",
+    "ExponentialFamily": "exp_family", "ExpTransform": "transforms",
+    "FisherSnedecor": "fishersnedecor", "Gamma": "gamma",
+    "GeneralizedPareto": "generalized_pareto", "Geometric": "geometric", "Gumbel": "gumbel",
+    "HalfCauchy": "half_cauchy", "HalfNormal": "half_normal", "identity_transform": "transforms",
+    "Independent": "independent", "IndependentTransform": "transforms",
+    "InverseGamma": "inverse_gamma", "kl_divergence": "kl", "Kumaraswamy": "kumaraswamy",
+    "Laplace": "laplace", "LKJCholesky": "lkj_cholesky", "LogisticNormal": "logistic_normal",
+    "LogNormal": "log_normal", "LowerCholeskyTransform": "transforms",
+    "LowRankMultivariateNormal": "lowrank_multivariate_normal",
+    "MixtureSameFamily": "mixture_same_family", "Multinomial": "multinomial",
+    "MultivariateNormal": "multivariate_normal", "NegativeBinomial": "negative_binomial",
+    "Normal": "normal", "OneHotCategorical": "one_hot_categorical",
+    "OneHotCategoricalStraightThrough": "one_hot_categorical", "Pareto": "pareto",
+    "Poisson": "poisson", "PositiveDefiniteTransform": "transforms",
+    "PowerTransform": "transforms", "register_kl": "kl", "RelaxedBernoulli": "relaxed_bernoulli",
+    "RelaxedOneHotCategorical": "relaxed_categorical", "ReshapeTransform": "transforms",
+    "SigmoidTransform": "transforms", "SoftmaxTransform": "transforms",
+    "SoftplusTransform": "transforms", "StackTransform": "transforms",
+    "StickBreakingTransform": "transforms", "StudentT": "studentT",
+    "TanhTransform": "transforms", "Transform": "transforms",
+    "transform_to": "constraint_registry", "TransformedDistribution": "transformed_distribution",
+    "Uniform": "uniform", "VonMises": "von_mises", "Weibull": "weibull", "Wishart": "wishart",
+}
+
+__all__ = sorted(_LAZY, key=str.lower)
+
+
+def __getattr__(name):
+    """Import the submodule behind a public name (or a submodule) on first access, so that
+    ``import chainrule`` does not pay for 50 modules it may never use."""
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+        globals()[name] = value
+        return value
+    try:
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

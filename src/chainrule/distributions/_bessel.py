@@ -90,3 +90,12 @@ def log_bessel_i(x: Tensor, nu: int) -> Tensor:
     if nu not in (0, 1):
         raise ValueError(f"log_bessel_i: order must be 0 or 1, got {nu}")
     return LogBesselI.apply(x, nu)
+
+
+def _register_vmap_rule():
+    from ..func._batching import register, unary
+
+    register(LogBesselI, unary)
+
+
+_register_vmap_rule()

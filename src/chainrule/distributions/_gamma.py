@@ -279,3 +279,12 @@ def dirichlet_sample(concentration: Tensor) -> Tensor:
     x = g / g.sum(-1, keepdim=True)
     eps = tiny(concentration._data.dtype)
     return x.clamp(min=eps, max=1.0 - float(np.finfo(concentration._data.dtype).eps))
+
+
+def _register_vmap_rule():
+    from ..func._batching import elementwise, register
+
+    register(Gammainc, elementwise)
+
+
+_register_vmap_rule()

@@ -337,3 +337,14 @@ def atan(x: Tensor) -> Tensor:
 def atanh(x: Tensor) -> Tensor:
     """artanh(x) = (log1p(x) - log1p(-x)) / 2 (``torch.atanh``)."""
     return (x.log1p() - (-x).log1p()) * 0.5
+
+
+def _register_vmap_rules():
+    """Elementwise primitives: ``vmap`` runs them once on the whole batch."""
+    from ..func._batching import register, unary
+
+    for cls in (Lgamma, Polygamma, Erfinv, Atan):
+        register(cls, unary)
+
+
+_register_vmap_rules()
