@@ -54,6 +54,7 @@ from . import data  # noqa: E402,F401  (chainrule.data: CSV and built-in dataset
 from . import nn  # noqa: E402,F401  (chainrule.nn, like torch.nn)
 from . import optim  # noqa: E402,F401  (chainrule.optim, like torch.optim)
 from . import distributed  # noqa: E402,F401  (torch.distributed on MPI; mpi4py loads on init)
+from . import distributions  # noqa: E402,F401  (torch.distributions)
 from .serialization import load, save  # noqa: E402,F401
 from .nn.summary import summary  # noqa: E402,F401
 from .nn._functional_act import erf  # noqa: E402,F401  (torch.erf)
