@@ -50,20 +50,11 @@ from ._read import (
     MAX_DEPTH, MAX_HEADER_BYTES, LoadError, fail, open_source, parse_json, read_arrays,
     read_header, read_json_file,
 )
+from ._write import serialize
 
 _FORMAT = "chainrule"
 #: tensor elements a rebuilt module's constructors may create, beyond twice the file's own
 REBUILD_SLACK_ELEMENTS = 1 << 24
-
-
-def _safetensors():
-    try:
-        import safetensors.numpy as stn
-    except ImportError:  # pragma: no cover - declared as a runtime dependency
-        raise ImportError(
-            "chainrule.save needs the 'safetensors' package: pip install safetensors"
-        ) from None
-    return stn
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
@@ -96,7 +87,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
             "structure": json.dumps(structure, separators=(",", ":"), allow_nan=False)}
     if enc.modules:
         meta["modules"] = json.dumps(enc.modules, separators=(",", ":"), allow_nan=False)
-    data = _safetensors().save(enc.arrays, metadata=meta)
+    data = serialize(enc.arrays, meta)  # sorted keys: the same bytes in every process
     if hasattr(f, "write"):
         f.write(data)
         return
