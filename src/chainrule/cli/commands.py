@@ -218,9 +218,20 @@ def demo(a) -> int:
     from ..train.demo import run_demo
     from ..train.run import prepare_out
 
-    prepare_out(a.out)  # before training: an unwritable --out fails at once, naming it
+    out = Path(a.out)
+    created = prepare_out(out)  # before training: an unwritable --out fails at once
     set_threads(a.threads)
-    run_demo(a.out, epochs=a.epochs, seed=a.seed, verbose=0 if a.quiet else 1)
+    try:
+        res = run_demo(out, epochs=a.epochs, seed=a.seed, verbose=0 if a.quiet else 1)
+    except KeyboardInterrupt:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # interrupted before anything existed: leave no empty directory
+        raise
+    if res["interrupted"]:
+        _err(f"interrupted after {len(res['history'])} of {a.epochs} epochs; wrote {out}/ "
+             f"with the model so far ({', '.join(res['files'])}; training accuracy "
+             f"{res['accuracy']:.4f})")
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
