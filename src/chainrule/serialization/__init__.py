@@ -104,6 +104,17 @@ def _write_all(fh, data: bytes) -> None:
     fh.write(data)
 
 
+def _pause_for_test(path: str) -> None:
+    """Testing hook (``CHAINRULE_PAUSE_AT=atomic-write``): stop with the data written to the
+    temporary file but not yet renamed over ``path``, until a signal arrives (60 s at most)."""
+    import sys
+    import time
+
+    print(f"chainrule-test: paused at atomic-write {os.path.basename(path)}", file=sys.stderr,
+          flush=True)
+    time.sleep(60)
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -118,6 +129,8 @@ def _atomic_write(path: str, data: bytes) -> None:
         with os.fdopen(fd, "wb") as fh:
             _write_all(fh, data)
             fh.flush()
+            if os.environ.get("CHAINRULE_PAUSE_AT") == "atomic-write":  # testing hook
+                _pause_for_test(path)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
