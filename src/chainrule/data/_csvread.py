@@ -75,6 +75,9 @@ def sniff_delimiter(sample: str) -> str:
 def _check_file(path: Path) -> bytes:
     """Refuse what is not a readable regular text file; return its first bytes."""
     if not path.exists():
+        if os.path.lexists(path):
+            raise DataError(f"{path} is a symbolic link that leads nowhere (broken, or a loop "
+                            "of links); give the CSV file itself")
         raise DataFileNotFoundError(f"CSV file not found: {path}")
     if path.is_dir():
         raise DataError(f"expected a CSV file but {path} is a directory")
@@ -314,7 +317,11 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
     seen = set()
     for h in header:
         if h in seen:
-            raise DataError(f"CSV file {path}: column name {h!r} appears twice in the header")
+            if h:
+                raise DataError(f"CSV file {path}: column name {h!r} appears twice in the "
+                                "header; column names must be unique: rename one of them")
+            raise DataError(f"CSV file {path}: more than one column has no name in the "
+                            "header; name them (or remove trailing delimiters)")
         seen.add(h)
     if not builders or builders[0].n == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
