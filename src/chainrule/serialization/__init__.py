@@ -37,9 +37,11 @@ Loading never unpickles and never imports or runs anything a file names unless a
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import tempfile
 
 from .._dtype import _BY_NP
@@ -122,7 +124,23 @@ def _umask() -> int:
 
 
 def _atomic_write(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
+    """Write ``data`` to ``path`` atomically: a temporary file in the same directory, fsynced
+    and renamed over the target. A symlink is followed (the file it points to is replaced,
+    the link kept, as ``open(path, "wb")`` would). A path that exists and is not a regular
+    file — ``/dev/null``, ``/dev/stdout``, a FIFO — is written in place: renaming over it
+    would replace the device itself (as root, ``/dev/null`` became a regular file)."""
+    path = os.path.realpath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+        with open(path, "wb") as fh:
+            _write_all(fh, data)
+        return
+    directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".chainrule-", suffix=".tmp", dir=directory)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
