@@ -79,6 +79,8 @@ def _hidden(text: str):
                                          f"model, auto to search), got {text!r}") from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    if len(sizes) > 64:  # what a run directory may hold (train/rundir.py)
+        raise argparse.ArgumentTypeError(f"at most 64 hidden layers, got {len(sizes)}")
     return sizes
 
 

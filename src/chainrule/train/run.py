@@ -59,10 +59,10 @@ def prepare_out(out) -> bool:
     """Make sure the run directory ``out`` can be written before any data is read; returns
     True when it was created. Errors name ``out``."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory")
-    created = not out.exists()
     try:
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} exists and is not a directory")
+        created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".chainrule-probe-", dir=out)
         os.close(fd)
@@ -162,13 +162,13 @@ def train_csv(path, target: str, *, task: str = "auto", out="runs/train", verbos
             try:
                 pause_point("load", guard)
                 file, ds = _load(path, target, task, o, data_opts)
-            except BaseException:
+                head = Head(ds.task, ds.n_classes)
+                config = _config(path, file, target, ds, head, o, data_opts, task)
+                tr = _Trainer(ds, head, out, config, o, guard, verbose, print_fn)
+            except BaseException:  # refused before anything was written: leave no trace
                 if created and out.is_dir() and not any(out.iterdir()):
                     out.rmdir()
                 raise
-        head = Head(ds.task, ds.n_classes)
-        config = _config(path, file, target, ds, head, o, data_opts, task)
-        tr = _Trainer(ds, head, out, config, o, guard, verbose, print_fn)
         _announce(tr)
         tr.start()
         return _run(tr, guard, t0)
