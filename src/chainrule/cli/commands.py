@@ -61,6 +61,9 @@ def _train_here(a) -> int:
                              ("csv" if not a.csv else "--target") +
                              " (see 'chainrule train --help')")
         out = Path(a.out) if a.out else Path("runs") / Path(a.csv).stem
+        if a.val_split + a.test_split >= 1:
+            raise UsageError(f"--val-split {a.val_split:g} and --test-split {a.test_split:g} "
+                             "leave no training rows; keep their sum below 1")
     set_threads(a.threads)
     try:
         if a.resume is not None:
@@ -121,7 +124,7 @@ def _report(res, quiet: bool) -> int:
     print(f"wrote {out}/ ({', '.join(res['files'])})")
     if res["diverged"]:
         _err(f"error: training diverged (the validation loss is not finite for any "
-             f"candidate); see {out}/report.md and lower --lr")
+             f"candidate); see {out}/report.md and lower --lr (or --weight-decay, if set)")
         return EXIT_FAILED
     return EXIT_OK
 
