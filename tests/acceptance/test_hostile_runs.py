@@ -162,3 +162,30 @@ def test_extreme_flags(run, tmp_path, capsys):
     _error(capsys, ["train", d, "--target", "y", "--out", str(tmp_path / ("x" * 300))],
            "cannot write the run directory (File name too long)")
     _error(capsys, ["explain", "x**2", "--at", "y=1"], "--at x=VALUE")
+
+
+def test_column_writer_round_trips_every_text_cell():
+    """The column writer gives csv.writer's bytes, except that a carriage return inside a
+    field is quoted too (csv.writer with '\\n' line ends left it bare, and csv.reader then
+    refuses the file: 'new-line character seen in unquoted field')."""
+    import csv
+    import io
+
+    from chainrule.train import _csvout
+    from chainrule.train.scoring import safe_cell
+
+    texts = ["plain", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "=HYPERLINK(1)", "-1.5",
+             "+x", "@sum", "\tTab", " space ", "", "ünï", "-", "1e5"]
+    nums = np.array([0.1, -2.5e-7, 3e300, -0.0, 7, 1 / 3, 12345678, -1e-300, 2.5, 0, 1, 2,
+                     3, 4, 5])
+    header = ["row", "=id", "p,x"]
+    expected = [[safe_cell(h) for h in header]] + [
+        [safe_cell(c) for c in [str(i + 1), t, f"{v:.6g}"]]
+        for i, (t, v) in enumerate(zip(texts, nums))]
+    cols = [_csvout.numbers(np.arange(1, 16), "%d"), _csvout.text_column(texts, safe_cell),
+            _csvout.numbers(nums)]
+    text = _csvout.to_text(header, cols, safe_cell)
+    assert list(csv.reader(io.StringIO(text, newline=""))) == expected
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(expected)
+    assert text == buf.getvalue().replace("cr\rhere", '"cr\rhere"')

@@ -7,8 +7,9 @@ writes them with an empty prediction and the reason in the ``reason`` column, ``
 leaves them out of the metrics and says how many; with ``strict=True`` both refuse the file
 at the first such row (a ``DataError`` naming the row, column and value).
 
-**The predictions file** is written with the ``csv`` module (fields with commas, quotes or
-newlines are quoted, so every row has the header's number of fields). Columns: ``row`` (the
+**The predictions file** is written as the ``csv`` module writes CSV (fields with commas,
+quotes, newlines or carriage returns are quoted, so every row has the header's number of
+fields and ``csv.reader`` reads it back), column by column (:mod:`._csvout`). Columns: ``row`` (the
 1-based data row of the input), the id column if the run has one or one is given,
 ``prediction``, one ``p_<class>`` per class for classifiers, and ``reason``.
 **Spreadsheet formula injection** is neutralised: a text cell that starts with ``=``, ``+``,
@@ -20,8 +21,6 @@ run as a formula — is written with a leading ``'`` (``=HYPERLINK(...)`` become
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import sys
@@ -29,6 +28,7 @@ import sys
 import numpy as np
 
 from .fit import evaluate, predict
+from . import _csvout
 from .rundir import LoadedRun, load_run, write_file
 
 __all__ = ["evaluate_csv", "predict_csv", "safe_cell", "write_csv"]
@@ -47,22 +47,21 @@ def safe_cell(value) -> str:
 
 
 def write_csv(out, header: list[str], rows) -> None:
-    """Write ``header`` and ``rows`` with the csv module (minimal quoting, ``\\n`` line ends)
-    and every cell through :func:`safe_cell`; ``out`` ``"-"`` is standard output, a path is
-    written atomically (errors name it)."""
+    """Write ``header`` and ``rows`` as CSV (minimal quoting as the csv module does, a
+    carriage return inside a field quoted too, ``\\n`` line ends), every cell through
+    :func:`safe_cell`; ``out`` ``"-"`` is standard output, a path is written atomically
+    (errors name it)."""
+    columns = [list(c) for c in zip(*[[_csvout.quoted(safe_cell(c)) for c in r]
+                                      for r in rows])] or [[] for _ in header]
+    _write_text(out, _csvout.to_text(list(header), columns, safe_cell))
+
+
+def _write_text(out, text: str) -> None:
     if out == "-" or out is None:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow([safe_cell(c) for c in header])
-        for r in rows:
-            w.writerow([safe_cell(c) for c in r])
+        sys.stdout.write(text)
         sys.stdout.flush()
         return
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([safe_cell(c) for c in header])
-    for r in rows:
-        w.writerow([safe_cell(c) for c in r])
-    write_file(out, buf.getvalue())
+    write_file(out, text)
 
 
 def _prepared(run: LoadedRun, path, *, target: bool, unknown: str, strict: bool,
@@ -141,10 +140,6 @@ def _tensor(a):
     return Tensor._make(np.ascontiguousarray(a, dtype=np.float32), False, None, 0)
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.6g}"
-
-
 def predict_csv(directory, path, out, *, unknown: str = "error", strict: bool = False,
                 id_column=None, encoding=None, delimiter=None) -> dict:
     """Write predictions for the rows of ``path`` to the CSV ``out`` (``"-"``: standard
@@ -173,26 +168,33 @@ def predict_csv(directory, path, out, *, unknown: str = "error", strict: bool = 
         header += [f"p_{c}" for c in classes]
     header.append("reason")
     numbers = prep.rows if prep.rows is not None else np.arange(n) + 1
-
-    def rows():
-        for i in range(n):
-            cells = [str(int(numbers[i]))] + ([prep.ids[i]] if idc else [])
-            if not ok[i]:
-                cells += [""] * (1 + (len(classes) if "classes" in pred else 0))
-                cells.append(reasons[i] or "cannot be scored")
-                yield cells
-                continue
-            if "classes" in pred:
-                cells += [str(classes[int(pred["classes"][i])])] + [_fmt(v) for v in p[i]]
-            else:
-                cells.append(_fmt(pred["values"][i]))
-            cells.append("")
-            yield cells
-
-    write_csv(out, header, rows())
+    columns = [_csvout.numbers(numbers.astype(np.int64), "%d")]
+    if idc:
+        columns.append(_csvout.text_column(prep.ids, safe_cell))
+    if "classes" in pred:
+        labels = [_csvout.quoted(safe_cell(str(c))) for c in classes] + [""]
+        k = np.where(ok, pred["classes"], len(classes))
+        columns.append([labels[i] for i in k.tolist()])
+        for j in range(p.shape[1]):
+            columns.append(_blank(_csvout.numbers(p[:, j]), ok))
+    else:
+        columns.append(_blank(_csvout.numbers(pred["values"]), ok))
+    columns.append(_csvout.text_column(
+        ["" if ok[i] else (reasons[i] or "cannot be scored") for i in range(n)], safe_cell))
+    text = _csvout.to_text(header, columns, safe_cell)
+    del columns
+    _write_text(out, text)
     unscored = int((~ok).sum())
     return {"rows": n, "scored": int(ok.sum()), "unscored": unscored,
             "summary": scored.summary}
+
+
+def _blank(cells: list[str], ok: np.ndarray) -> list[str]:
+    """Empty cells where the row is not scored."""
+    if not ok.all():
+        for i in np.flatnonzero(~ok).tolist():
+            cells[i] = ""
+    return cells
 
 
 def _check_writable(out, protect=()) -> None:
