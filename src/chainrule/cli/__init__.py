@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import warnings
 
 from .. import _console
 from .commands import COMMANDS, EXIT_INTERRUPTED, EXIT_USAGE
@@ -88,7 +89,11 @@ def _main(argv) -> int:
             from ..train._trainer import pause_point
 
             pause_point(f"command:{args.command}")
-        return COMMANDS[args.command](args)
+        from ..train._finite import NonFiniteLossWarning
+
+        with warnings.catch_warnings():  # the commands say it in their own words (reports,
+            warnings.simplefilter("ignore", NonFiniteLossWarning)  # reason columns, notes)
+            return COMMANDS[args.command](args)
     except UsageError as e:
         print(f"chainrule: error: {e}", file=sys.stderr)
         return EXIT_USAGE

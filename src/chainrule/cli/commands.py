@@ -123,8 +123,8 @@ def _report(res, quiet: bool) -> int:
         print(f"warning: {w}")
     print(f"wrote {out}/ ({', '.join(res['files'])})")
     if res["diverged"]:
-        _err(f"error: training diverged (the validation loss is not finite for any "
-             f"candidate); see {out}/report.md and lower --lr (or --weight-decay, if set)")
+        _err(f"error: training diverged ({res['diverged']}); see {out}/report.md and lower "
+             "--lr (or --weight-decay, if set)")
         return EXIT_FAILED
     return EXIT_OK
 

@@ -244,11 +244,15 @@ class _Trainer:
         val_loss, se = mean_and_se(row_losses(self.head.task, predict(model, X), y))
         self.results.append({"val_loss": val_loss, "val_se": se, "epochs": len(h),
                              "stopped_early": bool(h.stopped_early),
+                             "nonfinite": bool(h.nonfinite),
                              "seconds": round(time.perf_counter() - t0, 3)})
         self.histories.append(h)
         if self.verbose:
             self.print(f"  {len(h)} epochs, validation loss {val_loss:.4g} (standard error "
                        f"{se:.2g}), {time.perf_counter() - t0:.1f} s")
+            if h.nonfinite:  # fit stopped there, keeping the weights before that batch
+                self.print(f"  stopped in epoch {h.nonfinite['epoch'] + 1}: the training loss "
+                           f"became {h.nonfinite['loss']} (diverged; see the report)")
         with self.guard.mode("defer"):
             _save(self.raw_state(model), self.search_dir / f"c{k}.safetensors")
             h.to_csv(self.search_dir / f"c{k}.history.csv")
