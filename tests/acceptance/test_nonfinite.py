@@ -13,7 +13,7 @@ import pytest
 import chainrule as cr
 from chainrule import nn
 from chainrule.train import evaluate, fit, predict
-from chainrule.train._finite import NonFiniteLossWarning
+from chainrule.train import NonFiniteLossWarning
 from chainrule.utils.data import TensorDataset
 
 
