@@ -114,3 +114,19 @@ def test_cli_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("chainrule: error: column 'b' holds numbers")
     assert not (tmp_path / "r").exists()  # nothing half-written
+
+
+def test_file_that_grows_while_being_read(tmp_path, monkeypatch):
+    from chainrule.data import _arrowread
+
+    p = _table(tmp_path, lambda i, g: f"{g.normal():.3f}", n=200)
+    real = _arrowread.count_lines
+
+    def count_then_grow(path):  # another program appends right after the lines are counted
+        n = real(path)
+        with open(path, "a") as f:
+            f.write("".join(f"{i * 0.1:.1f},{i},{i % 2}\n" for i in range(50)))
+        return n
+
+    monkeypatch.setattr(_arrowread, "count_lines", count_then_grow)
+    _refused(p, "changed while it was being read (it grew)")

@@ -264,7 +264,7 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
     """
     import pyarrow as pa
 
-    from ._arrowread import PIECE, RetypeError, UndecodableError, parse
+    from ._arrowread import PIECE, FileChangedError, RetypeError, UndecodableError, parse
 
     path = Path(os.fspath(path)).expanduser()
     head = _check_file(path)
@@ -299,6 +299,10 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
             names, builders = parse(path, piece=None, **opts)
     except (UndecodableError, UnicodeDecodeError):
         raise _undecodable(path, enc, given) from None
+    except FileChangedError:
+        raise DataError(f"CSV file {path} changed while it was being read (it grew): another "
+                        "program is still writing it; read it once it is complete (or a "
+                        "copy of it)") from None
     except pa.ArrowInvalid as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "Empty CSV" in msg:
