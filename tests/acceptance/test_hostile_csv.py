@@ -130,3 +130,34 @@ def test_file_that_grows_while_being_read(tmp_path, monkeypatch):
 
     monkeypatch.setattr(_arrowread, "count_lines", count_then_grow)
     _refused(p, "changed while it was being read (it grew)")
+
+
+def test_unicode_spellings_of_one_name_are_one(tmp_path, capsys):
+    import unicodedata
+
+    nfc, nfd = (unicodedata.normalize(f, "Café") for f in ("NFC", "NFD"))
+    rows = [f"{i % 7},{nfc if i % 2 else nfd},{i % 2}" for i in range(60)]
+    p = _write(tmp_path / "u.csv", f"a,{nfd},y", rows)   # a decomposed header name
+    ds = load_csv(p, "y", features=["a", nfc])           # found by the typed name
+    assert ds.info["categorical"] == {nfc: [nfc]}        # one category, not two
+    (tmp_path / "new.csv").write_text(f"a,{nfc},y\n1,{nfd},1\n", encoding="utf-8")
+    run = tmp_path / "r"
+    assert main(["train", str(p), "--target", "y", "--out", str(run), "--hidden", "0",
+                 "--epochs", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(run), str(tmp_path / "new.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split(",")[-1] == ""   # scored: the decomposed cell is the known category
+
+
+def test_wide_table_report_is_short_on_the_console(tmp_path, capsys):
+    g = np.random.default_rng(0)
+    cols = 300
+    rows = [",".join(f"{v:.2f}" for v in g.normal(size=cols)) + f",{i % 2}" for i in range(40)]
+    p = _write(tmp_path / "w.csv", ",".join(f"c{j}" for j in range(cols)) + ",y", rows)
+    assert main(["train", str(p), "--target", "y", "--out", str(tmp_path / "r"), "--hidden",
+                 "0", "--epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "    ... 270 more columns (all of them in" in out
+    assert out.count("numeric (train mean") == 30
+    assert (tmp_path / "r" / "report.md").read_text().count("numeric (train mean") == cols

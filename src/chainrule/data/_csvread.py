@@ -21,6 +21,7 @@ import csv
 import os
 import stat
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -181,13 +182,22 @@ def _ragged_row(path, enc, delimiter, n_fields: int) -> tuple[int, int, int] | N
     return None
 
 
+def nfc(name: str) -> str:
+    """Unicode NFC form: "café" typed (é) and decomposed (e + combining accent) compare
+    equal. Header names and text cells are read in this form, names given by the user are
+    compared in it."""
+    if isinstance(name, str) and not name.isascii():
+        return unicodedata.normalize("NFC", name)
+    return name
+
+
 def _text(chunked, na_values, as_text: bool) -> Column:
     """Strip, mark NA tokens missing, code against the sorted levels; numbers when every
     level parses with ``float`` (unless ``as_text``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    s = pc.utf8_trim_whitespace(chunked)
+    s = pc.utf8_normalize(pc.utf8_trim_whitespace(chunked), "NFC")  # one spelling per text
     na = pc.is_in(s, value_set=pa.array(list(na_values), pa.string()))
     missing_arr = pc.fill_null(pc.or_(pc.is_null(s), na), True)
     levels = sorted(pc.unique(pc.filter(s, pc.invert(missing_arr))).to_pylist())
@@ -281,8 +291,8 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
             raw = _header(head[first:start].decode(enc), delimiter)
         except UnicodeDecodeError as e:
             raise _decode_error(path, enc, given, f"the header, byte {e.start}") from None
-    text = set(text_columns)
-    text_raw = {r for r in raw if r.strip() in text}
+    text = {nfc(t) for t in text_columns}
+    text_raw = {r for r in raw if nfc(r.strip()) in text}
     ragged = []
 
     def on_invalid(row):
@@ -317,7 +327,7 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
     except OSError as e:
         raise DataError(f"cannot read {path}: {e}") from None
     pa.default_memory_pool().release_unused()   # give the parsing buffers back to the OS
-    header = [n.strip() for n in names]
+    header = [nfc(n.strip()) for n in names]  # "café" typed or decomposed: one name
     seen = set()
     for h in header:
         if h in seen:

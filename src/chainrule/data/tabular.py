@@ -37,7 +37,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..utils.data import TensorDataset
-from ._csvread import read_csv
+from ._csvread import nfc, read_csv
 from ._encode import target_codes, target_numbers
 from ._numeric_text import numeric_text_problem
 from ._infer import (TASKS, check_classes, check_rows, check_splits, check_target_range,
@@ -241,7 +241,9 @@ def load_csv(path, target: str, *, task: str = "auto", features: list[str] | Non
     _check_args(task, missing, val_split, test_split)
     rule = impute_rule(impute) if impute is not None else \
         ("median" if missing == "impute" else None)
-    categorical, drop = list(categorical or []), list(drop or [])
+    categorical, drop = [nfc(c) for c in categorical or []], [nfc(c) for c in drop or []]
+    target, id_column = nfc(target), nfc(id_column) if id_column else id_column
+    features = None if features is None else [nfc(f) for f in features]
     from .builtin import resolve_dataset
 
     table = read_csv(resolve_dataset(path), delimiter=delimiter, encoding=encoding, na_values=na_values,
