@@ -220,13 +220,30 @@ def _announce(tr, report: bool = True) -> None:
     if not tr.verbose:
         return
     if report:
-        tr.print(tr.ds.report)  # its target line says which task and why
+        tr.print(_short_report(tr.ds.report, tr.out))  # its target line says the task, why
         tr.print(f"output unit: {tr.head.describe()}")
     p = tr.plan
     how = (f"{len(tr.cands)} candidates, kept by the one-standard-error rule on the "
            "validation loss" if len(tr.cands) > 1 else "1 candidate")
     tr.print(f"model search: {how}; batch {p['batch_size']}, at most {p['epochs']} epochs "
              f"each" + (f", early stopping (patience {p['patience']})" if tr.has_val else ""))
+
+
+def _short_report(report: str, out, limit: int = 30) -> str:
+    """The data report for the console: at most ``limit`` per-column lines (a table with
+    10,000 columns printed 500 KB); report.md keeps them all."""
+    lines = report.splitlines()
+    try:
+        first = next(i for i, x in enumerate(lines) if x.startswith("  features:")) + 1
+    except StopIteration:
+        return report
+    end = first
+    while end < len(lines) and lines[end].startswith("    "):
+        end += 1
+    if end - first <= limit:
+        return report
+    more = f"    ... {end - first - limit} more columns (all of them in {out}/report.md)"
+    return "\n".join(lines[:first + limit] + [more] + lines[end:])
 
 
 def _run(tr, guard, t0) -> dict:
