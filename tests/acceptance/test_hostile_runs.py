@@ -189,3 +189,17 @@ def test_column_writer_round_trips_every_text_cell():
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(expected)
     assert text == buf.getvalue().replace("cr\rhere", '"cr\rhere"')
+
+
+def test_scoring_files_without_the_needed_columns(run, tmp_path, capsys):
+    (tmp_path / "no_y.csv").write_text("a,b\n0.1,0.2\n")
+    (tmp_path / "no_b.csv").write_text("a,B,y\n0.1,0.2,1\n")
+    (tmp_path / "extra.csv").write_text("y,zz,b,a\n1,x,0.2,0.1\n")  # reordered, extra column
+    _error(capsys, ["evaluate", str(run / "run"), str(tmp_path / "no_y.csv")],
+           "lacks the target column 'y': evaluate needs the true values", "use predict")
+    _error(capsys, ["predict", str(run / "run"), str(tmp_path / "no_b.csv")],
+           "lacks the column(s) 'b' the model was trained on", "case included")
+    assert main(["predict", str(run / "run"), str(tmp_path / "no_y.csv")]) == 0
+    assert main(["predict", str(run / "run"), str(tmp_path / "extra.csv")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == out[3] and out[1].endswith(",")  # same row, same prediction, scored

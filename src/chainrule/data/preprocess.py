@@ -202,7 +202,8 @@ class Preprocessor:
             raise ValueError(f"unknown must be 'error' or 'ignore', got {unknown!r}")
         table = self._table(data)
         if target and self.target not in table.columns:
-            raise DataError(f"{table.name} lacks the target column {self.target!r}")
+            raise DataError(f"{table.name} lacks the target column {self.target!r}: evaluate "
+                            "needs the true values (for rows without them, use predict)")
         pick = (lambda c: c) if rows is None else (lambda c: c.take(rows))
         n = table.n_rows if rows is None else len(rows)
         X = np.empty((n, len(self.feature_names)), np.float32)
