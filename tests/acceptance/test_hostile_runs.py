@@ -203,3 +203,9 @@ def test_scoring_files_without_the_needed_columns(run, tmp_path, capsys):
     assert main(["predict", str(run / "run"), str(tmp_path / "extra.csv")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1] == out[3] and out[1].endswith(",")  # same row, same prediction, scored
+
+
+def test_report_describes_a_linear_model_plainly(run):
+    text = (run / "run" / "report.md").read_text()
+    assert "Linear model (no hidden layer): 2 inputs -> 1 output(s)" in text
+    assert "hidden []" not in text
