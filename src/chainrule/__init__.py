@@ -10,6 +10,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from . import _console  # noqa: F401  (first: Ctrl-C while the chainrule command imports)
+
 from . import _dtype
 from ._dtype import (  # noqa: F401
     bool_ as bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,

@@ -112,7 +112,8 @@ def _check_node(node, names, expression: str) -> None:
     if isinstance(node, ast.Name):
         if node.id not in names and node.id not in CONSTANTS:
             raise ExplainError(f"explain: unknown name {node.id!r} in {_short(expression)!r}; "
-                               f"give its value as a keyword argument (have {names})")
+                               f"give its value as a keyword argument {node.id}=... (on the "
+                               f"command line: --at {node.id}=VALUE); have {names}")
         return
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         return

@@ -20,6 +20,9 @@ Exit codes, as a careful command-line tool has them:
   — one line ``chainrule: error: ...`` on stderr naming the flag, file, column or row;
 * **130** Ctrl-C (SIGINT): one line on stderr; ``train`` keeps what exists (see
   :mod:`chainrule.train.run`) and names the command that resumes it;
+* **143** SIGTERM (``kill``, a job scheduler, ``docker stop``): handled exactly like
+  Ctrl-C (``train`` stops after the current batch and writes what it has; a second signal
+  ends it at once), then 128 + 15 so a script can tell the two apart;
 * **141** the reader of standard output went away (``chainrule predict ... | head``): the
   code a process killed by SIGPIPE reports (128 + 13), as coreutils' tools do, so a
   pipeline's status is the same as with them; nothing is printed.
@@ -28,14 +31,18 @@ Exit codes, as a careful command-line tool has them:
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import warnings
 
+from .. import _console
 from .commands import COMMANDS, EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import UsageError, build_parser, protect_expression
 
 __all__ = ["main"]
 
 EXIT_BROKEN_PIPE = 141
+EXIT_TERMINATED = 143
 
 
 def _one_line(e: BaseException) -> str:
@@ -57,6 +64,21 @@ def _quiet_stdout() -> None:
 
 def main(argv=None) -> int:
     """Entry point of the ``chainrule`` console script; returns the exit code."""
+    command = _console.is_the_command()
+    if command:
+        _console.sigterm_as_sigint()
+    code = _main(argv)
+    if code == EXIT_INTERRUPTED and _console.terminated():
+        code = EXIT_TERMINATED
+    if command:
+        # the work is done and its status decided: a Ctrl-C while the interpreter shuts
+        # down (atexit handlers import modules) would print an "Exception ignored"
+        # traceback and still exit 0
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
+
+
+def _main(argv) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(protect_expression(argv))
@@ -64,7 +86,15 @@ def main(argv=None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 0
-        return COMMANDS[args.command](args)
+        if os.environ.get("CHAINRULE_PAUSE_AT"):  # testing hook: Ctrl-C as a command starts
+            from ..train._trainer import pause_point
+
+            pause_point(f"command:{args.command}")
+        from ..train._finite import NonFiniteLossWarning
+
+        with warnings.catch_warnings():  # the commands say it in their own words (reports,
+            warnings.simplefilter("ignore", NonFiniteLossWarning)  # reason columns, notes)
+            return COMMANDS[args.command](args)
     except UsageError as e:
         print(f"chainrule: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -61,6 +61,9 @@ def _train_here(a) -> int:
                              ("csv" if not a.csv else "--target") +
                              " (see 'chainrule train --help')")
         out = Path(a.out) if a.out else Path("runs") / Path(a.csv).stem
+        if a.val_split + a.test_split >= 1:
+            raise UsageError(f"--val-split {a.val_split:g} and --test-split {a.test_split:g} "
+                             "leave no training rows; keep their sum below 1")
     set_threads(a.threads)
     try:
         if a.resume is not None:
@@ -120,8 +123,8 @@ def _report(res, quiet: bool) -> int:
         print(f"warning: {w}")
     print(f"wrote {out}/ ({', '.join(res['files'])})")
     if res["diverged"]:
-        _err(f"error: training diverged (the validation loss is not finite for any "
-             f"candidate); see {out}/report.md and lower --lr")
+        _err(f"error: training diverged ({res['diverged']}); see {out}/report.md and lower "
+             "--lr (or --weight-decay, if set)")
         return EXIT_FAILED
     return EXIT_OK
 
@@ -218,9 +221,20 @@ def demo(a) -> int:
     from ..train.demo import run_demo
     from ..train.run import prepare_out
 
-    prepare_out(a.out)  # before training: an unwritable --out fails at once, naming it
+    out = Path(a.out)
+    created = prepare_out(out)  # before training: an unwritable --out fails at once
     set_threads(a.threads)
-    run_demo(a.out, epochs=a.epochs, seed=a.seed, verbose=0 if a.quiet else 1)
+    try:
+        res = run_demo(out, epochs=a.epochs, seed=a.seed, verbose=0 if a.quiet else 1)
+    except KeyboardInterrupt:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # interrupted before anything existed: leave no empty directory
+        raise
+    if res["interrupted"]:
+        _err(f"interrupted after {len(res['history'])} of {a.epochs} epochs; wrote {out}/ "
+             f"with the model so far ({', '.join(res['files'])}; training accuracy "
+             f"{res['accuracy']:.4f})")
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 

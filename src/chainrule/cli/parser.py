@@ -79,6 +79,8 @@ def _hidden(text: str):
                                          f"model, auto to search), got {text!r}") from None
     if any(s < 1 for s in sizes):
         raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    if len(sizes) > 64:  # what a run directory may hold (train/rundir.py)
+        raise argparse.ArgumentTypeError(f"at most 64 hidden layers, got {len(sizes)}")
     return sizes
 
 
@@ -181,9 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default 32, larger on large tables")
     m.add_argument("--patience", type=_int(0), default=d["patience"],
                    help="early-stopping patience on val_loss (0: off; default 20)")
-    t.add_argument("--val-split", type=_fraction, default=d["val_split"])
-    t.add_argument("--test-split", type=_fraction, default=d["test_split"])
-    t.add_argument("--seed", type=_int(0), default=d["seed"])
+    t.add_argument("--val-split", type=_fraction, default=d["val_split"],
+                   help="fraction of the rows that choose the model and stop training "
+                   f"(default {d['val_split']}; 0: train one model, no early stopping)")
+    t.add_argument("--test-split", type=_fraction, default=d["test_split"],
+                   help=f"fraction of the rows held out for the final metrics (default "
+                   f"{d['test_split']})")
+    t.add_argument("--seed", type=_int(0), default=d["seed"],
+                   help="seed of the splits, initial weights and shuffling (default 0)")
     t.add_argument("--threads", type=_threads, default=None,
                    help="BLAS threads (default auto: 1 for small models)")
     t.add_argument("--out", default=None, help="run directory (default runs/<csv name>)")

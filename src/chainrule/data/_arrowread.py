@@ -37,6 +37,11 @@ class UndecodableError(Exception):
     """A column has bytes that are not valid in the file's encoding."""
 
 
+class FileChangedError(Exception):
+    """The file has more records than lines counted when reading started: it grew while
+    being read (another program is still writing it)."""
+
+
 def count_lines(path) -> int:
     """An upper bound on the records of a file: its newlines + 1."""
     n, cr = 0, 0
@@ -122,6 +127,8 @@ class Builder:
         import pyarrow as pa
 
         t, m = chunked.type, len(chunked)
+        if self.n + m > self.capacity:
+            raise FileChangedError()
         if pa.types.is_binary(t) or pa.types.is_large_binary(t):
             raise UndecodableError()
         if pa.types.is_null(t):

@@ -21,6 +21,7 @@ import csv
 import os
 import stat
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,9 @@ def sniff_delimiter(sample: str) -> str:
 def _check_file(path: Path) -> bytes:
     """Refuse what is not a readable regular text file; return its first bytes."""
     if not path.exists():
+        if os.path.lexists(path):
+            raise DataError(f"{path} is a symbolic link that leads nowhere (broken, or a loop "
+                            "of links); give the CSV file itself")
         raise DataFileNotFoundError(f"CSV file not found: {path}")
     if path.is_dir():
         raise DataError(f"expected a CSV file but {path} is a directory")
@@ -178,13 +182,22 @@ def _ragged_row(path, enc, delimiter, n_fields: int) -> tuple[int, int, int] | N
     return None
 
 
+def nfc(name: str) -> str:
+    """Unicode NFC form: "café" typed (é) and decomposed (e + combining accent) compare
+    equal. Header names and text cells are read in this form, names given by the user are
+    compared in it."""
+    if isinstance(name, str) and not name.isascii():
+        return unicodedata.normalize("NFC", name)
+    return name
+
+
 def _text(chunked, na_values, as_text: bool) -> Column:
     """Strip, mark NA tokens missing, code against the sorted levels; numbers when every
     level parses with ``float`` (unless ``as_text``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    s = pc.utf8_trim_whitespace(chunked)
+    s = pc.utf8_normalize(pc.utf8_trim_whitespace(chunked), "NFC")  # one spelling per text
     na = pc.is_in(s, value_set=pa.array(list(na_values), pa.string()))
     missing_arr = pc.fill_null(pc.or_(pc.is_null(s), na), True)
     levels = sorted(pc.unique(pc.filter(s, pc.invert(missing_arr))).to_pylist())
@@ -261,7 +274,7 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
     """
     import pyarrow as pa
 
-    from ._arrowread import PIECE, RetypeError, UndecodableError, parse
+    from ._arrowread import PIECE, FileChangedError, RetypeError, UndecodableError, parse
 
     path = Path(os.fspath(path)).expanduser()
     head = _check_file(path)
@@ -278,8 +291,8 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
             raw = _header(head[first:start].decode(enc), delimiter)
         except UnicodeDecodeError as e:
             raise _decode_error(path, enc, given, f"the header, byte {e.start}") from None
-    text = set(text_columns)
-    text_raw = {r for r in raw if r.strip() in text}
+    text = {nfc(t) for t in text_columns}
+    text_raw = {r for r in raw if nfc(r.strip()) in text}
     ragged = []
 
     def on_invalid(row):
@@ -296,6 +309,10 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
             names, builders = parse(path, piece=None, **opts)
     except (UndecodableError, UnicodeDecodeError):
         raise _undecodable(path, enc, given) from None
+    except FileChangedError:
+        raise DataError(f"CSV file {path} changed while it was being read (it grew): another "
+                        "program is still writing it; read it once it is complete (or a "
+                        "copy of it)") from None
     except pa.ArrowInvalid as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "Empty CSV" in msg:
@@ -310,11 +327,15 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
     except OSError as e:
         raise DataError(f"cannot read {path}: {e}") from None
     pa.default_memory_pool().release_unused()   # give the parsing buffers back to the OS
-    header = [n.strip() for n in names]
+    header = [nfc(n.strip()) for n in names]  # "café" typed or decomposed: one name
     seen = set()
     for h in header:
         if h in seen:
-            raise DataError(f"CSV file {path}: column name {h!r} appears twice in the header")
+            if h:
+                raise DataError(f"CSV file {path}: column name {h!r} appears twice in the "
+                                "header; column names must be unique: rename one of them")
+            raise DataError(f"CSV file {path}: more than one column has no name in the "
+                            "header; name them (or remove trailing delimiters)")
         seen.add(h)
     if not builders or builders[0].n == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")

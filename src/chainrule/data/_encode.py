@@ -16,6 +16,8 @@ from ._table import Column, DataError, short_list
 
 __all__ = ["Prepared", "Problem"]
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 @dataclass
 class Problem:
@@ -38,6 +40,9 @@ class Problem:
             return f"non-finite value {v} in {self.column!r}"
         if self.kind == "not a number":
             return f"{self.column!r} = {v!r} is not a number"
+        if self.kind == "out of range":
+            return (f"value {v:.6g} in {self.column!r} is too far outside the training range "
+                    "(beyond float32 once standardized)")
         return f"{self.kind} {v!r} in {self.column!r}"
 
 
@@ -81,7 +86,7 @@ class Prepared:
 
 
 _LABELS = {"missing": "missing value", "non-finite": "non-finite value",
-           "not a number": "non-number"}
+           "not a number": "non-number", "out of range": "value out of range"}
 
 
 def collect(problems: list[Problem], n: int) -> tuple[np.ndarray, list, dict]:
@@ -121,7 +126,13 @@ def numbers_block(col: Column, name: str, mean: float, std: float, fill, out: np
         inf = ~finite & ~miss & ~bad
         if inf.any():
             problems.append(Problem(inf, name, "non-finite", col))
-    out[:] = (x - mean) / std
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (x - mean) / std
+        huge = np.isfinite(z) & (np.abs(z) > _FLOAT32_MAX)
+        if huge.any():  # e.g. 1e300 where training saw numbers near 1: inf in float32
+            problems.append(Problem(huge, name, "out of range", col))
+            z[huge] = 0.0
+        out[:] = z
 
 
 def one_hot_block(col: Column, name: str, cats: list[str], fill, unknown: str,
@@ -191,6 +202,9 @@ def first_error(problem: Problem, where, cats=None) -> DataError:
     if problem.kind == "not a number":
         return DataError(f"column {name!r}: value {v!r} ({where(i)}) is not a number; it was "
                          "numeric in the training data")
+    if problem.kind == "out of range":
+        return DataError(f"column {name!r}: value {v:.6g} in {where(i)} is too far outside "
+                         "the training range to score (beyond float32 once standardized)")
     return DataError(f"column {name!r} has a non-finite value ({v}) in {where(i)}; "
                      "chainrule does not score inf/-inf/NaN written as numbers: fix the cell "
                      "or leave it empty (empty cells are missing values)")

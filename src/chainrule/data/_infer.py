@@ -28,11 +28,15 @@ import numpy as np
 
 from ._table import Column, DataError, short_list
 
-__all__ = ["MIN_ROWS", "TASKS", "check_classes", "check_rows", "check_splits", "infer_task"]
+__all__ = ["MAX_TARGET", "MIN_ROWS", "TASKS", "check_classes", "check_rows", "check_splits",
+           "check_target_range", "infer_task"]
 
 TASKS = ("auto", "binary", "multiclass", "regression", "count")
 #: The fewest rows a dataset split into train/validation/test may have.
 MIN_ROWS = 10
+#: The largest magnitude of a regression or count target: chainrule trains in float32, whose
+#: squared errors overflow above ~1.8e19 (and values above ~3.4e38 are inf outright).
+MAX_TARGET = 1e18
 _OVERRIDE = "use task='regression' (--task regression) to override"
 
 
@@ -145,3 +149,15 @@ def check_splits(n: int, sizes: dict, fractions: dict) -> None:
     if sizes["train"] < 2:
         raise DataError(f"the splits leave {sizes['train']} training row(s) of {n}; lower "
                         "val_split/test_split")
+
+
+def check_target_range(name: str, y: np.ndarray, where) -> None:
+    """Refuse a numeric target with a value beyond :data:`MAX_TARGET` in magnitude
+    (``where(i)`` names row ``i`` of ``y``)."""
+    big = np.abs(y) > MAX_TARGET
+    if big.any():
+        i = int(np.argmax(np.abs(y)))
+        raise DataError(f"target {name!r} has values up to {y[i]:.4g} (in {where(i)}): too "
+                        f"large to train on in float32 (beyond {MAX_TARGET:.0e} squared "
+                        "errors overflow); rescale the column, e.g. express it in thousands "
+                        "or millions of its unit")

@@ -50,11 +50,15 @@ def check_state(state) -> None:
     if absent:
         _fail("state", f"lacks {absent}")
     _strings(state["features"], "features")
+    if len(set(state["features"])) != len(state["features"]):
+        _fail("features", "name a column twice")
     cats = state["categories"]
     if not isinstance(cats, Mapping):
         _fail("categories", "must be a mapping of column -> list of categories")
     for k, v in cats.items():
         _strings(v, f"categories[{k!r}]", allow_none=not state["fitted"])
+        if v is not None and len(set(v)) != len(v):
+            _fail(f"categories[{k!r}]", "name a category twice")
         if k not in state["features"]:
             _fail(f"categories[{k!r}]", "is not a feature")
     if state["impute"] not in _IMPUTE:
@@ -71,6 +75,8 @@ def check_state(state) -> None:
     if classes is not None and (not isinstance(classes, list) or len(classes) > _MAX_ITEMS
                                 or not all(isinstance(c, (str, int, float)) for c in classes)):
         _fail("classes", "must be a list of labels or null")
+    if classes is not None and len({repr(c) for c in classes}) != len(classes):
+        _fail("classes", "name a class twice")
     for key in ("target", "id_column"):
         if state.get(key) is not None and not isinstance(state.get(key), str):
             _fail(key, "must be a string or null")

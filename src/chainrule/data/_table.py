@@ -225,8 +225,9 @@ def as_table(data, names: Sequence[str], na_values=NA_VALUES, text=()) -> Table:
         cols = data.columns
         absent = [n for n in names if n not in cols]
         if absent:
-            raise DataError(f"{data.name} lacks the column(s) {short_list(absent)}; "
-                            f"columns are: {short_list(data.header, 30)}")
+            raise DataError(f"{data.name} lacks the column(s) {short_list(absent)} the model "
+                            f"was trained on; its columns are: {short_list(data.header, 30)}"
+                            " (column names must match the training file's, case included)")
         return data
     if isinstance(data, Mapping):
         raw = data

@@ -75,8 +75,8 @@ def resolve_dataset(name_or_path) -> Path:
     key = key[:-4] if key.endswith(".csv") else key
     if key in BUILTIN:     # a directory named like a dataset (a run dir "heart/") is no CSV
         return _package_file(BUILTIN[key].file)
-    if path.exists():
-        return path        # a directory: read_csv says so
+    if path.exists() or os.path.lexists(path):
+        return path        # a directory or a dangling link: read_csv says so
     names = ", ".join(sorted(BUILTIN))
     raise DataFileNotFoundError(f"CSV file not found: {path} (and {str(name_or_path)!r} is "
                                 f"not a built-in dataset: {names})")

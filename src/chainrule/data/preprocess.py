@@ -28,6 +28,16 @@ __all__ = ["IMPUTE", "Preprocessor", "Prepared"]
 IMPUTE = ("mean", "median", "most_frequent")
 
 
+def _mean_std(x: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation without overflow: numbers beyond ~1e154 would square to
+    inf (std inf, every standardized value 0), so such columns are scaled first."""
+    scale = float(np.max(np.abs(x))) if x.size else 0.0
+    if scale > 1e150:
+        z = x / scale
+        return float(z.mean()) * scale, float(z.std()) * scale
+    return float(x.mean()), float(x.std())
+
+
 def impute_rule(impute) -> str | None:
     """Normalise ``impute``: True (the first version's flag) -> "median"; False, None,
     "drop", "none" -> None; else one of :data:`IMPUTE`."""
@@ -166,7 +176,7 @@ class Preprocessor:
         elif self.impute == "most_frequent":
             uniq, counts = np.unique(ok, return_counts=True)
             self.fill[name] = float(uniq[int(np.argmax(counts))])
-        mean, std = (float(ok.mean()), float(ok.std())) if self.standardize else (0.0, 1.0)
+        mean, std = _mean_std(ok) if self.standardize else (0.0, 1.0)
         self.mean[name] = mean
         self.std[name] = std if std > 0 else 1.0
 
@@ -192,7 +202,8 @@ class Preprocessor:
             raise ValueError(f"unknown must be 'error' or 'ignore', got {unknown!r}")
         table = self._table(data)
         if target and self.target not in table.columns:
-            raise DataError(f"{table.name} lacks the target column {self.target!r}")
+            raise DataError(f"{table.name} lacks the target column {self.target!r}: evaluate "
+                            "needs the true values (for rows without them, use predict)")
         pick = (lambda c: c) if rows is None else (lambda c: c.take(rows))
         n = table.n_rows if rows is None else len(rows)
         X = np.empty((n, len(self.feature_names)), np.float32)

@@ -37,9 +37,11 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..utils.data import TensorDataset
-from ._csvread import read_csv
+from ._csvread import nfc, read_csv
 from ._encode import target_codes, target_numbers
-from ._infer import TASKS, check_classes, check_rows, check_splits, infer_task
+from ._numeric_text import numeric_text_problem
+from ._infer import (TASKS, check_classes, check_rows, check_splits, check_target_range,
+                     infer_task)
 from ._split import split_indices
 from ._table import NA_VALUES, DataError, short_list
 from .preprocess import Preprocessor, impute_rule
@@ -125,18 +127,22 @@ def _columns(table, target, features, drop, id_column, categorical):
     if cols[0] in ("", "Unnamed: 0") and cols[0] not in named:
         notes.append("dropped the first column (unnamed: a row index)")
         cols = cols[1:]
+    empty = [c for c in cols if c == "" and c not in named and table.columns[c].missing.all()]
+    if empty:  # "a,b,y," : a trailing delimiter makes an unnamed, empty last column
+        notes.append("dropped an unnamed column with no values (a trailing delimiter)")
+        cols = [c for c in cols if c not in empty]
     if target not in table.columns:
-        hint = ""
+        hint = _did_you_mean(target, cols)
         if len(table.header) == 1 and any(d in table.header[0] for d in ",;\t|"):
             hint = " (the header was read as one column: pass the right delimiter=, --delimiter)"
-        raise DataError(f"target column {target!r} not found in {table.name}; available "
-                        f"columns: {avail()}{hint}")
+        raise DataError(f"target column {target!r} not found in {table.name}{hint}; "
+                        f"available columns: {avail()}")
     for what, names in (("feature", features or []), ("drop", drop),
                         ("id", [id_column] if id_column else [])):
         absent = [f for f in names if f not in table.columns]
         if absent:
-            raise DataError(f"{what} column(s) {absent} not found in {table.name}; available "
-                            f"columns: {avail()}")
+            raise DataError(f"{what} column(s) {absent} not found in {table.name}"
+                            f"{_did_you_mean(absent[0], cols)}; available columns: {avail()}")
     if target in drop or target == id_column:
         raise DataError(f"the target {target!r} cannot be dropped or be the id column")
     if features is None:
@@ -159,6 +165,14 @@ def _columns(table, target, features, drop, id_column, categorical):
     if id_column:
         notes.append(f"id column {id_column!r}: kept out of the features, passed through")
     return list(features), notes
+
+
+def _did_you_mean(name: str, cols: list[str]) -> str:
+    """`` (did you mean 'AHD'?)`` when a column differs from ``name`` only in case or
+    surrounding spaces, else ``""``."""
+    key = str(name).strip().casefold()
+    close = [c for c in cols if c.strip().casefold() == key]
+    return f" (did you mean {close[0]!r}? names are case-sensitive)" if close else ""
 
 
 def _refuse_non_finite(table, names, categorical) -> None:
@@ -227,7 +241,9 @@ def load_csv(path, target: str, *, task: str = "auto", features: list[str] | Non
     _check_args(task, missing, val_split, test_split)
     rule = impute_rule(impute) if impute is not None else \
         ("median" if missing == "impute" else None)
-    categorical, drop = list(categorical or []), list(drop or [])
+    categorical, drop = [nfc(c) for c in categorical or []], [nfc(c) for c in drop or []]
+    target, id_column = nfc(target), nfc(id_column) if id_column else id_column
+    features = None if features is None else [nfc(f) for f in features]
     from .builtin import resolve_dataset
 
     table = read_csv(resolve_dataset(path), delimiter=delimiter, encoding=encoding, na_values=na_values,
@@ -260,6 +276,10 @@ def load_csv(path, target: str, *, task: str = "auto", features: list[str] | Non
     for name in features:
         col = table.columns[name]
         if name in categorical or col.kind == "text":
+            problem = None if name in categorical else \
+                numeric_text_problem(name, col, table.where)
+            if problem:
+                raise DataError(problem)
             cats = col.take(rows).as_text().present_levels()
             if name not in categorical and len(cats) > max_categories:
                 raise DataError(
@@ -281,6 +301,8 @@ def load_csv(path, target: str, *, task: str = "auto", features: list[str] | Non
     is_class = classes is not None
     y_all = target_codes(tcol, target, classes, []) if is_class else \
         target_numbers(tcol, target, [])
+    if not is_class:
+        check_target_range(target, y_all, lambda i: table.where(int(rows[i])))
     held_out = val_split > 0 or test_split > 0
     check_rows(int(rows.size), {"val": val_split, "test": test_split})
     if is_class:

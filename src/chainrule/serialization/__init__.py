@@ -37,9 +37,11 @@ Loading never unpickles and never imports or runs anything a file names unless a
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
+import stat
 import tempfile
 
 from .._dtype import _BY_NP
@@ -50,20 +52,11 @@ from ._read import (
     MAX_DEPTH, MAX_HEADER_BYTES, LoadError, fail, open_source, parse_json, read_arrays,
     read_header, read_json_file,
 )
+from ._write import serialize
 
 _FORMAT = "chainrule"
 #: tensor elements a rebuilt module's constructors may create, beyond twice the file's own
 REBUILD_SLACK_ELEMENTS = 1 << 24
-
-
-def _safetensors():
-    try:
-        import safetensors.numpy as stn
-    except ImportError:  # pragma: no cover - declared as a runtime dependency
-        raise ImportError(
-            "chainrule.save needs the 'safetensors' package: pip install safetensors"
-        ) from None
-    return stn
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
@@ -96,7 +89,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
             "structure": json.dumps(structure, separators=(",", ":"), allow_nan=False)}
     if enc.modules:
         meta["modules"] = json.dumps(enc.modules, separators=(",", ":"), allow_nan=False)
-    data = _safetensors().save(enc.arrays, metadata=meta)
+    data = serialize(enc.arrays, meta)  # sorted keys: the same bytes in every process
     if hasattr(f, "write"):
         f.write(data)
         return
@@ -113,6 +106,17 @@ def _write_all(fh, data: bytes) -> None:
     fh.write(data)
 
 
+def _pause_for_test(path: str) -> None:
+    """Testing hook (``CHAINRULE_PAUSE_AT=atomic-write``): stop with the data written to the
+    temporary file but not yet renamed over ``path``, until a signal arrives (60 s at most)."""
+    import sys
+    import time
+
+    print(f"chainrule-test: paused at atomic-write {os.path.basename(path)}", file=sys.stderr,
+          flush=True)
+    time.sleep(60)
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -120,13 +124,31 @@ def _umask() -> int:
 
 
 def _atomic_write(path: str, data: bytes) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
+    """Write ``data`` to ``path`` atomically: a temporary file in the same directory, fsynced
+    and renamed over the target. A symlink is followed (the file it points to is replaced,
+    the link kept, as ``open(path, "wb")`` would). A path that exists and is not a regular
+    file — ``/dev/null``, ``/dev/stdout``, a FIFO — is written in place: renaming over it
+    would replace the device itself (as root, ``/dev/null`` became a regular file)."""
+    path = os.path.realpath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+        with open(path, "wb") as fh:
+            _write_all(fh, data)
+        return
+    directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(prefix=".chainrule-", suffix=".tmp", dir=directory)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
         with os.fdopen(fd, "wb") as fh:
             _write_all(fh, data)
             fh.flush()
+            if os.environ.get("CHAINRULE_PAUSE_AT") == "atomic-write":  # testing hook
+                _pause_for_test(path)
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:

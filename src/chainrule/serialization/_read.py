@@ -20,6 +20,7 @@ import math
 import os
 import stat
 import struct
+import sys
 
 import numpy as np
 
@@ -169,6 +170,16 @@ def _last_byte(src: Source) -> bytes | None:
 
 
 # -- the header ------------------------------------------------------------------------------
+def json_error_text(e: Exception) -> str:
+    """What is wrong with JSON text, for a user: Python's limit on integer digits is named
+    as such (its message advises ``sys.set_int_max_str_digits()``, which no user of a file
+    should call)."""
+    msg = " ".join(str(e).split())
+    if "integer string conversion" in msg:
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    return msg or type(e).__name__
+
+
 def parse_json(text, name: str, what: str, max_depth: int):
     """``json.loads`` with nesting refused beyond ``max_depth`` (checked without recursion)."""
     try:
@@ -176,7 +187,7 @@ def parse_json(text, name: str, what: str, max_depth: int):
     except RecursionError:
         raise fail(name, f"has {what} nested too deep (more than {max_depth} levels)") from None
     except (ValueError, TypeError) as e:  # includes UnicodeDecodeError and huge integers
-        raise fail(name, f"has {what} that is not valid JSON ({e})") from None
+        raise fail(name, f"has {what} that is not valid JSON ({json_error_text(e)})") from None
     stack = [(obj, 1)]
     while stack:
         node, depth = stack.pop()

@@ -7,6 +7,7 @@ the output-unit table (``tasks``).
 """
 
 from . import metrics, tasks
+from ._finite import NonFiniteLossWarning
 from ._setup import OPTIMIZERS, make_optimizer
 from .callbacks import (CSVLogger, Callback, EarlyStopping, LRScheduler, ModelCheckpoint,
                         ProgressBar, TerminateOnNaN)
@@ -16,6 +17,6 @@ from .rundir import RunError, load_run
 from .tasks import Head, head_for, infer_task
 
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "Head", "History", "LRScheduler",
-           "ModelCheckpoint", "OPTIMIZERS", "ProgressBar", "RunError", "TerminateOnNaN",
+           "ModelCheckpoint", "NonFiniteLossWarning", "OPTIMIZERS", "ProgressBar", "RunError", "TerminateOnNaN",
            "evaluate", "fit", "head_for", "infer_task", "load_run", "make_optimizer", "metrics",
            "predict", "tasks"]

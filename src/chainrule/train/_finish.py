@@ -78,7 +78,12 @@ def finish(tr, guard, t0) -> dict:
 
     # the console shows the findings that make a model unusable; report.md has them all
     warnings = [d for d in diagnostics_lines(history) if d.startswith(("nan", "divergence"))]
-    diverged = bool(tr.results) and not any(math.isfinite(r["val_loss"]) for r in tr.results)
+    diverged = ""  # why the run failed, for the exit code 1
+    if tr.results and not any(math.isfinite(r["val_loss"]) for r in tr.results):
+        diverged = "the validation loss is not finite for any candidate"
+    elif k < len(tr.results) and tr.results[k].get("nonfinite"):
+        diverged = (f"the training loss of the kept candidate became NaN or infinite in "
+                    f"epoch {len(history)}; its weights are those before that batch")
     return {"metrics": metrics, "history": history, "model": model, "head": tr.head,
             "data": tr.ds, "dir": tr.out, "seconds": seconds, "notes": notes, "files": files,
             "interrupted": interrupted, "status": status, "chosen": k,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import optim
 from ..tensor import Tensor
 from ..utils.data import DataLoader, Dataset, TensorDataset
+from ._finite import check_finite
 
 #: optimizer names accepted by ``fit(optimizer=...)`` and the CLI
 OPTIMIZERS = {
@@ -54,6 +55,7 @@ def as_dataset(data, name: str) -> Dataset:
         if len(n) != 1:
             raise ValueError(f"fit: {name} tensors have different numbers of samples "
                              f"{[t.shape[0] for t in data]}; expected (X, y) with equal N")
+        check_finite(data, f"fit ({name} data)" if name in ("train", "val") else "evaluate")
         return TensorDataset(*data)
     if isinstance(data, Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")
                                      and not isinstance(data, (tuple, list))):

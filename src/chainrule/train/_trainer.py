@@ -18,6 +18,7 @@ from ._setup import make_optimizer
 from .callbacks import Callback, EarlyStopping
 from .fit import fit, predict
 from .history import History
+from ._memory import check_fits
 from .rundir import build_mlp, write_file
 from .select import Candidate, candidates, choose, mean_and_se, plan
 from .tasks import Head, row_losses
@@ -126,6 +127,9 @@ class _Trainer:
             self.cands = cands[-1:] if o["hidden"] is None else cands[:1]
         else:
             self.cands = candidates(n_train, fixed)
+        for c in self.cands:  # before anything is built: a model too big is refused, not killed
+            check_fits(c.label, ds.n_features, c.hidden, head.units,
+                       min(self.plan["batch_size"], n_train))
         y = ds.y_train._data.astype(np.float64).reshape(-1)
         self.scale = (float(y.mean()), float(y.std()) or 1.0) if head.task == "regression" \
             else (0.0, 1.0)
@@ -240,11 +244,15 @@ class _Trainer:
         val_loss, se = mean_and_se(row_losses(self.head.task, predict(model, X), y))
         self.results.append({"val_loss": val_loss, "val_se": se, "epochs": len(h),
                              "stopped_early": bool(h.stopped_early),
+                             "nonfinite": bool(h.nonfinite),
                              "seconds": round(time.perf_counter() - t0, 3)})
         self.histories.append(h)
         if self.verbose:
             self.print(f"  {len(h)} epochs, validation loss {val_loss:.4g} (standard error "
                        f"{se:.2g}), {time.perf_counter() - t0:.1f} s")
+            if h.nonfinite:  # fit stopped there, keeping the weights before that batch
+                self.print(f"  stopped in epoch {h.nonfinite['epoch'] + 1}: the training loss "
+                           f"became {h.nonfinite['loss']} (diverged; see the report)")
         with self.guard.mode("defer"):
             _save(self.raw_state(model), self.search_dir / f"c{k}.safetensors")
             h.to_csv(self.search_dir / f"c{k}.history.csv")

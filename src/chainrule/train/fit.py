@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from ..random import Generator, manual_seed
 from ..serialization import load, save
 from ..tensor import Tensor
 from ._distributed import setup_distributed
+from ._finite import NonFiniteLossWarning, check_finite, stop_at_nonfinite
 from ._interrupt import SigintGuard
 from ._setup import as_loader, loss_module, make_optimizer, needs_closure, split_batch
 from .callbacks import LRScheduler, ProgressBar
@@ -89,6 +91,8 @@ class _Run:
         self.position = (0, 0)  # (epoch, batches done in it)
         self.partial = None
         self.epoch_rng = None
+        self.skip_nonfinite = True  # False under data-parallel training: all ranks step
+        self.skipped = False
 
     def checkpoint_state(self) -> dict:
         """Everything ``fit(resume_from=...)`` needs to continue bit-for-bit."""
@@ -100,9 +104,13 @@ class _Run:
             opt.zero_grad()
             out = model(*inputs)
             loss = loss_fn(out, y)
+            value = float(loss.item())
+            if not math.isfinite(value) and self.skip_nonfinite:
+                self.skipped = True  # the weights stay those of the last finite step
+                return value, out
             loss.backward()
             opt.step()
-            return float(loss.item()), out
+            return value, out
         first = {}
 
         def closure():
@@ -202,6 +210,7 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
     cbs.sort(key=lambda c: getattr(c, "order", 50))
     history = History()
     run = _Run(model, optimizer, loss_fn, loader, epochs, cbs, history)
+    run.skip_nonfinite = ctx is None
     for cb in cbs:
         cb.run = run
     resume = None
@@ -250,6 +259,8 @@ def fit(model, train, *, loss, optimizer, epochs: int, batch_size: int | None = 
                 value, out = run.step(inputs, y)
                 if history.initial_loss is None:
                     history.initial_loss = value
+                if not math.isfinite(value):
+                    stop_at_nonfinite(run, epoch, b, value, inputs, y)
                 acc.add(value, out, y)
                 run.running_loss = acc.loss
                 b += 1
@@ -348,6 +359,14 @@ def evaluate(model, data, loss=None, metrics=(), batch_size: int = 1024, *, outp
     if kind is None:
         kind = "multi" if outs.ndim == 2 and outs.shape[1] > 1 else "value"
     logs = {"loss": acc.loss} if loss_fn is not None else {}
+    bad = ~np.isfinite(outs.reshape(len(outs), -1)).all(axis=1) \
+        if outs.dtype.kind in "fc" and len(outs) else np.zeros(0, bool)
+    if bad.any():  # a NaN output read as class 0 would still count as a prediction
+        warnings.warn(f"evaluate: the model's output is not finite for {int(bad.sum())} of "
+                      f"{len(bad)} rows; the metrics are nan", NonFiniteLossWarning,
+                      stacklevel=2)
+        logs.update({name: math.nan for name, _, _ in specs})
+        return logs
     logs.update(compute_metrics(specs, kind, outs, ys))
     return logs
 
@@ -363,6 +382,7 @@ def predict(model, X, batch_size: int = 1024) -> Tensor:
     """
     if not isinstance(X, Tensor):
         X = Tensor._make(np.ascontiguousarray(np.asarray(X, dtype=np.float32)), False, None, 0)
+    check_finite([X], "predict", ["X"])
     was = model.training
     model.eval()
     try:
@@ -372,4 +392,10 @@ def predict(model, X, batch_size: int = 1024) -> Tensor:
         model.train(was)
     if not outs:
         raise ValueError("predict: X has no rows")
-    return Tensor._make(np.concatenate(outs), False, None, 0)
+    out = np.concatenate(outs)
+    if out.dtype.kind in "fc" and not np.isfinite(out).all():
+        rows = int((~np.isfinite(out.reshape(len(out), -1))).any(axis=1).sum())
+        warnings.warn(f"predict: the model's output is not finite for {rows} of {len(out)} "
+                      "rows (its weights may be NaN: did training diverge?)",
+                      NonFiniteLossWarning, stacklevel=2)
+    return Tensor._make(out, False, None, 0)

@@ -20,7 +20,10 @@ class History:
         epoch: the epoch numbers (0-based) recorded.
         stopped_early: True when a callback (e.g. ``EarlyStopping``) ended training.
         interrupted: True when Ctrl-C (SIGINT) ended training.
-        terminated_on_nan: True when ``TerminateOnNaN`` ended training.
+        terminated_on_nan: True when a NaN/infinite training loss ended training (``fit``
+            stops there by itself; ``TerminateOnNaN`` sets it too).
+        nonfinite: where and why, when ``fit`` stopped at a non-finite loss: ``{"epoch",
+            "batch", "loss", "cause": "data" | "divergence", "update_skipped"}``, else None.
         checkpoint: the path of the checkpoint written on interruption, if any.
         initial_loss: the loss of the first batch, computed before the first update (the
             loss at initialisation; ``check_loss_curve`` compares the curve with it).
@@ -38,6 +41,7 @@ class History:
         self.stopped_early = False
         self.interrupted = False
         self.terminated_on_nan = False
+        self.nonfinite: dict | None = None
         self.checkpoint: str | None = None
         self.initial_loss: float | None = None
 

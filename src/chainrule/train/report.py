@@ -114,10 +114,14 @@ def run_report(tr, model, history, metrics, seconds, notes, interrupted) -> str:
         lines += ["", f"Kept candidate {tr.chosen + 1}: {tr.reason}."]
     lines += ["", "## Architecture", ""]
     if arch is not None:
-        lines.append(f"MLP: {arch['n_inputs']} inputs -> hidden {arch['hidden']} "
-                     f"({arch['activation']}, dropout {arch['dropout']}) -> "
-                     f"{arch['n_outputs']} output(s); weight decay {tcfg.get('weight_decay')}, "
-                     f"lr {tcfg.get('lr'):g}")
+        opt = f"weight decay {tcfg.get('weight_decay')}, lr {tcfg.get('lr'):g}"
+        if arch["hidden"]:
+            lines.append(f"MLP: {arch['n_inputs']} inputs -> hidden "
+                         f"{'-'.join(map(str, arch['hidden']))} ({arch['activation']}, "
+                         f"dropout {arch['dropout']}) -> {arch['n_outputs']} output(s); {opt}")
+        else:
+            lines.append(f"Linear model (no hidden layer): {arch['n_inputs']} inputs -> "
+                         f"{arch['n_outputs']} output(s); {opt}")
     if model is not None:
         lines += ["", "```", summary(model, (1, arch["n_inputs"]), print_fn=None), "```"]
     lines += ["", "## Metrics", ""]
@@ -126,7 +130,10 @@ def run_report(tr, model, history, metrics, seconds, notes, interrupted) -> str:
     else:
         lines.append(f"Not computed (interrupted). Run `chainrule evaluate {tr.out} FILE`.")
     lines += ["", "## Diagnostics (loss curve of the kept model)", ""]
-    lines += [f"- {d}" for d in diagnostics_lines(history)]
+    restored = tr.has_val and tr.plan.get("patience")  # early stopping kept the best epoch
+    lines += [f"- {d}" + (" (here early stopping already kept the best epoch's weights)"
+                          if restored and d.startswith("overfitting") else "")
+              for d in diagnostics_lines(history)]
     lines += ["", "![loss curve](loss_curve.png)" if not notes else "", ""]
     lines += [f"Note: {n}" for n in notes]
     return "\n".join(lines).rstrip() + "\n"

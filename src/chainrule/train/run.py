@@ -59,10 +59,10 @@ def prepare_out(out) -> bool:
     """Make sure the run directory ``out`` can be written before any data is read; returns
     True when it was created. Errors name ``out``."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory")
-    created = not out.exists()
     try:
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} exists and is not a directory")
+        created = not out.exists()
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".chainrule-probe-", dir=out)
         os.close(fd)
@@ -162,13 +162,13 @@ def train_csv(path, target: str, *, task: str = "auto", out="runs/train", verbos
             try:
                 pause_point("load", guard)
                 file, ds = _load(path, target, task, o, data_opts)
-            except BaseException:
+                head = Head(ds.task, ds.n_classes)
+                config = _config(path, file, target, ds, head, o, data_opts, task)
+                tr = _Trainer(ds, head, out, config, o, guard, verbose, print_fn)
+            except BaseException:  # refused before anything was written: leave no trace
                 if created and out.is_dir() and not any(out.iterdir()):
                     out.rmdir()
                 raise
-        head = Head(ds.task, ds.n_classes)
-        config = _config(path, file, target, ds, head, o, data_opts, task)
-        tr = _Trainer(ds, head, out, config, o, guard, verbose, print_fn)
         _announce(tr)
         tr.start()
         return _run(tr, guard, t0)
@@ -220,13 +220,30 @@ def _announce(tr, report: bool = True) -> None:
     if not tr.verbose:
         return
     if report:
-        tr.print(tr.ds.report)  # its target line says which task and why
+        tr.print(_short_report(tr.ds.report, tr.out))  # its target line says the task, why
         tr.print(f"output unit: {tr.head.describe()}")
     p = tr.plan
     how = (f"{len(tr.cands)} candidates, kept by the one-standard-error rule on the "
            "validation loss" if len(tr.cands) > 1 else "1 candidate")
     tr.print(f"model search: {how}; batch {p['batch_size']}, at most {p['epochs']} epochs "
              f"each" + (f", early stopping (patience {p['patience']})" if tr.has_val else ""))
+
+
+def _short_report(report: str, out, limit: int = 30) -> str:
+    """The data report for the console: at most ``limit`` per-column lines (a table with
+    10,000 columns printed 500 KB); report.md keeps them all."""
+    lines = report.splitlines()
+    try:
+        first = next(i for i, x in enumerate(lines) if x.startswith("  features:")) + 1
+    except StopIteration:
+        return report
+    end = first
+    while end < len(lines) and lines[end].startswith("    "):
+        end += 1
+    if end - first <= limit:
+        return report
+    more = f"    ... {end - first - limit} more columns (all of them in {out}/report.md)"
+    return "\n".join(lines[:first + limit] + [more] + lines[end:])
 
 
 def _run(tr, guard, t0) -> dict:

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import nn
 from ..serialization import load
+from ..serialization._read import json_error_text
 from ._files import write_file
 from .tasks import TASKS, Head
 
@@ -153,7 +154,7 @@ def parse_json(data: bytes, name: str, max_depth: int = MAX_JSON_DEPTH):
     try:
         return json.loads(text)
     except (ValueError, RecursionError) as e:
-        raise RunError(f"{name} is corrupt ({e})") from None
+        raise RunError(f"{name} is corrupt ({json_error_text(e)})") from None
 
 
 def read_config(directory) -> dict:
@@ -210,6 +211,8 @@ def _check_fields(config: dict, path) -> None:
         if not isinstance(classes, list) or len(classes) < 2 or \
                 not all(isinstance(c, (str, int, float)) for c in classes):
             bad("a classification run needs a list of at least 2 class labels")
+        if len({repr(c) for c in classes}) != len(classes):
+            bad("its class labels are not distinct")
         units = 1 if config["task"] == "binary" else len(classes)
     else:
         units = 1
@@ -291,6 +294,12 @@ def load_run(directory) -> LoadedRun:
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise RunError(f"{d / 'config.json'} has corrupt preprocessing "
                        f"({type(e).__name__}: {e})") from None
+    for key in ("task", "target", "classes"):  # config.json says it twice: both must agree
+        mine = getattr(pre, key, None)
+        if mine is not None and mine != config[key]:
+            raise RunError(f"{d / 'config.json'}: its {key} ({config[key]!r:.60}) differs from "
+                           f"the one its preprocessing was fitted for ({mine!r:.60}); the "
+                           "directory is corrupt")
     n_features = len(pre.feature_names) if getattr(pre, "fitted", True) else None
     if n_features is not None and n_features != arch["n_inputs"]:
         raise RunError(f"{d / 'config.json'}: the preprocessing makes {n_features} inputs but "

@@ -7,8 +7,9 @@ writes them with an empty prediction and the reason in the ``reason`` column, ``
 leaves them out of the metrics and says how many; with ``strict=True`` both refuse the file
 at the first such row (a ``DataError`` naming the row, column and value).
 
-**The predictions file** is written with the ``csv`` module (fields with commas, quotes or
-newlines are quoted, so every row has the header's number of fields). Columns: ``row`` (the
+**The predictions file** is written as the ``csv`` module writes CSV (fields with commas,
+quotes, newlines or carriage returns are quoted, so every row has the header's number of
+fields and ``csv.reader`` reads it back), column by column (:mod:`._csvout`). Columns: ``row`` (the
 1-based data row of the input), the id column if the run has one or one is given,
 ``prediction``, one ``p_<class>`` per class for classifiers, and ``reason``.
 **Spreadsheet formula injection** is neutralised: a text cell that starts with ``=``, ``+``,
@@ -20,8 +21,6 @@ run as a formula — is written with a leading ``'`` (``=HYPERLINK(...)`` become
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import sys
@@ -29,6 +28,7 @@ import sys
 import numpy as np
 
 from .fit import evaluate, predict
+from . import _csvout
 from .rundir import LoadedRun, load_run, write_file
 
 __all__ = ["evaluate_csv", "predict_csv", "safe_cell", "write_csv"]
@@ -47,22 +47,21 @@ def safe_cell(value) -> str:
 
 
 def write_csv(out, header: list[str], rows) -> None:
-    """Write ``header`` and ``rows`` with the csv module (minimal quoting, ``\\n`` line ends)
-    and every cell through :func:`safe_cell`; ``out`` ``"-"`` is standard output, a path is
-    written atomically (errors name it)."""
+    """Write ``header`` and ``rows`` as CSV (minimal quoting as the csv module does, a
+    carriage return inside a field quoted too, ``\\n`` line ends), every cell through
+    :func:`safe_cell`; ``out`` ``"-"`` is standard output, a path is written atomically
+    (errors name it)."""
+    columns = [list(c) for c in zip(*[[_csvout.quoted(safe_cell(c)) for c in r]
+                                      for r in rows])] or [[] for _ in header]
+    _write_text(out, _csvout.to_text(list(header), columns, safe_cell))
+
+
+def _write_text(out, text: str) -> None:
     if out == "-" or out is None:
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow([safe_cell(c) for c in header])
-        for r in rows:
-            w.writerow([safe_cell(c) for c in r])
+        sys.stdout.write(text)
         sys.stdout.flush()
         return
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([safe_cell(c) for c in header])
-    for r in rows:
-        w.writerow([safe_cell(c) for c in r])
-    write_file(out, buf.getvalue())
+    write_file(out, text)
 
 
 def _prepared(run: LoadedRun, path, *, target: bool, unknown: str, strict: bool,
@@ -89,16 +88,50 @@ def evaluate_csv(directory, path, *, unknown: str = "error", strict: bool = Fals
     run = load_run(directory)
     prep = _prepared(run, path, target=True, unknown=unknown, strict=strict,
                      encoding=encoding, delimiter=delimiter)
-    ok = np.asarray(prep.valid, bool)
+    scored = _score(run, prep)
+    ok = scored.ok
     if not ok.any():
         raise DataError(f"{path}: none of its {ok.size} rows can be scored ("
-                        f"{prep.summary()}); nothing to evaluate")
+                        f"{scored.summary}); nothing to evaluate")
     X = _tensor(prep.X[ok])
     y = run.head.target(np.asarray(prep.y)[ok])
     metrics = evaluate(run.model, (X, y), loss=run.head.loss(),
                        metrics=metric_names(run.head.task))
     return {"metrics": metrics, "rows": int(ok.size), "scored": int(ok.sum()),
-            "excluded": int((~ok).sum()), "summary": prep.summary()}
+            "excluded": int((~ok).sum()), "summary": scored.summary}
+
+
+class _Scored:
+    """The model's outputs for the valid rows of ``prep``; rows whose output (or predicted
+    probability/count) is not finite become unscored with a reason."""
+
+    def __init__(self, run: LoadedRun, prep):
+        self.ok = np.asarray(prep.valid, bool).copy()
+        self.reasons = list(prep.reasons)
+        n = self.ok.size
+        z = np.zeros((n, run.head.units))
+        if self.ok.any():
+            z[self.ok] = predict(run.model, _tensor(prep.X[self.ok]))._data.reshape(
+                int(self.ok.sum()), -1)
+        self.pred = run.head.predict(z)
+        finite = np.isfinite(z).all(axis=1)
+        for key in ("probabilities", "values"):
+            if key in self.pred:
+                v = self.pred[key]
+                finite &= np.isfinite(v).reshape(n, -1).all(axis=1)
+        self.bad_out = self.ok & ~finite
+        for i in np.flatnonzero(self.bad_out):
+            self.reasons[i] = "the model's output is not finite for this row"
+        self.ok &= ~self.bad_out
+        summary = prep.summary()
+        if self.bad_out.any():
+            extra = f"{int(self.bad_out.sum())} row(s) with a non-finite model output"
+            summary = f"{summary}; {extra}" if summary else \
+                f"{int((~self.ok).sum())} of {n} rows cannot be scored: {extra}"
+        self.summary = summary
+
+
+_score = _Scored
 
 
 def _tensor(a):
@@ -107,32 +140,24 @@ def _tensor(a):
     return Tensor._make(np.ascontiguousarray(a, dtype=np.float32), False, None, 0)
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.6g}"
-
-
 def predict_csv(directory, path, out, *, unknown: str = "error", strict: bool = False,
                 id_column=None, encoding=None, delimiter=None) -> dict:
     """Write predictions for the rows of ``path`` to the CSV ``out`` (``"-"``: standard
     output); see the module docstring for the columns and the rules.
 
     Returns ``{"rows": N, "scored": n, "unscored": N - n, "summary": one line}``."""
+    from ..data import resolve_csv
+
     run = load_run(directory)
     if out not in (None, "-"):
-        _check_writable(out)
+        source = resolve_csv(path)
+        _check_writable(out, (source, run.directory / "config.json",
+                              run.directory / "model.safetensors"))
     prep = _prepared(run, path, target=False, unknown=unknown, strict=strict,
                      id_column=id_column, encoding=encoding, delimiter=delimiter)
-    ok = np.asarray(prep.valid, bool).copy()
-    reasons = list(prep.reasons)
+    scored = _score(run, prep)
+    ok, reasons, pred = scored.ok, scored.reasons, scored.pred
     n = ok.size
-    z = np.zeros((n, run.head.units))
-    if ok.any():
-        z[ok] = predict(run.model, _tensor(prep.X[ok]))._data.reshape(int(ok.sum()), -1)
-    bad_out = ok & ~np.isfinite(z).all(axis=1)
-    for i in np.flatnonzero(bad_out):
-        reasons[i] = "the model's output is not finite for this row"
-    ok &= ~bad_out
-    pred = run.head.predict(z)
     classes = run.config.get("classes")
     idc = run.preprocessor.id_column if prep.ids is not None else None
     header = ["row"] + ([idc] if idc else []) + ["prediction"]
@@ -143,39 +168,66 @@ def predict_csv(directory, path, out, *, unknown: str = "error", strict: bool = 
         header += [f"p_{c}" for c in classes]
     header.append("reason")
     numbers = prep.rows if prep.rows is not None else np.arange(n) + 1
-
-    def rows():
-        for i in range(n):
-            cells = [str(int(numbers[i]))] + ([prep.ids[i]] if idc else [])
-            if not ok[i]:
-                cells += [""] * (1 + (len(classes) if "classes" in pred else 0))
-                cells.append(reasons[i] or "cannot be scored")
-                yield cells
-                continue
-            if "classes" in pred:
-                cells += [str(classes[int(pred["classes"][i])])] + [_fmt(v) for v in p[i]]
-            else:
-                cells.append(_fmt(pred["values"][i]))
-            cells.append("")
-            yield cells
-
-    write_csv(out, header, rows())
+    columns = [_csvout.numbers(numbers.astype(np.int64), "%d")]
+    if idc:
+        columns.append(_csvout.text_column(prep.ids, safe_cell))
+    if "classes" in pred:
+        labels = [_csvout.quoted(safe_cell(str(c))) for c in classes] + [""]
+        k = np.where(ok, pred["classes"], len(classes))
+        columns.append([labels[i] for i in k.tolist()])
+        for j in range(p.shape[1]):
+            columns.append(_blank(_csvout.numbers(p[:, j]), ok))
+    else:
+        columns.append(_blank(_csvout.numbers(pred["values"]), ok))
+    columns.append(_csvout.text_column(
+        ["" if ok[i] else (reasons[i] or "cannot be scored") for i in range(n)], safe_cell))
+    text = _csvout.to_text(header, columns, safe_cell)
+    del columns
+    _write_text(out, text)
     unscored = int((~ok).sum())
-    summary = prep.summary()
-    if bad_out.any():
-        extra = f"{int(bad_out.sum())} row(s) with a non-finite model output"
-        summary = f"{summary}; {extra}" if summary else \
-            f"{unscored} of {n} rows cannot be scored: {extra}"
-    return {"rows": n, "scored": int(ok.sum()), "unscored": unscored, "summary": summary}
+    return {"rows": n, "scored": int(ok.sum()), "unscored": unscored,
+            "summary": scored.summary}
 
 
-def _check_writable(out) -> None:
-    """Fail before reading anything when ``out``'s directory cannot take the file."""
-    folder = os.path.dirname(os.path.abspath(os.fspath(out))) or "."
-    if os.path.isdir(os.fspath(out)):
-        raise IsADirectoryError(21, "is a directory", os.fspath(out))
+def _blank(cells: list[str], ok: np.ndarray) -> list[str]:
+    """Empty cells where the row is not scored."""
+    if not ok.all():
+        for i in np.flatnonzero(~ok).tolist():
+            cells[i] = ""
+    return cells
+
+
+def _check_writable(out, protect=()) -> None:
+    """Fail before reading anything when ``out`` cannot take the predictions, or is one of
+    the files ``protect`` (the input CSV, the run's model and config): one ``ValueError``
+    naming ``--out`` and what to do."""
+    path = os.fspath(out)
+    full = os.path.abspath(path)
+    folder = os.path.dirname(full)
+    if os.path.isdir(path):
+        raise ValueError(f"--out {path} is a directory; give a file name for the predictions")
+    for f in protect:
+        try:
+            if os.path.exists(path) and os.path.samefile(path, f):
+                raise ValueError(f"--out {path} is {f}, which predict reads; write the "
+                                 "predictions to another file")
+        except OSError:
+            pass
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise ValueError(f"--out {path}: {os.path.dirname(path) or folder} is not a directory")
     if not os.path.isdir(folder):
-        raise FileNotFoundError(2, "the directory does not exist", os.fspath(out))
+        raise ValueError(f"--out {path}: the directory {os.path.dirname(path) or folder} does "
+                         "not exist; create it first")
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    name = os.path.basename(full).encode("utf-8", "surrogateescape")
+    if len(name) > limit:
+        raise ValueError(f"--out: the file name is {len(name)} bytes long, more than the "
+                         f"{limit} this file system allows")
+    if os.path.exists(path) and not os.path.isfile(path):
+        return  # /dev/null, /dev/stdout, a FIFO: written in place
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(13, "cannot write there", os.fspath(out))
-
+        raise ValueError(f"--out {path}: cannot write in {os.path.dirname(path) or folder} "
+                         "(permission denied)")

@@ -169,14 +169,18 @@ class Head:
         classification or ``{"values"}`` (the mean: ``z`` or ``e^z``)."""
         z = _np(outputs).astype(np.float64)
         if self.task == "binary":
-            p = 1.0 / (1.0 + np.exp(-z.reshape(-1)))
+            with np.errstate(over="ignore"):  # exp(-z) = inf for z < -709: p = 0, exactly
+                p = 1.0 / (1.0 + np.exp(-z.reshape(-1)))
             return {"probabilities": p, "classes": (p > 0.5).astype(np.int64)}
         if self.task == "multiclass":
             e = np.exp(z - z.max(axis=1, keepdims=True))
             p = e / e.sum(axis=1, keepdims=True)
             return {"probabilities": p, "classes": p.argmax(axis=1)}
         values = z.reshape(-1)
-        return {"values": np.exp(values) if self.task == "count" else values}
+        if self.task == "count":
+            with np.errstate(over="ignore"):  # a rate beyond 1.8e308 is inf: see scoring
+                return {"values": np.exp(values)}
+        return {"values": values}
 
     def null_bias(self, y) -> np.ndarray:
         """The last layer's bias of the null model (no inputs) fitted to targets ``y``: the
