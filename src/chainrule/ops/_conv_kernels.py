@@ -40,6 +40,7 @@ _TILE_BYTES = 1 << 20  # columns handled per GEMM (gather or col2im in cache)
 # costs GATHER + RUN / (run length), an add ADD + RUN_ADD / (run length); a batch-innermost
 # transpose TRANSPOSE, one with runs of H_out * W_out numbers NARROW.
 _GATHER, _RUN, _ADD, _RUN_ADD, _TRANSPOSE, _NARROW = 0.22, 8.0, 0.57, 15.0, 1.0, 0.3
+_PER_GEMM, _PER_SAMPLE_MIN = 2000.0, 32  # ns per per-sample GEMM call; its minimum size
 
 
 def _costs(order, n, c, o, geom):
@@ -70,7 +71,10 @@ def choose_order(n, c, o, geom, forward=False, weight=False, inputs=False):
         if forward or weight:
             cost += gather + x_in
         if forward:
-            cost += pixels_out * t
+            if order == NHW and _per_sample(geom):  # straight into NCHW, one GEMM per sample
+                cost += (n - 1) * _PER_GEMM
+            else:
+                cost += pixels_out * t
         if weight:
             cost += pixels_out * t
         if inputs:
@@ -185,12 +189,36 @@ def conv_forward(x, w, b, geom, order, keep):
         else:
             cb = scratch("cols", (k, width), x.dtype, use)
         np.copyto(cb.reshape(v.shape), v)
+        if order == NHW and _per_sample(geom):
+            _gemm_nchw(wm, cb, g, out[lo:hi], b)
+            continue
         yc = _gemm(wm, cb, g, scratch("y", (o, width), x.dtype, use))
         if order == NHW:
             _store(yc, out[lo:hi], order, b)
         else:
             _store(yc, out[:, :, lo:hi], order, b)
     return out, cols
+
+
+def _per_sample(geom):
+    """Whether the nhw forward multiplies sample by sample straight into NCHW (no transpose
+    pass; NumPy's per-matrix cost only pays off with H_out * W_out >= _PER_SAMPLE_MIN)."""
+    return geom.out_hw[0] * geom.out_hw[1] >= _PER_SAMPLE_MIN
+
+
+def _gemm_nchw(wm, cb, g, out, b):
+    """out (n, O, H_out, W_out) = W @ cols per sample, straight into NCHW (nhw columns of
+    n samples: sample i's (K, L) matrix is a strided slice of cb, which BLAS reads as is)."""
+    n, o = out.shape[:2]
+    k = cb.shape[0]
+    per = cb.reshape(k, n, -1).transpose(1, 0, 2)  # (n, K, L)
+    dst = out.reshape(n, o, -1)
+    if g == 1:
+        np.matmul(wm, per, out=dst)
+    else:
+        np.matmul(wm, per.reshape(n, g, k // g, -1), out=dst.reshape(n, g, o // g, -1))
+    if b is not None:
+        dst += b.reshape(o, 1)
 
 
 def conv_weight_grad(x, y, geom, order, cols=None):
