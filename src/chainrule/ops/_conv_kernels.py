@@ -38,8 +38,9 @@ _TILE_BYTES = 1 << 20  # columns handled per GEMM (gather or col2im in cache)
 # -- the layout choice ------------------------------------------------------------------------
 # ns per number moved, measured at W3's shapes on a 2-core AMD EPYC (1 thread): a strided copy
 # costs GATHER + RUN / (run length), an add ADD + RUN_ADD / (run length); a batch-innermost
-# transpose TRANSPOSE, one with runs of H_out * W_out numbers NARROW.
-_GATHER, _RUN, _ADD, _RUN_ADD, _TRANSPOSE, _NARROW = 0.22, 8.0, 0.57, 15.0, 1.0, 0.3
+# transpose TRANSPOSE (1 ns alone, 2 ns inside a training step, where its operands are no
+# longer in cache), one with runs of H_out * W_out numbers NARROW.
+_GATHER, _RUN, _ADD, _RUN_ADD, _TRANSPOSE, _NARROW = 0.22, 8.0, 0.57, 15.0, 2.0, 0.3
 _PER_GEMM, _PER_SAMPLE_MIN = 2000.0, 32  # ns per per-sample GEMM call; its minimum size
 
 
@@ -60,7 +61,21 @@ def _costs(order, n, c, o, geom):
 def choose_order(n, c, o, geom, forward=False, weight=False, inputs=False):
     """The column order with the lower estimated cost of the passes asked for: ``forward``
     (im2col, Y to NCHW), ``weight`` (G to columns; with the forward's columns) and
-    ``inputs`` (G to columns, col2im, back to NCHW)."""
+    ``inputs`` (G to columns, col2im, back to NCHW). Remembered per shape."""
+    key = (n, c, o, geom.x_hw, geom.k_hw, geom.stride, geom.pad, geom.dil, forward, weight,
+           inputs)
+    order = _CHOSEN.get(key)
+    if order is None:
+        if len(_CHOSEN) > 4096:
+            _CHOSEN.clear()
+        order = _CHOSEN[key] = _choose(n, c, o, geom, forward, weight, inputs)
+    return order
+
+
+_CHOSEN: dict = {}
+
+
+def _choose(n, c, o, geom, forward, weight, inputs):
     pixels_in = n * c * geom.x_hw[0] * geom.x_hw[1]
     pixels_out = n * o * geom.out_hw[0] * geom.out_hw[1]
     best, best_cost = NHW, None

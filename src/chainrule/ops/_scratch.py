@@ -17,6 +17,7 @@ is taken from a small per-thread cache keyed by (tag, shape, dtype) instead. Rul
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -36,7 +37,7 @@ def scratch(tag, shape, dtype, use, zeroed=False):
     new. Zero on creation when ``zeroed``; otherwise its content is undefined."""
     shape = tuple(shape)
     dtype = np.dtype(dtype)
-    nbytes = dtype.itemsize * int(np.prod(shape))
+    nbytes = dtype.itemsize * math.prod(shape)
     if not use or nbytes > _MAX_ONE:
         return np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
     cache = getattr(_LOCAL, "arrays", None)
