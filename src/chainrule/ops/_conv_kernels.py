@@ -187,17 +187,25 @@ def conv_forward(x, w, b, geom, order, keep):
     """conv(x, w) + b: (N, C, H, W), (O, C/g, kh, kw) -> (N, O, H_out, W_out), and the columns
     (K, P) when ``keep`` (for the weight gradient) and they fit in 64 MB, else None (the
     weight gradient then rebuilds them). Tile by tile: a tile's columns are gathered, then
-    multiplied while still in cache, and its output stored in NCHW order."""
+    multiplied while still in cache, and its output stored in NCHW order. Per-sample
+    products take the bias as one more column of W against a row of ones (K + 1 rows: no
+    separate pass over the output)."""
     n, o, g = x.shape[0], w.shape[0], geom.groups
     use = cacheable(x, w)
     k = w[0].size * g
     ho, wo = geom.out_hw
-    keep = keep and k * n * ho * wo * x.itemsize <= _KEEP_BYTES
+    per_sample = order == NHW and _per_sample(geom)
+    ones = per_sample and b is not None and g == 1
+    rows = k + 1 if ones else k
+    keep = keep and rows * n * ho * wo * x.itemsize <= _KEEP_BYTES
     xp = _padded(x, geom, order, use)
-    units, per_unit, step = _tiles(order, n, geom, k * x.itemsize)
-    cols = np.empty((k, units * per_unit), x.dtype) if keep else None
+    units, per_unit, step = _tiles(order, n, geom, rows * x.itemsize)
+    cols = np.empty((rows, units * per_unit), x.dtype) if keep else None
     out = np.empty((n, o, ho, wo), x.dtype)
-    wm = w.reshape(o, k) if g == 1 else w.reshape(g, o // g, k // g)
+    if ones:
+        wm = np.concatenate([w.reshape(o, k), b.reshape(o, 1)], axis=1, dtype=x.dtype)
+    else:
+        wm = w.reshape(o, k) if g == 1 else w.reshape(g, o // g, k // g)
     for lo in range(0, units, step):
         hi = min(units, lo + step)
         v = _window_view(xp, geom, order, lo, hi)
@@ -205,10 +213,12 @@ def conv_forward(x, w, b, geom, order, keep):
         if keep:
             cb = cols[:, lo * per_unit : hi * per_unit]
         else:
-            cb = scratch("cols", (k, width), x.dtype, use)
-        np.copyto(cb.reshape(v.shape), v)
-        if order == NHW and _per_sample(geom):
-            _gemm_nchw(wm, cb, g, out[lo:hi], b)
+            cb = scratch("cols", (rows, width), x.dtype, use)
+        np.copyto(cb[:k].reshape(v.shape), v)
+        if ones:
+            cb[k] = 1
+        if per_sample:
+            _gemm_nchw(wm, cb, g, out[lo:hi], None if ones else b)
             continue
         yc = _gemm(wm, cb, g, scratch("y", (o, width), x.dtype, use))
         if order == NHW:
