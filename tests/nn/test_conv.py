@@ -302,6 +302,7 @@ def test_large_convolutions_run_in_sample_blocks(monkeypatch, order, groups):
     ref = run()
     monkeypatch.setattr(C, "_KEEP_BYTES", 100)
     monkeypatch.setattr(C, "_TILE_BYTES", 2 * 4 * 9 * 12 * 8)  # small tiles
+    monkeypatch.setattr(C, "_GATHER_TILE_BYTES", 2 * 4 * 9 * 12 * 8)
     for a, r in zip(run(), ref):
         np.testing.assert_allclose(a, r, atol=1e-12)
     np.testing.assert_allclose(ref[0], naive_conv2d(x, w, b, (2, 2), ((1, 1), (1, 1)), (1, 1), groups), atol=1e-12)

@@ -40,6 +40,7 @@ def test_orders_and_tiles_agree(monkeypatch, tile, kw):
     u = rng.standard_normal(tuple(out_shape))
     ref = _conv_fb(x, w, b, u, **kw)
     monkeypatch.setattr(K, "_TILE_BYTES", tile)
+    monkeypatch.setattr(K, "_GATHER_TILE_BYTES", tile)
     for order in ("nhw", "hwn"):
         monkeypatch.setattr(K, "choose_order", lambda *a, _o=order, **k: _o)
         for a, r in zip(_conv_fb(x, w, b, u, **kw), ref):
@@ -116,6 +117,7 @@ def test_compiled_cnn_step_equals_eager(monkeypatch, order):
     never the eager scratch cache)."""
     monkeypatch.setattr(K, "choose_order", lambda *a, **k: order)
     monkeypatch.setattr(K, "_TILE_BYTES", 1 << 12)
+    monkeypatch.setattr(K, "_GATHER_TILE_BYTES", 1 << 12)
     rng = np.random.default_rng(3)
     xs = [cr.from_numpy(_f32(rng, 6, 2, 10, 10)) for _ in range(3)]
     ys = [cr.from_numpy(rng.integers(0, 5, 6)) for _ in range(3)]

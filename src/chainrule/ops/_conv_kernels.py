@@ -32,7 +32,8 @@ from ._scratch import cacheable, scratch
 
 NHW, HWN = "nhw", "hwn"
 _KEEP_BYTES = 1 << 26  # forward columns up to 64 MB are kept for the weight gradient
-_TILE_BYTES = 1 << 20  # columns handled per GEMM (gather or col2im in cache)
+_TILE_BYTES = 1 << 20  # input gradient: D per GEMM, so col2im reads it from cache
+_GATHER_TILE_BYTES = 1 << 23  # forward columns gathered per step (one step at W3's sizes)
 
 
 # -- the layout choice ------------------------------------------------------------------------
@@ -138,12 +139,12 @@ def _window_view(xp, geom, order, lo, hi):
                       (sc, sh * dh, sw * dw, sh * sth, sw * stw, sn))
 
 
-def _tiles(order, n, geom, col_bytes):
+def _tiles(order, n, geom, col_bytes, budget):
     """(units, columns per unit, units per tile): tiles of samples (nhw) or output rows (hwn)
-    whose columns take about ``_TILE_BYTES`` (so a tile is still in cache for its GEMM)."""
+    whose columns take about ``budget`` bytes."""
     ho, wo = geom.out_hw
     units, per_unit = (n, ho * wo) if order == NHW else (ho, wo * n)
-    return units, per_unit, max(1, _TILE_BYTES // max(col_bytes * per_unit, 1))
+    return units, per_unit, max(1, budget // max(col_bytes * per_unit, 1))
 
 
 def _to_cols(y, order, use):
@@ -186,8 +187,8 @@ def _gemm(a, b, g, out):
 def conv_forward(x, w, b, geom, order, keep):
     """conv(x, w) + b: (N, C, H, W), (O, C/g, kh, kw) -> (N, O, H_out, W_out), and the columns
     (K, P) when ``keep`` (for the weight gradient) and they fit in 64 MB, else None (the
-    weight gradient then rebuilds them). Tile by tile: a tile's columns are gathered, then
-    multiplied while still in cache, and its output stored in NCHW order. Per-sample
+    weight gradient then rebuilds them). Tile by tile (8 MB of columns: one tile at W3's
+    sizes, measured faster than cache-sized tiles here): gather, multiply, store in NCHW. Per-sample
     products take the bias as one more column of W against a row of ones (K + 1 rows: no
     separate pass over the output)."""
     n, o, g = x.shape[0], w.shape[0], geom.groups
@@ -199,7 +200,7 @@ def conv_forward(x, w, b, geom, order, keep):
     rows = k + 1 if ones else k
     keep = keep and rows * n * ho * wo * x.itemsize <= _KEEP_BYTES
     xp = _padded(x, geom, order, use)
-    units, per_unit, step = _tiles(order, n, geom, rows * x.itemsize)
+    units, per_unit, step = _tiles(order, n, geom, rows * x.itemsize, _GATHER_TILE_BYTES)
     cols = np.empty((rows, units * per_unit), x.dtype) if keep else None
     out = np.empty((n, o, ho, wo), x.dtype)
     if ones:
@@ -262,7 +263,7 @@ def conv_weight_grad(x, y, geom, order, cols=None):
         tiles = [(cols, gc)]
     else:
         xp = _padded(x, geom, order, use)
-        units, per_unit, step = _tiles(order, n, geom, k * x.itemsize)
+        units, per_unit, step = _tiles(order, n, geom, k * x.itemsize, _GATHER_TILE_BYTES)
         tiles = (_rebuilt(xp, gc, geom, order, use, lo, min(units, lo + step), per_unit)
                  for lo in range(0, units, step))
     gw = None
@@ -339,7 +340,7 @@ def conv_input_grad(y, w, geom, order):
     else:
         acc = scratch("acc", (c,) + geom.pad_hw + (n,), y.dtype, use)
     acc.fill(0)
-    units, per_unit, step = _tiles(order, n, geom, k * y.itemsize)
+    units, per_unit, step = _tiles(order, n, geom, k * y.itemsize, _TILE_BYTES)
     for lo in range(0, units, step):
         hi = min(units, lo + step)
         d = scratch("d", (k, (hi - lo) * per_unit), y.dtype, use)
