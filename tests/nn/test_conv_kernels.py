@@ -16,6 +16,12 @@ from chainrule.ops import _conv_kernels as K
 from chainrule.ops import _scratch
 
 
+@pytest.fixture(params=["nhw", "hwn"])
+def order(request, monkeypatch):
+    monkeypatch.setattr(K, "choose_order", lambda *a, **k: request.param)
+    return request.param
+
+
 def _f32(rng, *shape):
     return rng.standard_normal(shape).astype(np.float32)
 
@@ -144,3 +150,29 @@ def test_compiled_cnn_step_equals_eager(monkeypatch, order):
     eager, comp = train(False), train(True)
     assert eager[0] == comp[0]
     assert all(np.array_equal(a, b) for a, b in zip(eager[1], comp[1]))
+
+
+def test_bias_gradient_from_the_weight_gradient_gemm(order):
+    """The bias gradient computed inside ConvWeightGrad (from its row of ones, or summed):
+    first and second derivatives through conv2d with a bias, and forward-over-reverse."""
+    from chainrule.autograd import gradgradcheck
+
+    rng = np.random.default_rng(5)
+    x = cr.tensor(rng.standard_normal((2, 2, 7, 6)), requires_grad=True)
+    w = cr.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+    b = cr.tensor(rng.standard_normal(3), requires_grad=True)
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, padding=1), (x, w, b))
+
+    def loss(w, b):
+        return (F.conv2d(x.detach(), w, b, padding=1) ** 2).sum()
+
+    wd, bd = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    _, (hw, hb) = cr.func.jvp(cr.func.grad(loss, argnums=(0, 1)), (w.detach(), b.detach()),
+                              (cr.tensor(wd), cr.tensor(bd)))
+    eps = 1e-6
+    gp = cr.func.grad(loss, argnums=(0, 1))(cr.tensor(w.detach().numpy() + eps * wd),
+                                           cr.tensor(b.detach().numpy() + eps * bd))
+    gm = cr.func.grad(loss, argnums=(0, 1))(cr.tensor(w.detach().numpy() - eps * wd),
+                                           cr.tensor(b.detach().numpy() - eps * bd))
+    np.testing.assert_allclose(hw.numpy(), (gp[0].numpy() - gm[0].numpy()) / (2 * eps), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(hb.numpy(), (gp[1].numpy() - gm[1].numpy()) / (2 * eps), rtol=1e-5, atol=1e-5)

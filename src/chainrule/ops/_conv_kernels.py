@@ -250,30 +250,40 @@ def _gemm_nchw(wm, cb, g, out, b):
         dst += b.reshape(o, 1)
 
 
-def conv_weight_grad(x, y, geom, order, cols=None):
-    """dW[o, (c, i, j)] = sum_p G[o, p] cols(x)[(c, i, j), p] -> (O, C/g, kh, kw): one GEMM
-    with the forward's columns (``cols``, in ``order``), else tile by tile with rebuilt ones."""
+def conv_weight_grad(x, y, geom, order, cols=None, bias=False):
+    """dW[o, (c, i, j)] = sum_p G[o, p] cols(x)[(c, i, j), p] -> (O, C/g, kh, kw), and with
+    ``bias`` also db[o] = sum_p G[o, p]: one GEMM with the forward's columns (``cols``, in
+    ``order``; a last row of ones there yields db as one more column), else tile by tile
+    with rebuilt ones."""
     n, o, g = x.shape[0], y.shape[1], geom.groups
     use = cacheable(x, y)
     k = x.shape[1] * geom.k_hw[0] * geom.k_hw[1]
+    shape = (o, x.shape[1] // g) + geom.k_hw
     if cols is not None and order == NHW and _per_sample(geom):
-        return _weight_grad_nchw(y, cols, g).reshape((o, x.shape[1] // g) + geom.k_hw)
+        res = _weight_grad_nchw(y, cols, g)
+        if not bias:
+            return res[..., :k].reshape(shape)
+        if cols.shape[0] == k + 1:
+            return np.ascontiguousarray(res[:, :k]).reshape(shape), res[:, k].copy()
+        return res.reshape(shape), y.sum(0).reshape(o, -1).sum(1)
     gc = _to_cols(y, order, use)
     if cols is not None:
-        tiles = [(cols, gc)]
+        tiles = [(cols[:k], gc)]
     else:
         xp = _padded(x, geom, order, use)
         units, per_unit, step = _tiles(order, n, geom, k * x.itemsize, _GATHER_TILE_BYTES)
         tiles = (_rebuilt(xp, gc, geom, order, use, lo, min(units, lo + step), per_unit)
                  for lo in range(0, units, step))
     gw = None
-    for cb, gb in tiles:
+    for cb, gt in tiles:
         if g == 1:
-            part = np.matmul(gb, cb.T)
+            part = np.matmul(gt, cb.T)
         else:
-            part = np.matmul(gb.reshape(g, o // g, -1), cb.reshape(g, k // g, -1).transpose(0, 2, 1))
+            part = np.matmul(gt.reshape(g, o // g, -1), cb.reshape(g, k // g, -1).transpose(0, 2, 1))
         gw = part if gw is None else gw + part
-    return gw.reshape((o, x.shape[1] // g) + geom.k_hw)
+    if bias:
+        return gw.reshape(shape), gc.sum(1)
+    return gw.reshape(shape)
 
 
 def _weight_grad_nchw(y, cols, g):

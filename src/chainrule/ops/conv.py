@@ -95,7 +95,7 @@ def _saved_cols(cols, x, geom):
     k = x.shape[1] * geom.k_hw[0] * geom.k_hw[1]
     if arr.shape[0] not in (k, k + 1) or arr.shape[1] != x.shape[0] * geom.out_hw[0] * geom.out_hw[1]:
         return None
-    return order, arr[:k]  # (a last row of ones carried the bias in the forward GEMM)
+    return order, arr  # k + 1 rows: a last row of ones carried the bias in the forward GEMM
 
 
 class Conv2d(Function):
@@ -125,11 +125,13 @@ class Conv2d(Function):
         x, w, cols = ctx.saved_tensors
         need, geom = ctx.needs_input_grad, ctx.geom
         gx = ConvInputGrad.apply(grad, w, geom) if need[0] else None
-        gw = None
-        if need[1]:
+        gw = gb = None
+        if need[1]:  # the bias gradient comes out of the weight gradient's GEMM
             hint = None if cols is None else (ctx.order, cols._data)
-            gw = ConvWeightGrad.apply(x, grad, geom, hint)
-        gb = grad.sum(0).sum((1, 2)) if need[2] else None  # NumPy: 2x faster than one sum
+            res = ConvWeightGrad.apply(x, grad, geom, hint, need[2])
+            gw, gb = res if need[2] else (res, None)
+        elif need[2]:
+            gb = grad.sum(0).sum((1, 2))  # NumPy: 2x faster than one sum over (0, 2, 3)
         return gx, gw, gb, None
 
     @staticmethod
@@ -173,38 +175,42 @@ class ConvInputGrad(Function):
 
 
 class ConvWeightGrad(Function):
-    """out = d<conv(x, w), y>/dw, shape (O, C/g, kh, kw); ``cols`` optionally gives the
-    forward pass's ``(order, columns)`` of x (see ``_conv_kernels``), or None.
+    """out = d<conv(x, w), y>/dw, shape (O, C/g, kh, kw); with ``bias`` also
+    d<conv(x, w) + b, y>/db = y summed over (N, H_out, W_out). ``cols`` optionally gives
+    the forward pass's ``(order, columns)`` of x (see ``_conv_kernels``), or None.
 
-    VJP (G of w's shape): x gets conv^T_G(y); y gets conv(x, G).
-    JVP: ConvWeightGrad(x_dot, y) + ConvWeightGrad(x, y_dot).
+    VJP (G of w's shape, G_b of b's): x gets conv^T_G(y); y gets conv(x, G) + G_b.
+    JVP: ConvWeightGrad(x_dot, y) + ConvWeightGrad(x, y_dot); for b: y_dot summed.
     """
 
     _arrays = True
 
     @staticmethod
-    def forward(ctx, x, y, geom, cols):
-        ctx.geom = geom
+    def forward(ctx, x, y, geom, cols, bias=False):
+        ctx.geom, ctx.bias = geom, bias
         ctx.save_for_backward(x, y)
         cols = _saved_cols(cols, x, geom)
         if cols is None:
             order = K.choose_order(x.shape[0], x.shape[1], y.shape[1], geom, weight=True)
-            return K.conv_weight_grad(x, y, geom, order)
-        return K.conv_weight_grad(x, y, geom, cols[0], cols[1])
+            return K.conv_weight_grad(x, y, geom, order, None, bias)
+        return K.conv_weight_grad(x, y, geom, cols[0], cols[1], bias)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_b=None):
         x, y = ctx.saved_tensors
         need, geom = ctx.needs_input_grad, ctx.geom
         gx = ConvInputGrad.apply(y, grad, geom) if need[0] else None
-        gy = Conv2d.apply(x, grad, None, geom) if need[1] else None
-        return gx, gy, None, None
+        gy = Conv2d.apply(x, grad, grad_b if ctx.bias else None, geom) if need[1] else None
+        return gx, gy, None, None, None
 
     @staticmethod
     def jvp(ctx, x_dot, y_dot, *_):
         x, y = ctx.saved_tensors
         geom = ctx.geom
-        return ConvWeightGrad.apply(x_dot, y, geom, None) + ConvWeightGrad.apply(x, y_dot, geom, None)
+        gw = ConvWeightGrad.apply(x_dot, y, geom, None) + ConvWeightGrad.apply(x, y_dot, geom, None)
+        if ctx.bias:
+            return gw, y_dot.sum(0).sum((1, 2))
+        return gw
 
 
 class Unfold(Function):
