@@ -1,10 +1,10 @@
-"""Array kernels of the convolution primitives (``ops/conv.py``): im2col and one 2-D GEMM for
-the whole batch per pass.
+"""Array kernels of the convolution primitives (``ops/conv.py``): im2col and 2-D GEMMs over
+the whole batch.
 
 The columns are K-major: ``cols`` is (K, P), one row per (c, i, j) of the kernel window
 (K = C * kh * kw) and one column per output pixel of the whole batch (P = N * H_out * W_out),
-so every pass is a single GEMM in the form OpenBLAS runs fastest here (a long P side; the
-(P, K) "NHWC" forms measured 1.3-2x slower, and NumPy's per-sample batched matmul 1.5x):
+the GEMM form OpenBLAS runs fastest here (a long P side; the (P, K) "NHWC" forms measured
+1.3-2x slower):
 
     forward       Y  (O, P) = W (O, K) @ cols
     weight grad   dW (O, K) = G (O, P) @ cols^T
@@ -12,15 +12,18 @@ so every pass is a single GEMM in the form OpenBLAS runs fastest here (a long P 
 
 Two orders of the P columns, chosen per call by ``choose_order`` from the shapes:
 
-* ``"nhw"``: P = (n, h, w). Going between (O, P) and NCHW moves runs of H_out * W_out
-  numbers (cheap), but im2col and col2im move runs of only W_out numbers, and NumPy pays a
-  fixed cost per run: slow for small images.
+* ``"nhw"``: P = (n, h, w). Sample n's columns are one (K, H_out * W_out) block that BLAS
+  reads in place, so the forward multiplies per sample straight into NCHW (the bias as one
+  more column of W against a row of ones) and the weight gradient reads G in NCHW (no
+  transpose pass either way); but im2col and col2im move runs of only W_out numbers, and
+  NumPy pays a fixed cost per run: slow for small images.
 * ``"hwn"``: P = (h, w, n), the batch innermost. im2col and col2im move runs of N * W_out
   numbers (3x faster at 14 x 14), at the price of batch-innermost transposes of x, Y, G and
-  the input gradient (about 1 ns per number).
+  the input gradient (about 1-2 ns per number).
 
 Temporaries that stay inside a call (padded inputs, Y, G, D, the col2im accumulator) come
 from ``_scratch`` (no page faults for reused multi-MB arrays); results are always fresh.
+See DESIGN.md "Convolution speed (issue 10)" for the measurements.
 """
 
 from __future__ import annotations
