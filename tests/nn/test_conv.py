@@ -60,8 +60,17 @@ def _pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
+@pytest.fixture(params=["nhw", "hwn"])
+def order(request, monkeypatch):
+    """Run the test with every convolution in one column order (both must be right)."""
+    from chainrule.ops import _conv_kernels as K
+
+    monkeypatch.setattr(K, "choose_order", lambda *a, **k: request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("stride,padding,dilation,groups", CASES)
-def test_conv2d_matches_naive_loops(stride, padding, dilation, groups):
+def test_conv2d_matches_naive_loops(order, stride, padding, dilation, groups):
     rng = np.random.default_rng(0)
     x, w, b = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal(6)
     out = F.conv2d(_t(x), _t(w), _t(b), stride, padding, dilation, groups).numpy()
@@ -79,7 +88,7 @@ def test_conv2d_float32_stays_float32_and_matches():
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 2, 1, 1), (2, 1, 3, 3)])
-def test_conv1d_matches_naive(stride, padding, dilation, groups):
+def test_conv1d_matches_naive(order, stride, padding, dilation, groups):
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((2, 3, 11)), rng.standard_normal((6, 3 // groups, 3))
     out = F.conv1d(_t(x), _t(w), None, stride, padding, dilation, groups).numpy()
@@ -89,7 +98,7 @@ def test_conv1d_matches_naive(stride, padding, dilation, groups):
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", CASES[:7])
-def test_conv2d_gradcheck(stride, padding, dilation, groups):
+def test_conv2d_gradcheck(order, stride, padding, dilation, groups):
     rng = np.random.default_rng(1)
     x = _t(rng.standard_normal((2, 2, 6, 5)), True)
     w = _t(rng.standard_normal((4, 2 // groups, 2, 3)), True)
@@ -98,7 +107,7 @@ def test_conv2d_gradcheck(stride, padding, dilation, groups):
 
 
 @pytest.mark.parametrize("stride,padding,dilation", [(1, 1, 1), (2, 1, 1), (2, 0, 2)])
-def test_conv2d_double_backward(stride, padding, dilation):
+def test_conv2d_double_backward(order, stride, padding, dilation):
     rng = np.random.default_rng(2)
     x = _t(rng.standard_normal((1, 2, 5, 5)), True)
     w = _t(rng.standard_normal((3, 2, 2, 2)), True)
@@ -128,7 +137,7 @@ def test_conv2d_jvp_matches_finite_differences_and_vjp():
 
 @pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (3, 2, 2, 1),
                                                             ((2, 1), (1, 0), (1, 2), 2), (2, 0, 1, 2)])
-def test_conv_transpose_is_the_adjoint_of_conv(stride, padding, dilation, groups):
+def test_conv_transpose_is_the_adjoint_of_conv(order, stride, padding, dilation, groups):
     """<conv2d(x, w), y> == <x, conv_transpose2d(y, w)> for every x, y."""
     rng = np.random.default_rng(4)
     x = rng.standard_normal((2, 4, 9, 8))
@@ -274,10 +283,11 @@ def test_spatial_jvp_agrees_with_vjp_and_finite_differences(name):
 
 
 @pytest.mark.parametrize("groups", [1, 2])
-def test_large_convolutions_run_in_sample_blocks(monkeypatch, groups):
+def test_large_convolutions_run_in_sample_blocks(monkeypatch, order, groups):
     """Columns above the keep limit are built block by block (forward) and rebuilt in
-    backward: same values and gradients as the one-shot path."""
-    from chainrule.ops import conv as C
+    backward, and the input gradient runs in blocks: same values and gradients as the
+    one-shot path."""
+    from chainrule.ops import _conv_kernels as C
 
     rng = np.random.default_rng(10)
     x, w, b = rng.standard_normal((5, 4, 6, 7)), rng.standard_normal((6, 4 // groups, 3, 3)), rng.standard_normal(6)
@@ -291,7 +301,8 @@ def test_large_convolutions_run_in_sample_blocks(monkeypatch, groups):
 
     ref = run()
     monkeypatch.setattr(C, "_KEEP_BYTES", 100)
-    monkeypatch.setattr(C, "_BIG_BLOCK_BYTES", 2 * 4 * 9 * 12 * 8)  # two samples per block
+    monkeypatch.setattr(C, "_TILE_BYTES", 2 * 4 * 9 * 12 * 8)  # small tiles
+    monkeypatch.setattr(C, "_GATHER_TILE_BYTES", 2 * 4 * 9 * 12 * 8)
     for a, r in zip(run(), ref):
         np.testing.assert_allclose(a, r, atol=1e-12)
     np.testing.assert_allclose(ref[0], naive_conv2d(x, w, b, (2, 2), ((1, 1), (1, 1)), (1, 1), groups), atol=1e-12)

@@ -303,7 +303,7 @@ def _fold_geom(spatial, kernel_size, dilation, padding, stride, op):
     d = tuple_arg(dilation, 2, "dilation", op, minimum=1)
     p = tuple_arg(padding, 2, "padding", op, minimum=0)
     s = tuple_arg(stride, 2, "stride", op, minimum=1)
-    geom = C.ConvGeom(spatial, k, s, tuple((a, a) for a in p), d, 1, allow_wide=False)
+    geom = C.ConvGeom(spatial, k, s, tuple((a, a) for a in p), d, 1)
     if any(o < 1 for o in geom.out_hw):
         raise ValueError(f"{op}: kernel {k} (dilation {d}) does not fit in the padded size {geom.pad_hw}")
     return geom

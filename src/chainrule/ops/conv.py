@@ -1,4 +1,5 @@
-"""Convolution primitives: im2col + one GEMM, and the two adjoints that make up its backward.
+"""Convolution primitives: im2col + one GEMM for the whole batch, and the two adjoints that
+make up its backward.
 
 All three primitives are bilinear pieces of one trilinear form ``T(x, w, y) = <conv(x, w), y>``:
 
@@ -8,13 +9,10 @@ All three primitives are bilinear pieces of one trilinear form ``T(x, w, y) = <c
 
 so the gradients of each are the other two, and double backward comes for free.
 
-Layout (measured on this machine; see DESIGN.md "Convolution and pooling"): the columns are
-``(N, C*kh*kw, H_out*W_out)``, one copy of an as_strided view, and one batched GEMM
-``W (O, C*kh*kw) @ cols`` gives NCHW directly (contiguous). The forward columns are kept
-for the weight gradient ``sum_n cols_n @ grad_n^T``. The input gradient ``W^T @ grad``
-is scattered back by col2im, one slice-add per kernel offset (no np.add.at); with stride 1
-it uses the "wide" layout: ``L = H_out * W_pad`` (the gradient zero-widened to every padded
-column), so each kernel offset is one contiguous slice of the flattened padded input.
+The array work is in ``_conv_kernels.py`` (layout: K-major columns (C*kh*kw, N*H_out*W_out),
+one 2-D GEMM per pass, the column order chosen per call from the shapes; see DESIGN.md
+"Convolution speed (issue 10)"). The forward columns are kept for the weight gradient.
+``Unfold``/``Fold`` keep PyTorch's (N, C*kh*kw, L) layout (``im2col``/``col2im`` here).
 1-D convolutions are 2-D ones with a kernel height of 1.
 """
 
@@ -24,15 +22,16 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
+from . import _conv_kernels as K
 
 
 class ConvGeom:
     """The static shape data of one 2-D convolution: input size, kernel size, stride,
     padding ``((top, bottom), (left, right))``, dilation, groups and the derived sizes."""
 
-    __slots__ = ("x_hw", "k_hw", "stride", "pad", "dil", "groups", "out_hw", "pad_hw", "wide")
+    __slots__ = ("x_hw", "k_hw", "stride", "pad", "dil", "groups", "out_hw", "pad_hw")
 
-    def __init__(self, x_hw, k_hw, stride, pad, dil, groups, allow_wide=True):
+    def __init__(self, x_hw, k_hw, stride, pad, dil, groups):
         self.x_hw, self.k_hw, self.stride = tuple(x_hw), tuple(k_hw), tuple(stride)
         self.pad, self.dil, self.groups = tuple(pad), tuple(dil), groups
         self.pad_hw = tuple(n + a + b for n, (a, b) in zip(self.x_hw, self.pad))
@@ -40,8 +39,6 @@ class ConvGeom:
             (p - d * (k - 1) - 1) // s + 1
             for p, k, s, d in zip(self.pad_hw, self.k_hw, self.stride, self.dil)
         )
-        # the input gradient's col2im uses the wide layout (see the module docstring)
-        self.wide = allow_wide and self.stride == (1, 1)
 
 
 def _padded(x, geom):
@@ -55,8 +52,8 @@ def _padded(x, geom):
 
 
 def im2col(x, geom):
-    """cols[n, (c, i, j), (h, w)] = x_pad[n, c, h*s + i*d, w*s + j*d] -> (N, C*kh*kw, H_out*W_out):
-    one copy of a strided view of the padded input."""
+    """cols[n, (c, i, j), (h, w)] = x_pad[n, c, h*s + i*d, w*s + j*d] -> (N, C*kh*kw, H_out*W_out)
+    (``F.unfold``'s layout): one copy of a strided view of the padded input."""
     n, c = x.shape[:2]
     kh, kw = geom.k_hw
     dh, dw = geom.dil
@@ -70,7 +67,7 @@ def im2col(x, geom):
 
 def col2im(cols, geom, c):
     """The adjoint of im2col: add each column entry back to its input pixel -> (N, C, H, W).
-    One strided (or, wide, contiguous) slice-add per kernel offset; no np.add.at."""
+    One strided slice-add per kernel offset; no np.add.at."""
     n = cols.shape[0]
     kh, kw = geom.k_hw
     dh, dw = geom.dil
@@ -78,143 +75,27 @@ def col2im(cols, geom, c):
     ho, wo = geom.out_hw
     (pt, _), (pl, _) = geom.pad
     h, w = geom.x_hw
-    if geom.wide:
-        L = ho * wp
-        cols = cols.reshape(n, c, kh, kw, L)
-        acc = np.zeros((n, c, hp * wp + (kw - 1) * dw), cols.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                off = i * dh * wp + j * dw
-                acc[:, :, off : off + L] += cols[:, :, i, j]
-        acc = acc[:, :, : hp * wp].reshape(n, c, hp, wp)
-    else:
-        sth, stw = geom.stride
-        cols = cols.reshape(n, c, kh, kw, ho, wo)
-        acc = np.zeros((n, c, hp, wp), cols.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                hs, ws = i * dh, j * dw
-                acc[:, :, hs : hs + sth * (ho - 1) + 1 : sth, ws : ws + stw * (wo - 1) + 1 : stw] += (
-                    cols[:, :, i, j]
-                )
+    sth, stw = geom.stride
+    cols = cols.reshape(n, c, kh, kw, ho, wo)
+    acc = np.zeros((n, c, hp, wp), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            hs, ws = i * dh, j * dw
+            acc[:, :, hs : hs + sth * (ho - 1) + 1 : sth, ws : ws + stw * (wo - 1) + 1 : stw] += (
+                cols[:, :, i, j]
+            )
     return acc[:, :, pt : pt + h, pl : pl + w]
 
 
-def _to_cols(y, geom):
-    """y (N, O, H_out, W_out) -> (N, O, L), zero-widened in the wide layout."""
-    n, o, ho, wo = y.shape
-    if geom.wide:
-        wp = geom.pad_hw[1]
-        if wp != wo:
-            yw = np.zeros((n, o, ho, wp), y.dtype)
-            yw[:, :, :, :wo] = y
-            y = yw
-        return y.reshape(n, o, ho * wp)
-    return y.reshape(n, o, ho * wo)
-
-
-def _grouped(a, g, axis):
-    """Split ``axis`` of a into (g, size/g)."""
-    s = a.shape
-    return a.reshape(s[:axis] + (g, s[axis] // g) + s[axis + 1 :])
-
-
-_KEEP_BYTES = 1 << 26  # forward columns up to 64 MB are kept for the weight gradient
-_BIG_BLOCK_BYTES = 1 << 23  # larger ones are built 8 MB at a time (and rebuilt in backward)
-
-
-def _col_bytes(x, geom):
-    """Bytes of im2col(x) per sample."""
-    return x.shape[1] * geom.k_hw[0] * geom.k_hw[1] * geom.out_hw[0] * geom.out_hw[1] * x.itemsize
-
-
-def _sample_blocks(n, per_sample, budget):
-    step = max(1, budget // max(per_sample, 1))
-    return [slice(s, s + step) for s in range(0, n, step)]
-
-
-def _gemm(w, cols, g):
-    """W @ cols per sample, by groups: (O, C/g*k*k) x (N, C*k*k, L) -> (N, O, L)."""
-    o = w.shape[0]
-    if g == 1:
-        return np.matmul(w.reshape(o, -1), cols)
-    out = np.matmul(w.reshape(g, o // g, -1), _grouped(cols, g, 1))
-    return out.reshape(cols.shape[0], o, -1)
-
-
-def conv_gemm(x, w, geom, b=None):
-    """conv(x, w) + b as arrays: (N, C, H, W), (O, C/g, kh, kw) -> (N, O, H_out, W_out); also
-    the columns (kept for the weight gradient), or None when they would exceed 64 MB: then
-    the forward runs over blocks of samples, bounding its memory, and backward rebuilds them."""
-    n, o = x.shape[0], w.shape[0]
-    per_sample = _col_bytes(x, geom)
-    if per_sample * n <= _KEEP_BYTES:
-        cols = im2col(x, geom)
-        out = _gemm(w, cols, geom.groups)
-    else:
-        cols = None
-        out = np.empty((n, o, geom.out_hw[0] * geom.out_hw[1]), x.dtype)
-        for blk in _sample_blocks(n, per_sample, _BIG_BLOCK_BYTES):
-            out[blk] = _gemm(w, im2col(x[blk], geom), geom.groups)
-    if b is not None:
-        out += b.reshape(-1, 1)
-    return out.reshape((n, o) + geom.out_hw), cols
-
-
-_BLOCK_BYTES = 1 << 21  # block of the input-gradient columns: still in cache for col2im
-
-
-def conv_input_grad(y, w, geom):
-    """conv^T_w(y): (N, O, H_out, W_out) -> (N, C, H, W) (the input gradient for grad y).
-    One GEMM and col2im per block of samples, so the columns are still in cache when
-    col2im reads them (measured ~20% faster than one GEMM over the whole batch)."""
-    g, n = geom.groups, y.shape[0]
-    yc = _to_cols(y, geom)
-    c = w.shape[1] * g
-    if g == 1:
-        wt = np.ascontiguousarray(w.reshape(w.shape[0], -1).T)
-    else:
-        wt = np.ascontiguousarray(w.reshape(g, w.shape[0] // g, -1).transpose(0, 2, 1))
-    per_sample = c * geom.k_hw[0] * geom.k_hw[1] * yc.shape[-1] * y.itemsize
-    out = np.empty((n, c) + geom.x_hw, y.dtype)
-    for blk in _sample_blocks(n, per_sample, _BLOCK_BYTES):
-        yb = yc[blk]
-        if g == 1:
-            gc = np.matmul(wt, yb)
-        else:
-            gc = np.matmul(wt, _grouped(yb, g, 1)).reshape(yb.shape[0], -1, yb.shape[-1])
-        out[blk] = col2im(gc, geom, c)
-    return out
-
-
-def _to_cols_t(y):
-    """y (N, O, H_out, W_out) -> (N, H_out*W_out, O) (contiguous)."""
-    n, o, ho, wo = y.shape
-    return np.ascontiguousarray(y.reshape(n, o, ho * wo).transpose(0, 2, 1))
-
-
-def conv_weight_grad(x, y, geom, cols=None):
-    """sum over n, l of y[n, o, l] * cols(x)[n, (c, i, j), l] -> (O, C/g, kh, kw).
-    Computed as sum_n cols_n @ y_n^T with both operands contiguous (NumPy's batched matmul
-    is much slower with a transposed operand); without given columns, block by block."""
-    g, o = geom.groups, y.shape[1]
-    yt = _to_cols_t(y)
-    if cols is not None:
-        blocks = [(cols, yt)]
-    else:
-        blocks = (
-            (im2col(x[blk], geom), yt[blk])
-            for blk in _sample_blocks(x.shape[0], _col_bytes(x, geom), _BIG_BLOCK_BYTES)
-        )
-    gw = 0
-    for c_blk, y_blk in blocks:
-        if g == 1:
-            gw = gw + np.matmul(c_blk, y_blk).sum(0)
-        else:
-            prod = np.matmul(_grouped(c_blk, g, 1), _grouped(y_blk, g, 2).transpose(0, 2, 1, 3))
-            gw = gw + prod.sum(0)
-    gw = gw.T if g == 1 else gw.transpose(0, 2, 1)
-    return np.ascontiguousarray(gw).reshape((o, x.shape[1] // g) + geom.k_hw)
+def _saved_cols(cols, x, geom):
+    """The forward's ``(order, columns)`` if they are the columns of this x, else None."""
+    if cols is None:
+        return None
+    order, arr = cols
+    k = x.shape[1] * geom.k_hw[0] * geom.k_hw[1]
+    if arr.shape[0] not in (k, k + 1) or arr.shape[1] != x.shape[0] * geom.out_hw[0] * geom.out_hw[1]:
+        return None
+    return order, arr  # k + 1 rows: a last row of ones carried the bias in the forward GEMM
 
 
 class Conv2d(Function):
@@ -230,10 +111,13 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, geom):
-        ctx.geom = geom
-        out, cols = conv_gemm(x, w, geom, b)
-        # cols (None when too big to keep) only serve the weight gradient
-        ctx.save_for_backward(x, w, cols if ctx.needs_input_grad[1] else None)
+        need = ctx.needs_input_grad
+        order = K.choose_order(x.shape[0], x.shape[1], w.shape[0], geom, forward=True,
+                               weight=need[1])
+        out, cols = K.conv_forward(x, w, b, geom, order, keep=need[1])
+        # the columns (None when too big to keep) only serve the weight gradient
+        ctx.geom, ctx.order = geom, order
+        ctx.save_for_backward(x, w, cols)
         return out
 
     @staticmethod
@@ -241,10 +125,13 @@ class Conv2d(Function):
         x, w, cols = ctx.saved_tensors
         need, geom = ctx.needs_input_grad, ctx.geom
         gx = ConvInputGrad.apply(grad, w, geom) if need[0] else None
-        gw = None
-        if need[1]:
-            gw = ConvWeightGrad.apply(x, grad, geom, None if cols is None else cols._data)
-        gb = grad.sum((0, 2, 3)) if need[2] else None
+        gw = gb = None
+        if need[1]:  # the bias gradient comes out of the weight gradient's GEMM
+            hint = None if cols is None else (ctx.order, cols._data)
+            res = ConvWeightGrad.apply(x, grad, geom, hint, need[2])
+            gw, gb = res if need[2] else (res, None)
+        elif need[2]:
+            gb = grad.sum(0).sum((1, 2))  # NumPy: 2x faster than one sum over (0, 2, 3)
         return gx, gw, gb, None
 
     @staticmethod
@@ -268,7 +155,9 @@ class ConvInputGrad(Function):
     def forward(ctx, y, w, geom):
         ctx.geom = geom
         ctx.save_for_backward(y, w)
-        return conv_input_grad(y, w, geom)
+        order = K.choose_order(y.shape[0], w.shape[1] * geom.groups, y.shape[1], geom,
+                               inputs=True)
+        return K.conv_input_grad(y, w, geom, order)
 
     @staticmethod
     def backward(ctx, grad):
@@ -286,34 +175,42 @@ class ConvInputGrad(Function):
 
 
 class ConvWeightGrad(Function):
-    """out = d<conv(x, w), y>/dw, shape (O, C/g, kh, kw); ``cols`` optionally gives im2col(x)
-    already computed by the forward pass.
+    """out = d<conv(x, w), y>/dw, shape (O, C/g, kh, kw); with ``bias`` also
+    d<conv(x, w) + b, y>/db = y summed over (N, H_out, W_out). ``cols`` optionally gives
+    the forward pass's ``(order, columns)`` of x (see ``_conv_kernels``), or None.
 
-    VJP (G of w's shape): x gets conv^T_G(y); y gets conv(x, G).
-    JVP: ConvWeightGrad(x_dot, y) + ConvWeightGrad(x, y_dot).
+    VJP (G of w's shape, G_b of b's): x gets conv^T_G(y); y gets conv(x, G) + G_b.
+    JVP: ConvWeightGrad(x_dot, y) + ConvWeightGrad(x, y_dot); for b: y_dot summed.
     """
 
     _arrays = True
 
     @staticmethod
-    def forward(ctx, x, y, geom, cols):
-        ctx.geom = geom
+    def forward(ctx, x, y, geom, cols, bias=False):
+        ctx.geom, ctx.bias = geom, bias
         ctx.save_for_backward(x, y)
-        return conv_weight_grad(x, y, geom, cols)
+        cols = _saved_cols(cols, x, geom)
+        if cols is None:
+            order = K.choose_order(x.shape[0], x.shape[1], y.shape[1], geom, weight=True)
+            return K.conv_weight_grad(x, y, geom, order, None, bias)
+        return K.conv_weight_grad(x, y, geom, cols[0], cols[1], bias)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, grad_b=None):
         x, y = ctx.saved_tensors
         need, geom = ctx.needs_input_grad, ctx.geom
         gx = ConvInputGrad.apply(y, grad, geom) if need[0] else None
-        gy = Conv2d.apply(x, grad, None, geom) if need[1] else None
-        return gx, gy, None, None
+        gy = Conv2d.apply(x, grad, grad_b if ctx.bias else None, geom) if need[1] else None
+        return gx, gy, None, None, None
 
     @staticmethod
     def jvp(ctx, x_dot, y_dot, *_):
         x, y = ctx.saved_tensors
         geom = ctx.geom
-        return ConvWeightGrad.apply(x_dot, y, geom, None) + ConvWeightGrad.apply(x, y_dot, geom, None)
+        gw = ConvWeightGrad.apply(x_dot, y, geom, None) + ConvWeightGrad.apply(x, y_dot, geom, None)
+        if ctx.bias:
+            return gw, y_dot.sum(0).sum((1, 2))
+        return gw
 
 
 class Unfold(Function):
