@@ -216,7 +216,9 @@ def cond(A, p=None):
 
     matrix_arg(A, "cond", square=True)
     inverse, info = inv_ex(A)
-    return where(info > 0, float("inf"), matrix_norm(A, p) * matrix_norm(inverse, p))
+    singular = info > 0
+    inverse = where(singular.unsqueeze(-1).unsqueeze(-1), 0.0, inverse)  # no inf into norms
+    return where(singular, float("inf"), matrix_norm(A, p) * matrix_norm(inverse, p))
 
 
 def _complex(op):

@@ -55,6 +55,16 @@ def _gaps(S):
     return s2.unsqueeze(-2) - s2.unsqueeze(-1) + _eye(S, n)
 
 
+def svd_array(a, full_matrices):
+    try:
+        return np.linalg.svd(a, full_matrices=full_matrices)
+    except np.linalg.LinAlgError:
+        from .linalg_np import LinAlgError
+
+        raise LinAlgError("linalg.svd: The algorithm failed to converge because the input "
+                          "matrix contained non-finite values.") from None
+
+
 class SVD(Function):
     """See the module docstring."""
 
@@ -62,7 +72,7 @@ class SVD(Function):
 
     @staticmethod
     def forward(ctx, a, full_matrices):
-        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        u, s, vh = svd_array(a, full_matrices)
         ctx.save_for_backward(u, s, vh)
         ctx.set_materialize_grads(False)
         return u, s, vh
@@ -241,7 +251,7 @@ def pinv_array(a, atol, rtol, hermitian):
         cut = np.maximum(_tol(atol), _tol(rtol) * big.max(-1, keepdims=True, initial=0.0))
         w_inv = np.where(big > cut, 1.0 / np.where(big > cut, w, 1.0), 0.0)
         return ((v * w_inv[..., None, :]) @ np.swapaxes(v, -1, -2)).astype(a.dtype)
-    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    u, s, vh = svd_array(a, False)
     cut = np.maximum(_tol(atol), _tol(rtol) * s.max(-1, keepdims=True, initial=0.0))
     s_inv = np.where(s > cut, 1.0 / np.where(s > cut, s, 1.0), 0.0)
     return (np.swapaxes(vh, -1, -2) @ (s_inv[..., :, None] * np.swapaxes(u, -1, -2))).astype(
@@ -296,7 +306,7 @@ class Lstsq(Function):
 
     @staticmethod
     def forward(ctx, a, b, rcond, cutoff):
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        u, s, vh = svd_array(a, False)
         cut = rcond * s.max(-1, keepdims=True, initial=0.0) if cutoff else 0.0
         keep = s > cut
         s_inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
