@@ -304,3 +304,16 @@ def test_vmap_and_per_example_gradients_match_torch(torch, name):
     gt = torch.func.vmap(torch.func.grad(lambda a, b: loss(torch, a, b)))(torch.tensor(A),
                                                                            torch.tensor(B))
     np.testing.assert_allclose(gc.numpy(), gt.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_svd_vector_gradient_with_repeated_values_is_nan_like_torch(torch):
+    """PyTorch's documented caveat: U/Vh gradients are not finite for repeated singular
+    values (the formulas divide by S_j^2 - S_i^2); chainrule's are the same formulas."""
+    A = np.diag([2.0, 2.0, 1.0])
+    grads = []
+    for L in (torch, cr):
+        a = L.tensor(A, requires_grad=True)
+        U, S, Vh = L.linalg.svd(a)
+        (U[:, 0] ** 3).sum().backward()
+        grads.append(a.grad.numpy())
+    assert not np.isfinite(grads[0]).any() and not np.isfinite(grads[1]).any()
