@@ -171,7 +171,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise TypeError(f"linalg.lstsq: expected B to be a Tensor, got {type(B).__name__}")
     m, n = A._data.shape[-2:]
     vector = B._data.ndim == 1 or (B._data.ndim == A._data.ndim - 1
-                                   and B._data.shape[-1] == m)
+                                   and B._data.shape == A._data.shape[:-1])
     if vector:
         B = B.unsqueeze(-1)
     if B._data.shape[-2] != m:
