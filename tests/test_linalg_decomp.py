@@ -317,3 +317,36 @@ def test_svd_vector_gradient_with_repeated_values_is_nan_like_torch(torch):
         (U[:, 0] ** 3).sum().backward()
         grads.append(a.grad.numpy())
     assert not np.isfinite(grads[0]).any() and not np.isfinite(grads[1]).any()
+
+
+_RHS = RNG.normal(size=(3, 2))
+SECOND_ORDER = {
+    "svdvals": (lambda L, a: L.linalg.svdvals(a), (4, 3)),
+    "svd_uvh": (lambda L, a: (lambda u, s, vh: u @ vh)(*L.linalg.svd(a, full_matrices=False)),
+                (4, 3)),
+    "pinv": (lambda L, a: L.linalg.pinv(a), (4, 3)),
+    "qr": (lambda L, a: L.linalg.qr(a)[0] + L.linalg.qr(a)[1].sum(), (4, 3)),
+    "lstsq": (lambda L, a: L.linalg.lstsq(a, L.tensor(_RHS[:, :1].repeat(2, 0)[:4])).solution,
+              (4, 3)),
+    "lu": (lambda L, a: (lambda p, lo, up: lo @ up + up)(*L.linalg.lu(a)), (3, 3)),
+    "lu_solve": (lambda L, a: L.linalg.lu_solve(*L.linalg.lu_factor(a), L.tensor(_RHS)), (3, 3)),
+    "solve_triangular": (lambda L, a: L.linalg.solve_triangular(a, L.tensor(_RHS), upper=False),
+                         (3, 3)),
+    "matrix_exp": (lambda L, a: L.linalg.matrix_exp(a * 0.3), (3, 3)),
+    "cholesky_ex": (lambda L, a: L.linalg.cholesky_ex(a @ a.mT).L, (3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_jacobians_and_hessians_match_torch(torch, name):
+    """jacrev (vmap of VJPs), jacfwd (vmap of JVPs) and hessian (forward over reverse): the
+    rules batch and differentiate again."""
+    f, shape = SECOND_ORDER[name]
+    X = RNG.normal(size=shape) + (3 * np.eye(shape[0]) if shape[0] == shape[1] else 0)
+    for jac in ("jacrev", "jacfwd"):
+        jc = getattr(func, jac)(lambda a: f(cr, a))(cr.tensor(X))
+        jt = getattr(torch.func, jac)(lambda a: f(torch, a))(torch.tensor(X))
+        np.testing.assert_allclose(jc.numpy(), jt.numpy(), atol=1e-10)
+    hc = func.hessian(lambda a: (f(cr, a) ** 2).sum())(cr.tensor(X))
+    ht = torch.func.hessian(lambda a: (f(torch, a) ** 2).sum())(torch.tensor(X))
+    np.testing.assert_allclose(hc.numpy(), ht.numpy(), rtol=1e-9, atol=1e-9)
