@@ -43,6 +43,7 @@ from .linalg import det, logdet, slogdet  # noqa: F401
 from .linalg import _cholesky_top as cholesky  # noqa: F401
 from .linalg import inv as inverse  # noqa: F401
 from .linalg import matrix_power  # noqa: F401
+from .linalg_legacy import *  # noqa: F401,F403,E402  (torch.svd, qr, lu, pinverse, ...)
 from .random import (  # noqa: F401
     Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed,
     set_rng_state,

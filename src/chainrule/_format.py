@@ -69,6 +69,10 @@ def _special(v):
 
 def tensor_repr(t) -> str:
     arr = t._data
+    if arr.__class__ is not np.ndarray and hasattr(arr, "_bdim"):
+        from .func._batched import batched_repr  # inside vmap, as torch.func prints it
+
+        return batched_repr(t)
     prefix = "tensor("
     opts = {}
     o = PRINT_OPTS

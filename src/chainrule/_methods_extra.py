@@ -67,6 +67,17 @@ _METHODS.update({n: getattr(PR, n) for n in (
     "addmv", "addr", "addbmm", "baddbmm", "addmm", "adjoint", "cov", "corrcoef", "vdot")})
 _METHODS.update({"is_nonzero": is_nonzero, "is_same_size": is_same_size})
 
+
+def _reflected(fn):
+    """``other <op> self`` for a Python number ``other`` (``2 << t``)."""
+    return lambda self, other: fn(Tensor._make(np.asarray(other, self._data.dtype), False,
+                                               None, 0), self)
+
+
+_METHODS.update({"__lshift__": E.bitwise_left_shift, "__rshift__": E.bitwise_right_shift,
+                 "__rlshift__": _reflected(E.bitwise_left_shift),
+                 "__rrshift__": _reflected(E.bitwise_right_shift)})
+
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _method(_fn))
 
@@ -83,7 +94,8 @@ _INPLACE.update({
     "scatter_reduce_": IX.scatter_reduce, "index_reduce_": IX.index_reduce,
     "index_put_": IX.index_put, "masked_scatter_": IX.masked_scatter,
     "addmv_": PR.addmv, "addr_": PR.addr, "addbmm_": PR.addbmm, "baddbmm_": PR.baddbmm,
-    "addmm_": PR.addmm,
+    "addmm_": PR.addmm, "__ilshift__": E.bitwise_left_shift,
+    "__irshift__": E.bitwise_right_shift,
 })
 _CASTING = {  # comparisons and logical ops write 0/1 into self's dtype (PyTorch's eq_ ...)
     "eq_": M.eq, "ne_": M.ne, "lt_": M.lt, "le_": M.le, "gt_": M.gt, "ge_": M.ge,

@@ -32,7 +32,7 @@ def _float_array(x, name):
 
 
 def _result(arr, like):
-    return Tensor._make(np.asarray(arr).astype(like.dtype, copy=False), False, None, 0)
+    return Tensor._make(np.asanyarray(arr).astype(like.dtype, copy=False), False, None, 0)
 
 
 def _degrees(n):

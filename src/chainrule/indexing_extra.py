@@ -26,7 +26,7 @@ _REDUCES = ("sum", "prod", "mean", "amax", "amin")
 
 
 def _plain(arr):
-    return Tensor._make(np.asarray(arr), False, None, 0)
+    return Tensor._make(np.asanyarray(arr), False, None, 0)
 
 
 def _targets(self, d, idx):

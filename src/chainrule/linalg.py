@@ -1,14 +1,25 @@
 """``chainrule.linalg`` (``torch.linalg``): norms, determinants, inverse, solve, Cholesky,
-symmetric eigendecomposition, cross products. The primitives are in ``ops/linalg_np.py``
-(NumPy's LAPACK calls, with reverse and forward rules); the norms are composed."""
+symmetric eigendecomposition, cross products (this file); the SVD, QR, pinv, lstsq,
+matrix_exp, ranks and condition numbers (``linalg_decomp.py``); triangular solves, LU and
+the solvers built on it (``linalg_solvers.py``). The primitives are in ``ops/linalg_np.py``,
+``ops/linalg_decomp.py``, ``ops/linalg_lu.py`` and ``ops/matrix_fn.py`` (NumPy's LAPACK
+calls or NumPy loops, with reverse and forward rules); the norms are composed."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .linalg_decomp import (  # noqa: F401
+    cond, eig, eigvals, lstsq, matrix_exp, matrix_rank, pinv, qr, svd, svdvals,
+)
 from .linalg_ops import cross as _cross
 from .linalg_ops import diagonal as _diagonal
-from .ops.linalg_np import Cholesky, Det, Eigh, Inverse, SlogDet, Solve
+from .ops.linalg_np import Cholesky, Det, Eigh, Inverse, LinAlgError, SlogDet, Solve
+from .ops.linalg_np import batch_prefix as _batch_prefix
+from .linalg_solvers import (  # noqa: F401
+    householder_product, inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex,
+    solve_triangular, tensorinv, tensorsolve, vander,
+)
 from .shape_ops import matmul  # noqa: F401  (torch.linalg.matmul)
 from .tensor import Tensor
 from .tensor_ops import norm as _norm
@@ -107,9 +118,34 @@ def solve(A, B, *, left=True):
     return Solve.apply(A, B)
 
 
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info): the Cholesky factor (``upper``: L^T) and an int32 info per matrix, 0 on
+    success, else the order of the first leading minor that is not positive-definite (L is
+    then LAPACK's partial result). ``check_errors`` raises LinAlgError instead."""
+    L, info = Cholesky.apply(_square(A, "cholesky_ex"))
+    if check_errors:
+        _pd_check(info, "linalg.cholesky_ex")
+    from collections import namedtuple
+
+    return namedtuple("cholesky_ex", ["L", "info"])(L.transpose(-2, -1) if upper else L, info)
+
+
+def _pd_check(info, op):
+    from .func._batched import physical
+
+    info = physical(info._data)
+    if info.any():
+        prefix, k = _batch_prefix(info)
+        raise LinAlgError(f"{op}: {prefix}The factorization could not be completed because the "
+                          f"input is not positive-definite (the leading minor of order {k} is "
+                          "not positive-definite).")
+
+
 def cholesky(A, *, upper=False):
-    """The Cholesky factor L (L L^T = A); ``upper``: L^T."""
-    L = Cholesky.apply(_square(A, "cholesky"))
+    """The Cholesky factor L (L L^T = A, lower triangle read); ``upper``: L^T. Raises
+    LinAlgError when A is not positive-definite."""
+    L, info = Cholesky.apply(_square(A, "cholesky"))
+    _pd_check(info, "linalg.cholesky")
     return L.transpose(-2, -1) if upper else L
 
 
@@ -127,15 +163,6 @@ def eigh(A, UPLO="L"):  # noqa: N803
 def eigvalsh(A, UPLO="L"):  # noqa: N803
     """The eigenvalues of symmetric matrices, ascending."""
     return eigh(A, UPLO)[0]
-
-
-def svdvals(A):
-    """Singular values (descending), as the square roots of the eigenvalues of A^T A
-    (differentiable where they are distinct and nonzero)."""
-    M = A.transpose(-2, -1) @ A if A._data.shape[-1] <= A._data.shape[-2] else \
-        A @ A.transpose(-2, -1)
-    w = eigvalsh(M).clamp(0, None)
-    return w.sqrt().flip(-1)
 
 
 def cross(input, other, *, dim=-1):  # noqa: A002
@@ -179,10 +206,6 @@ def multi_dot(tensors):
     for t in tensors[1:]:
         out = out @ t
     return out
-
-
-class LinAlgError(RuntimeError):
-    """``torch.linalg.LinAlgError``."""
 
 
 # -- the top-level torch names (torch.det, torch.logdet, ...) and their Tensor methods --------

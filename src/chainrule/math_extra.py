@@ -22,7 +22,7 @@ from .tensor import Tensor
 
 
 def _plain(arr):
-    return Tensor._make(np.asarray(arr), False, None, 0)
+    return Tensor._make(np.asanyarray(arr), False, None, 0)
 
 
 def _float_fn(prim, name):

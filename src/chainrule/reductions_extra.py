@@ -33,7 +33,7 @@ _Frexp = _rt("frexp", ["mantissa", "exponent"])
 
 
 def _plain(arr):
-    return Tensor._make(np.asarray(arr), False, None, 0)
+    return Tensor._make(np.asanyarray(arr), False, None, 0)
 
 
 def cumprod(input, dim, *, dtype=None):  # noqa: A002

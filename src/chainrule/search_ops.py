@@ -21,7 +21,7 @@ _Histogramdd = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
 def _plain(arr):
-    return Tensor._make(np.asarray(arr), False, None, 0)
+    return Tensor._make(np.asanyarray(arr), False, None, 0)
 
 
 def _arr(x):
@@ -163,7 +163,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         out = np.stack([np.searchsorted(r, x, side=how) for r, x in zip(rows, v)]) if \
             rows.shape[0] else np.zeros(v.shape, np.int64)
         out = out.reshape(vals.shape)
-    return _plain(np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+    return _plain(np.asanyarray(out).astype(np.int32 if out_int32 else np.int64))
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):  # noqa: A002

@@ -458,10 +458,15 @@ def _check_index(op, input, index, dim):
             f"({idx.ndim} vs {input._data.ndim})"
         )
     n = input._data.shape[dim]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    vals = idx
+    if idx.__class__ is not np.ndarray or idx.base is not None:  # under vmap: every element
+        from .func._batched import physical
+
+        vals = physical(idx)
+    if vals.size and (vals.min() < -n or vals.max() >= n):
         raise IndexError(
-            f"{op}: index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for "
-            f"dimension {dim} with size {n}"
+            f"{op}: index {int(vals.max() if vals.max() >= n else vals.min())} is out of "
+            f"bounds for dimension {dim} with size {n}"
         )
     return idx
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import from_np, to_dtype
+from ._state import STATE
 
 
 class Size(tuple):
@@ -98,6 +99,10 @@ class Tensor:
 
     @classmethod
     def _make(cls, arr, requires_grad, grad_fn, idx):
+        if STATE.vmap_level and arr.__class__ is np.ndarray and arr.base is not None:
+            from .func._batched import rebatch  # NumPy stripped a vmap placeholder
+
+            arr = rebatch(arr)
         t = object.__new__(Tensor)
         t._data = arr
         t.requires_grad = requires_grad
@@ -234,6 +239,10 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data and version counter, outside the graph."""
+        if self._data.__class__ is not np.ndarray and hasattr(self._data, "_bdim"):
+            from .func._batched import detach_batched  # vmap: detach the physical value
+
+            return detach_batched(self)
         t = Tensor._make(self._data, False, None, 0)
         vc = self._vc
         if vc is None:

@@ -143,7 +143,7 @@ def div(input, other, *, rounding_mode=None):  # noqa: A002
     if _is_int(input) and _is_int(other):
         a, b = _promote(input, other) if isinstance(input, Tensor) else _promote(other, input)[::-1]
         fn = np.floor_divide if rounding_mode == "floor" else (lambda x, y: np.trunc(x / y))
-        return Tensor._make(np.asarray(fn(_raw(a), _raw(b))).astype(_raw(a).dtype if isinstance(
+        return Tensor._make(np.asanyarray(fn(_raw(a), _raw(b))).astype(_raw(a).dtype if isinstance(
             a, Tensor) else _raw(b).dtype), False, None, 0)
     q = _div(input, other)
     return q.floor() if rounding_mode == "floor" else q.trunc()
@@ -166,7 +166,7 @@ def remainder(input, other):  # noqa: A002
     """x - y * floor(x / y) (the sign of the divisor, like Python's %)."""
     if _is_int(input) and _is_int(other):
         a, b = _raw(input), _raw(other)
-        return Tensor._make(np.asarray(np.remainder(a, b)), False, None, 0)
+        return Tensor._make(np.asanyarray(np.remainder(a, b)), False, None, 0)
     return input - floor_divide(input, other) * other
 
 
@@ -329,7 +329,7 @@ def _compare(np_fn, name):
     def fn(input, other):  # noqa: A002
         a, b = _promote(input, other) if isinstance(input, Tensor) else _promote(other, input)[::-1]
         try:
-            return Tensor._make(np.asarray(np_fn(_raw(a), _raw(b))), False, None, 0)
+            return Tensor._make(np.asanyarray(np_fn(_raw(a), _raw(b))), False, None, 0)
         except ValueError:
             raise _bcast_error(name, a, b) from None
 
@@ -432,7 +432,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if dtype is not None:
         input = input.to(dtype)
     if input._data.dtype.kind != "f":
-        return Tensor._make(np.asarray(np.prod(input._data, axis=dim, keepdims=keepdim)).astype(
+        return Tensor._make(np.asanyarray(np.prod(input._data, axis=dim, keepdims=keepdim)).astype(
             np.int64), False, None, 0)
     axes = None if dim is None else (_norm_dim(dim, input._data.ndim, "prod"),)
     return P.Prod.apply(input, axes, keepdim)
@@ -482,7 +482,7 @@ def amin(input, dim=(), keepdim=False):  # noqa: A002
 
 def argmax(input, dim=None, keepdim=False):  # noqa: A002
     if dim is None:
-        arr = np.asarray(np.argmax(input._data))
+        arr = np.asanyarray(np.argmax(input._data))
         return Tensor._make(arr.reshape((1,) * input._data.ndim if keepdim else ()).astype(
             np.int64), False, None, 0)
     d = _norm_dim(dim, input._data.ndim, "argmax")
@@ -492,7 +492,7 @@ def argmax(input, dim=None, keepdim=False):  # noqa: A002
 
 def argmin(input, dim=None, keepdim=False):  # noqa: A002
     if dim is None:
-        arr = np.asarray(np.argmin(input._data))
+        arr = np.asanyarray(np.argmin(input._data))
         return Tensor._make(arr.reshape((1,) * input._data.ndim if keepdim else ()).astype(
             np.int64), False, None, 0)
     d = _norm_dim(dim, input._data.ndim, "argmin")
@@ -565,15 +565,15 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
-    return Tensor._make(np.asarray(np.all(input._data, axis=dim, keepdims=keepdim)), False, None, 0)
+    return Tensor._make(np.asanyarray(np.all(input._data, axis=dim, keepdims=keepdim)), False, None, 0)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
-    return Tensor._make(np.asarray(np.any(input._data, axis=dim, keepdims=keepdim)), False, None, 0)
+    return Tensor._make(np.asanyarray(np.any(input._data, axis=dim, keepdims=keepdim)), False, None, 0)
 
 
 def count_nonzero(input, dim=None):  # noqa: A002
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=dim), np.int64), False, None, 0)
+    return Tensor._make(np.asanyarray(np.count_nonzero(input._data, axis=dim)).astype(np.int64), False, None, 0)
 
 
 def cumsum(input, dim, *, dtype=None):  # noqa: A002

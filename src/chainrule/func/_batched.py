@@ -147,6 +147,35 @@ def as_batched(d):
     return None
 
 
+def rebatch(d):
+    """``d``, or the placeholder it is a plain view of: ``np.asarray`` of a batched result
+    strips the subclass, and a tensor holding that view would lose its batch (raw NumPy on
+    it would read the placeholder's buffer). ``Tensor._make`` calls this inside vmap."""
+    b = as_batched(d)
+    return d if b is None else b
+
+
+def physical(d):
+    """The raw array under every vmap level of ``d`` (all batch elements): for checks that
+    read values without changing the result (an index's bounds)."""
+    b = as_batched(d)
+    while b is not None:
+        d = b._value._data
+        b = as_batched(d)
+    return d
+
+
+def batched_repr(t) -> str:
+    """``BatchedTensor(lvl=L, bdim=B, value=...)`` with the value indented below, as
+    torch.func prints a batched tensor; L counts the active vmap levels from 1 (chainrule's
+    level ids keep growing; a value printed after its vmap returned shows that id)."""
+    a = t._data
+    ids = [lv.level for lv in _STACK]
+    shown = ids.index(a._level) + 1 if a._level in ids else a._level
+    inner = "\n".join("    " + line for line in repr(a._value).split("\n"))
+    return f"BatchedTensor(lvl={shown}, bdim={a._bdim}, value=\n{inner}\n)"
+
+
 def level_of(x) -> int:
     """The highest vmap level a tensor, array or index tuple is batched at (0: none)."""
     d = x._data if isinstance(x, Tensor) else x
@@ -247,6 +276,14 @@ def flatten(t):
     for level, bdim in reversed(layers):  # innermost (lowest level) first
         dims[level] = remaining.pop(bdim)
     return t, dims
+
+
+def detach_batched(t):
+    """``t.detach()`` for a batched ``t``: the physical value is what autograd and forward
+    mode record on, so it is the one detached (from every transform level, as in
+    torch.func); the batch layout is kept."""
+    P, dims = flatten(t)
+    return build(P.detach(), dims)
 
 
 def logical_dims(ndim, dims):

@@ -146,6 +146,62 @@ _AXIS_FUNCS = {f: _ax(f) for f in (np.argmax, np.argmin, np.sum, np.mean, np.ama
                                    np.count_nonzero)}
 
 
+def _sorting(func):
+    """``np.sort`` / ``np.argsort`` (default axis -1; None sorts each element flattened)."""
+
+    def run(a, axis=-1, **kw):
+        level = a._level
+        v, b = unwrap_at(a, level)
+        v = _front(v, b)
+        if axis is None:
+            return wrap_array(func(v.reshape(v.shape[0], -1), axis=1, **kw), 0, level)
+        return wrap_array(func(v, axis=_norm_axes(axis, a.ndim), **kw), 0, level)
+
+    return run
+
+
+def _take_along_axis(arr, indices, axis):
+    level = level_of((arr, indices))
+    if axis is None:
+        return _per_element(lambda a, i: np.take_along_axis(a, i, None), (arr, indices), level)
+    (a, i), size = _align([arr, indices], level)
+    nd = max(np.ndim(arr), np.ndim(indices))
+    a = a if isinstance(arr, BatchedArray) and arr._level == level else \
+        np.broadcast_to(a, (size,) + np.shape(a))
+    i = i if isinstance(indices, BatchedArray) and indices._level == level else \
+        np.broadcast_to(i, (size,) + np.shape(i))
+    return wrap_array(np.take_along_axis(a, i, axis % max(nd, 1) + 1), 0, level)
+
+
+def _squeeze(a, axis=None):
+    level = a._level
+    v, b = unwrap_at(a, level)
+    v = _front(v, b)
+    if axis is None:
+        axis = tuple(k for k, n in enumerate(a.shape) if n == 1)
+    return wrap_array(np.squeeze(v, _norm_axes(axis, a.ndim)), 0, level)
+
+
+def _elementwise(func, n):
+    """A NumPy function elementwise in its first ``n`` (array) arguments."""
+
+    def run(*args, **kw):
+        level = level_of(tuple(args[:n]))
+        arrays, _ = _align(list(args[:n]), level)
+        return wrap_array(func(*arrays, *args[n:], **kw), 0, level)
+
+    return run
+
+
+_AXIS_FUNCS.update({np.sort: _sorting(np.sort), np.argsort: _sorting(np.argsort),
+                    np.take_along_axis: _take_along_axis, np.squeeze: _squeeze,
+                    np.isclose: _elementwise(np.isclose, 2),
+                    np.isposinf: _elementwise(np.isposinf, 1),
+                    np.isneginf: _elementwise(np.isneginf, 1),
+                    np.isreal: _elementwise(np.isreal, 1),
+                    np.nan_to_num: _elementwise(np.nan_to_num, 1)})
+
+
 def _moveaxis(a, source, destination):
     level = a._level
     v, b = unwrap_at(a, level)

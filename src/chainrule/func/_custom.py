@@ -102,6 +102,7 @@ class _Generated(Function):
                 out = cls.forward(user, *logical)
         user._saved = list(user._to_save or ())
         user._to_save = None
+        ctx._materialize = user._materialize  # the engine reads it on this node
         outs = out if isinstance(out, tuple) else (out,)
         pairs = [_to_phys(o, level, size) for o in outs]
         ctx.out_bdims = tuple(b for _, b in pairs)
@@ -113,7 +114,8 @@ class _Generated(Function):
     def backward(ctx, *grads):
         cls, level, size, bdims = ctx.spec
         with _Level(level, size):
-            logical = [wrap_any(g, b, level) for g, b in zip(grads, ctx.out_bdims)]
+            logical = [None if g is None else wrap_any(g, b, level)
+                       for g, b in zip(grads, ctx.out_bdims)]
             res = cls.backward(ctx.user, *logical)
         res = res if isinstance(res, tuple) else (res,)
         out = []

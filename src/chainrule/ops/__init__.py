@@ -27,7 +27,10 @@ pool         MaxPool2d WindowGather WindowScatter
 nn           CrossEntropy BCEWithLogits BinaryCrossEntropy Erf   (ops/nn_ops.py)
 recurrent    RNNLayer   (ops/rnn_ops.py: a whole RNN/LSTM/GRU layer, time loop in NumPy)
 ctc          CTCLoss CTCGrad   (ops/ctc.py: the CTC forward-backward dynamic programme)
-matrix       MatrixExp Solve   (ops/matrix_fn.py: for nn.utils.parametrizations.orthogonal)
+linalg+      Inverse Det SlogDet Solve Cholesky Eigh   (ops/linalg_np.py: numpy.linalg)
+             SVD QR Pinv Lstsq   (ops/linalg_decomp.py)
+             SolveTriangular LUFactor PivotsToPermutation   (ops/linalg_lu.py: NumPy loops)
+             MatrixExp   (ops/matrix_fn.py: scaling and squaring, Pade 13)
 elementwise+ Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Exp2 Atan2 Hypot LogAddExp
              (ops/elementwise_extra.py)
 scan         Cumprod LogCumSumExp LogCumSumExpGrad   (ops/scan.py)

@@ -1,6 +1,8 @@
 """Linear-algebra primitives computed with ``numpy.linalg`` (batched over leading dims):
-inverse, determinant (and log|det|), solve, Cholesky, symmetric eigendecomposition. Each rule is written with tensor operations, so it can be differentiated
-again; ``A^T`` below is the transpose of the last two dims.
+inverse, determinant (and log|det|), solve, Cholesky, symmetric eigendecomposition. Each
+rule is written with tensor operations, so it can be differentiated again; ``A^T`` below
+is the transpose of the last two dims. ``LinAlgError`` (``torch.linalg.LinAlgError``) is
+what a failed factorization raises.
 """
 
 from __future__ import annotations
@@ -10,8 +12,33 @@ import numpy as np
 from ..autograd.function import Function
 
 
+class LinAlgError(RuntimeError):
+    """``torch.linalg.LinAlgError``: a factorization failed (singular, not positive-definite)."""
+
+
 def _mT(t):  # noqa: N802
     return t.transpose(-2, -1)
+
+
+def batch_prefix(info):
+    """PyTorch's "(Batch element i): " for the first failing matrix of a batch."""
+    if info.ndim == 0:
+        return "", int(info)
+    flat = info.reshape(-1)
+    i = int(np.flatnonzero(flat)[0])
+    return f"(Batch element {i}): ", int(flat[i])
+
+
+def singular_error(op, a):
+    """The LinAlgError of ``op`` for a singular matrix (the first zero pivot of its LU)."""
+    from .linalg_lu import lu_array
+
+    prefix, k = batch_prefix(lu_array(a)[2])
+    if op == "linalg.solve":
+        return LinAlgError(f"{prefix}torch.linalg.solve: The solver failed because the input "
+                           "matrix is singular.")
+    return LinAlgError(f"{op}: {prefix}The diagonal element {k} is zero, the inversion could "
+                       "not be completed because the input matrix is singular.")
 
 
 class Inverse(Function):
@@ -24,9 +51,7 @@ class Inverse(Function):
         try:
             out = np.linalg.inv(a)
         except np.linalg.LinAlgError:
-            raise RuntimeError(
-                f"linalg.inv: the matrix (shape {tuple(a.shape)}) is singular and has no "
-                "inverse; use linalg.pinv or linalg.lstsq") from None
+            raise singular_error("linalg.inv", a) from None
         ctx.save_for_backward(out)
         return out
 
@@ -99,9 +124,7 @@ class Solve(Function):
         try:
             out = np.linalg.solve(a, b)
         except np.linalg.LinAlgError:
-            raise RuntimeError(
-                f"linalg.solve: the matrix A (shape {tuple(a.shape)}) is singular; the "
-                "system has no unique solution") from None
+            raise singular_error("linalg.solve", a) from None
         ctx.save_for_backward(a, out)
         return out
 
@@ -125,8 +148,36 @@ def _phi(t):
     return t * t.new_tensor(w)
 
 
+def _potf2(m):
+    """LAPACK potf2 on one matrix (lower): (L, info), L partial when info > 0."""
+    L = np.tril(m).astype(m.dtype, copy=True)
+    n = m.shape[-1]
+    for j in range(n):
+        ajj = L[j, j] - L[j, :j] @ L[j, :j]
+        if not ajj > 0:
+            L[j, j] = ajj
+            return L, j + 1
+        L[j, j] = np.sqrt(ajj)
+        L[j + 1:, j] = (L[j + 1:, j] - L[j + 1:, :j] @ L[j, :j]) / L[j, j]
+    return L, 0
+
+
+def cholesky_array(a):
+    """(L, info) of (..., n, n) (lower triangle read): info is 0, or the order of the first
+    leading minor that is not positive-definite (L then holds LAPACK's partial result)."""
+    try:
+        return np.linalg.cholesky(a), np.zeros(a.shape[:-2], np.int32)
+    except np.linalg.LinAlgError:
+        pass
+    flat = a.reshape((-1,) + a.shape[-2:])
+    pairs = [_potf2(m) for m in flat]
+    L = np.stack([p[0] for p in pairs]).reshape(a.shape)
+    return L, np.array([p[1] for p in pairs], np.int32).reshape(a.shape[:-2])
+
+
 class Cholesky(Function):
-    """L lower triangular with L L^T = A (A symmetric positive definite).
+    """(L, info): L lower triangular with L L^T = A (A symmetric positive definite; its
+    lower triangle is read); info (int32, no gradient) as in ``cholesky_array``.
     VJP: S = L^-T Phi(L^T grad) L^-1, gA = (S + S^T) / 2 (Phi: lower triangle, halved
     diagonal).   JVP: L Phi(L^-1 A_dot L^-T)."""
 
@@ -134,17 +185,13 @@ class Cholesky(Function):
 
     @staticmethod
     def forward(ctx, a):
-        try:
-            out = np.linalg.cholesky(a)
-        except np.linalg.LinAlgError:
-            raise RuntimeError(
-                "linalg.cholesky: the input is not positive-definite (the factorization "
-                "could not be completed)") from None
+        out, info = cholesky_array(a)
         ctx.save_for_backward(out)
-        return out
+        ctx.mark_non_differentiable(info)
+        return out, info
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx, grad, _):
         (L,) = ctx.saved_tensors
         Li = Inverse.apply(L)
         s = _mT(Li) @ _phi(_mT(L) @ grad) @ Li
@@ -154,7 +201,7 @@ class Cholesky(Function):
     def jvp(ctx, a_dot):
         (L,) = ctx.saved_tensors
         Li = Inverse.apply(L)
-        return L @ _phi(Li @ a_dot @ _mT(Li))
+        return L @ _phi(Li @ a_dot @ _mT(Li)), None
 
 
 class Eigh(Function):

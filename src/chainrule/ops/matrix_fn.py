@@ -1,13 +1,12 @@
-"""Matrix-function primitives used by ``nn.utils.parametrizations.orthogonal``: the matrix
-exponential and the linear solve. See ``chainrule.ops`` for the vocabulary (x, out, grad,
-x_dot). Both work on the last two dims and broadcast over leading (batch) dims.
+"""The matrix exponential (``linalg.matrix_exp``, ``nn.utils.parametrizations.orthogonal``).
+See ``chainrule.ops`` for the vocabulary (x, out, grad, x_dot). It works on the last two
+dims and broadcasts over leading (batch) dims. (The linear solve is ``Solve`` in
+``ops/linalg_np.py``.)
 
 * ``MatrixExp``  out = exp(a) (scaling and squaring with the [13/13] Pade approximant,
   Higham 2005).  VJP: the Frechet derivative at a^T applied to grad, read off the upper-right
   block of exp([[a^T, grad], [0, a^T]]).  JVP: the upper-right block of exp([[a, a_dot],
   [0, a]]). Both rules call MatrixExp itself, so every derivative order works.
-* ``Solve``      out = a^{-1} b.  VJP: g_b = a^{-T} grad, g_a = -g_b out^T.
-  JVP: a^{-1} (b_dot - a_dot out).
 """
 
 from __future__ import annotations
@@ -82,26 +81,3 @@ class MatrixExp(Function):
         (a,) = ctx.saved_tensors
         n = a.shape[-1]
         return MatrixExp.apply(_block(a, a_dot, a))[..., :n, n:]
-
-
-class Solve(Function):
-    """out = a^{-1} b for a (..., n, n) and b (..., n, k); see the module docstring."""
-
-    _arrays = True
-
-    @staticmethod
-    def forward(ctx, a, b):
-        out = np.linalg.solve(a, b)
-        ctx.save_for_backward(a, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, out = ctx.saved_tensors
-        g_b = Solve.apply(a.mT, grad)
-        return -(g_b @ out.mT), g_b
-
-    @staticmethod
-    def jvp(ctx, a_dot, b_dot):
-        a, out = ctx.saved_tensors
-        return Solve.apply(a, b_dot - a_dot @ out)

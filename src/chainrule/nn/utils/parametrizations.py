@@ -7,7 +7,8 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...creation import eye
-from ...ops.matrix_fn import MatrixExp, Solve
+from ...ops.linalg_np import Solve
+from ...ops.matrix_fn import MatrixExp
 from ...shape_ops import cat
 from ...tensor import Tensor
 from .._functional_distance import normalize
