@@ -124,6 +124,11 @@ class CompiledFunction:
         self.compile_times = []
         self.last = None  # the entry recorded last (chainrule.export reads it)
 
+    @property
+    def programs(self) -> list:
+        """The recorded programs (``print(f.programs[0])`` shows one as a table)."""
+        return [e.program for v in self._cache.values() if type(v) is list for e in v]
+
     def reset(self) -> None:
         self._cache = {}
         self._roots = None
