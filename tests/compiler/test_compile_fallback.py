@@ -182,3 +182,57 @@ def test_arguments_like_torch_compile():
     h = cr.compile(lambda x: x * 2, options={"buffers": False}, dynamic=True)
     for _ in range(2):
         assert np.array_equal(h(cr.ones(2)).numpy(), [2, 2])
+
+
+def test_replacing_a_parameter_array_inside_runs_eagerly():
+    model, _ = _setup()
+    x = cr.randn(3, 4)
+
+    @cr.compile
+    def manual_sgd():
+        loss = model(x).pow(2).mean()
+        for p in model.parameters():
+            p.grad = None
+        loss.backward()
+        for p in model.parameters():
+            p.data = p.data - 0.1 * p.grad  # a new array each step
+        return loss
+
+    ref, _ = _setup()
+    with pytest.warns(CompileWarning, match="replaces the array"):
+        for _ in range(3):
+            manual_sgd()
+    for _ in range(3):
+        loss = ref(x).pow(2).mean()
+        for p in ref.parameters():
+            p.grad = None
+        loss.backward()
+        for p in ref.parameters():
+            p.data = p.data - 0.1 * p.grad
+    assert all(np.array_equal(p.detach().numpy(), q.detach().numpy())
+               for p, q in zip(model.parameters(), ref.parameters()))
+
+
+def test_roots_from_default_arguments_and_partials():
+    import functools
+
+    model, opt = _setup()
+    ref, ropt = _setup()
+    x, y = cr.randn(6, 4), cr.randn(6, 2)
+
+    def step(x, y, model=model, opt=opt):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def step2(m, o, x, y):
+        return step(x, y, m, o)
+
+    f = cr.compile(functools.partial(step2, ref, ropt))
+    g = cr.compile(step)
+    for _ in range(4):
+        assert float(g(x, y)) == float(f(x, y))
+    assert all(np.array_equal(p.detach().numpy(), q.detach().numpy())
+               for p, q in zip(model.parameters(), ref.parameters()))

@@ -500,11 +500,19 @@ class Tracer:
         for obj, name in self._inst:
             obj.__dict__.pop(name, None)
         self._inst = []
+        replaced = None
         for t, arr, obj in reversed(self._swaps):
             if t._data is obj:
                 t._data = arr
-            elif isinstance(t._data, Traced):
+                continue
+            v = self.lookup(obj)
+            if v is not None and v.kind != "grad":
+                replaced = v  # `p.data = ...`: the replay would not rebind the tensor
+            if isinstance(t._data, Traced):
                 t._data = _ND.view(t._data, _ND)
+        if replaced is not None and self.broken is None:
+            self.broken = (f"the call replaces the array of {replaced.name} (tensor.data = "
+                           "...); update it in place (tensor.copy_, or under no_grad: -=)")
 
 
 _MISSING = object()
