@@ -33,6 +33,7 @@ from ..tensor import Tensor
 from . import trace
 from .program import Node, Value
 from .trace import Traced
+from .record import _METADATA, NumpyRecorder
 from .units import DEAD
 
 _ND = np.ndarray
@@ -40,22 +41,6 @@ _asarray = trace.ORIGINALS["asarray"]
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # src/chainrule
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 
-# NumPy functions that write into an argument (its position), besides ``out=``
-_MUTATING = {np.copyto: 0, np.put_along_axis: 0, np.put: 0, np.place: 0, np.putmask: 0,
-             np.fill_diagonal: 0}
-_MUTATING_METHODS = ("__setitem__", "fill", "sort", "put")
-# NumPy reductions that are one ufunc.reduce call on an array (NumPy's own definition)
-_REDUCTIONS = {np.sum: (np.add, None), np.max: (np.maximum, None), np.amax: (np.maximum, None),
-               np.min: (np.minimum, None), np.amin: (np.minimum, None),
-               np.prod: (np.multiply, None), np.any: (np.logical_or, bool),
-               np.all: (np.logical_and, bool)}
-# x_like(a) makes an array from a's shape and dtype only (a C-ordered one: same layout)
-_LIKE = {"zeros_like": ("zeros", None), "ones_like": ("ones", None),
-         "empty_like": ("empty", None), "full_like": ("full", 1)}
-# NumPy functions whose Python result depends on shapes and dtypes only
-_METADATA = frozenset((np.ndim, np.shape, np.size, np.result_type, np.can_cast,
-                       np.may_share_memory, np.shares_memory, np.iscomplexobj, np.isrealobj,
-                       np.min_scalar_type))
 KEEP = "keep"  # a gradient binding the program leaves as it is
 # reads a replay can recompute and compare (printing is not one: it must happen each call)
 GUARDS = ("item", "tolist", "tobytes", "__float__", "__int__", "__index__", "__bool__",
@@ -89,7 +74,7 @@ class _Scope:
         self.first = first  # ids of values made inside the primitive start here
 
 
-class Tracer:
+class Tracer(NumpyRecorder):
     """Records one call (see the module docstring). ``start()`` installs it, ``finish()``
     removes every patch and gives the arrays back to their tensors."""
 
@@ -143,6 +128,18 @@ class Tracer:
             b = getattr(b, "base", None)
         return None
 
+    def _own(self, arr, kind, name, data=None):
+        """A Traced view of ``arr`` registered as a new value. It wraps an ``as_strided``
+        copy of the header, whose base is not an ndarray, so NumPy's views of it name it as
+        their base (views of ``arr`` itself would name arr's owner: a whole dataset)."""
+        rec, self.recording = self.recording, False
+        own = as_strided(arr)
+        self.recording = rec
+        obj = _ND.view(own, Traced)
+        v = self.new_value(obj, kind, data=data, name=name)
+        self.alias(own, v)
+        return obj, v
+
     def track(self, t: Tensor, kind: str, name: str, path=None) -> Value:
         """Give tensor ``t`` a Traced view of its array for the call (restored by finish)."""
         arr = t._data
@@ -151,14 +148,7 @@ class Tracer:
             return v
         obj = self._orig.get(id(arr))
         if obj is None:
-            # as_strided's array has a non-ndarray base, so NumPy's views of it keep it as
-            # their .base (views of arr itself would name arr's owner: a whole dataset)
-            rec, self.recording = self.recording, False
-            own = as_strided(arr)
-            self.recording = rec
-            obj = _ND.view(own, Traced)
-            v = self.new_value(obj, kind, data=t if path is None else path, name=name)
-            self.alias(own, v)
+            obj, v = self._own(arr, kind, name, t if path is None else path)
             self._orig[id(arr)] = obj
         else:
             v = self.lookup(obj)
@@ -171,12 +161,7 @@ class Tracer:
         code a Traced view of it)."""
         v = self.lookup(arr)
         if v is None:
-            rec, self.recording = self.recording, False
-            own = as_strided(arr)
-            self.recording = rec
-            obj = _ND.view(own, Traced)
-            v = self.new_value(obj, "input", name=name)
-            self.alias(own, v)
+            obj, v = self._own(arr, "input", name)
             self.alias(arr, v)
             self._arg_views[id(arr)] = obj
         return v
@@ -265,98 +250,6 @@ class Tracer:
         from ..autograd import engine
 
         return "backward" if engine._DEPTH[0] else "forward"
-
-    def _mutate(self, node, vals):
-        for v in vals:
-            if v.root().kind != "temp":
-                self.effects = True  # written: a parameter, buffer, input or gradient
-            if v.root().kind == "const":
-                self.stop("the call writes into an array the compiler does not track "
-                          f"({node.op} on an array of shape {v.shape})")
-        node.mutates = tuple(vals)
-
-    def on_ufunc(self, ufunc, method, inputs, kwargs, res):
-        node = Node("ufunc", ufunc, self.ref(inputs), self.ref(kwargs),
-                    info={"method": method}, phase=self.phase())
-        out = kwargs.get("out")
-        if method == "at":
-            self._mutate(node, (node.args[0],))
-            self.nodes.append(node)
-            return res
-        if out is not None:
-            self._mutate(node, node.kwargs["out"])
-            self.nodes.append(node)
-            return trace._out_objects(out)
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_function(self, func, args, kwargs, res):
-        red = _REDUCTIONS.get(func)
-        if red is not None and len(args) == 1 and isinstance(args[0], _ND) \
-                and set(kwargs) <= {"axis", "keepdims", "dtype"}:
-            # np.sum(a, ...) is np.add.reduce(a, ...) for an array: record the ufunc (the
-            # replay can give it out=, and skips NumPy's Python wrapper)
-            kw = {"axis": kwargs.get("axis"), "dtype": kwargs.get("dtype") or red[1],
-                  "keepdims": kwargs.get("keepdims", False)}
-            return self.on_ufunc(red[0], "reduce", args, kw, res)
-        node = Node("func", func, self.ref(args), self.ref(kwargs), phase=self.phase())
-        pos = _MUTATING.get(func)
-        if pos is not None or "out" in kwargs:
-            target = node.kwargs["out"] if "out" in kwargs else (node.args[pos],)
-            self._mutate(node, target if isinstance(target, tuple) else (target,))
-            self.nodes.append(node)
-            return kwargs["out"] if "out" in kwargs else res
-        if func in _METADATA:
-            return res  # shapes and dtypes, not data: nothing to replay
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_method(self, name, arr, args, kwargs, res):
-        node = Node("method", name, (self.value_of(arr),) + self.ref(args), self.ref(kwargs),
-                    phase=self.phase())
-        if name in _MUTATING_METHODS:
-            self._mutate(node, (node.args[0],))
-            self.nodes.append(node)
-            return res
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_create(self, orig, name, args, kwargs, res):
-        a, k = self.ref(args), self.ref(kwargs)
-        from .program import leaves
-
-        ins = leaves((a, k))
-        anc = self.ancestor(res) if isinstance(res, _ND) else None
-        if anc is not None and anc not in ins:
-            # memory reached through an object's __array_interface__ (as_strided does
-            # this): record the view's geometry, not the object (it points at this run's
-            # arrays)
-            v = self._view(res, anc)
-            obj = _ND.view(res, Traced)
-            self.alias(obj, v)
-            return obj
-        like = _LIKE.get(name)
-        if like is not None and isinstance(res, _ND) and res.flags.c_contiguous \
-                and isinstance(args[0], _ND) and not (set(kwargs) - {"dtype"}):
-            fill = () if like[1] is None else (args[like[1]] if len(args) > 1
-                                                else kwargs.get("fill_value"),)
-            orig = trace.ORIGINALS[like[0]]
-            name, a, k, ins = like[0], (res.shape, *fill), {"dtype": res.dtype}, []
-        kind = "func" if ins else "create"
-        node = Node(kind, orig, a, k, phase=self.phase(), info={"name": name})
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_rng(self, gen, method, args, res):
-        self.effects = True  # the generator's state moved on
-        node = Node("rng", (gen, method), self.ref(args), phase=self.phase())
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
 
     def on_read(self, what: str, arr=None, args=(), res=None) -> None:
         """A value went into Python. Before any side effect (in a primitive or not): a
@@ -516,18 +409,3 @@ class Tracer:
 
 
 _MISSING = object()
-
-
-def plainify(x, depth: int = 0) -> None:
-    """Give the tensors in ``x`` (a call's result) plain arrays again."""
-    if isinstance(x, Tensor):
-        if type(x._data) is Traced:
-            x._data = _ND.view(x._data, _ND)
-        if x.grad is not None and type(x.grad._data) is Traced:
-            x.grad._data = _ND.view(x.grad._data, _ND)
-    elif isinstance(x, (tuple, list)) and depth < 4:
-        for i in x:
-            plainify(i, depth + 1)
-    elif isinstance(x, dict) and depth < 4:
-        for i in x.values():
-            plainify(i, depth + 1)

@@ -20,11 +20,11 @@ from .._state import STATE
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from . import joint
-from .capture import KEEP, Tracer, plainify
+from .capture import KEEP, Tracer
 from .guards import data_of, find_roots, signature, state_key
 from .program import Program, Value
 from .replay import GuardMissError, PlanError, flatten, plan
-from .spec import build, make_spec
+from .spec import build, make_spec, plainify
 
 _SCALARS = (int, float, bool, str, type(None))
 _NOT_RUN = object()

@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .trace import Traced
+
+_ND = np.ndarray
 
 _SCALARS = (int, float, bool, str, bytes, type(None))
 
@@ -91,3 +94,18 @@ def _build(s, res, tensors, node, copies, made):
     if kind == "list":
         return [_build(i, res, tensors, node, copies, made) for i in s[1]]
     return s[1]((k, _build(v, res, tensors, node, copies, made)) for k, v in s[2])
+
+
+def plainify(x, depth: int = 0) -> None:
+    """Give the tensors in ``x`` (a call's result) plain arrays again."""
+    if isinstance(x, Tensor):
+        if type(x._data) is Traced:
+            x._data = _ND.view(x._data, _ND)
+        if x.grad is not None and type(x.grad._data) is Traced:
+            x.grad._data = _ND.view(x.grad._data, _ND)
+    elif isinstance(x, (tuple, list)) and depth < 4:
+        for i in x:
+            plainify(i, depth + 1)
+    elif isinstance(x, dict) and depth < 4:
+        for i in x.values():
+            plainify(i, depth + 1)
