@@ -3,21 +3,22 @@
 The call runs eagerly, once, with a ``Tracer`` installed:
 
 * ``Function.apply`` calls ``Tracer.apply`` (one check in function.py): the primitive is
-  recorded as a ``prim`` node; the NumPy operations its ``forward`` performs are recorded
-  as the node's body. If the forward read a value into Python (a data-dependent branch
-  inside the primitive), the body is dropped and the primitive is replayed as a unit
-  (its ``forward`` is called again at replay, on arrays).
+  recorded as a ``prim`` node whose body is the NumPy calls its ``forward`` made;
 * every array of the call is a ``trace.Traced`` view, so NumPy code between primitives (the
-  engine's gradient accumulation, comparisons, running statistics, masks) is recorded too;
+  engine's gradient accumulation, comparisons, running statistics, masks) is recorded too
+  (record.py);
 * ``Optimizer.step``/``zero_grad`` call ``Tracer.host`` (one check each in optimizer.py):
   they are recorded as ``host`` nodes and replayed by calling them (their Python scalars,
   such as Adam's bias corrections, change at every step);
 * draws from a ``chainrule.Generator`` are recorded as ``rng`` nodes (fresh at each replay).
 
-What cannot be replayed stops the recording (the call still finishes eagerly): reading a
-tensor's value in Python (``.item()``, ``bool()``, ``float()``, ``.tolist()``,
-``.numpy()``, printing), an optimizer step with a closure, hooks registered during the
-call, learning-rate scheduler steps, writes into arrays created outside the call.
+A value read into Python (``.item()``, ``bool()``, ``float()``, ``.tolist()``) before any
+side effect is a ``guard`` node: the replay recomputes it and runs the call eagerly if it
+differs. After a side effect, a read inside a primitive makes it a *unit* (its ``forward``
+runs again at replay, units.py); anywhere else it stops the recording, as do printing,
+``Tensor.numpy()``, an optimizer step with a closure, hooks registered during the call,
+learning-rate scheduler steps and writes into arrays from outside the call: the call
+finishes eagerly and the reason is kept (``Tracer.broken``).
 """
 
 from __future__ import annotations
