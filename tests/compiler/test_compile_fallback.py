@@ -236,3 +236,26 @@ def test_roots_from_default_arguments_and_partials():
         assert float(g(x, y)) == float(f(x, y))
     assert all(np.array_equal(p.detach().numpy(), q.detach().numpy())
                for p, q in zip(model.parameters(), ref.parameters()))
+
+
+def test_rebinding_a_global_model():
+    """The key follows the objects the function reaches now (a global rebound to another
+    model in eval mode must not replay the first model's training program)."""
+    global _model
+    _model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+
+    @cr.compile
+    def f(x):
+        return _model(x)
+
+    x = cr.ones(4, 3)
+    f(x)
+    f(x)
+    _model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5)).eval()
+    for _ in range(2):
+        assert np.array_equal(f(x).detach().numpy(), _model(x).detach().numpy())
+    _model.train()  # the key must see this model's flag
+    cr.manual_seed(5)
+    a = f(x).detach().numpy()
+    cr.manual_seed(5)
+    assert np.array_equal(a, _model(x).detach().numpy())

@@ -13,8 +13,7 @@ from __future__ import annotations
 import time
 import types
 import warnings
-
-import numpy as np
+from operator import is_
 
 from .._state import STATE
 from ..optim.optimizer import Optimizer
@@ -26,7 +25,6 @@ from .program import Program, Value
 from .replay import GuardMissError, PlanError, flatten, plan
 from .spec import build, make_spec, plainify
 
-_SCALARS = (int, float, bool, str, type(None))
 _NOT_RUN = object()
 
 
@@ -186,7 +184,10 @@ class CompiledFunction:
         input_ids = {id(t) for t in tensors}
         named = [n for n in roots.named_tensors() if id(n[1]) not in input_ids]
         params = [t for _, t, _ in named]
-        if self._roots is None or key is None:
+        same = (self._roots is not None and len(params) == len(self._params)
+                and all(map(is_, params, self._params))
+                and all(map(is_, roots.modules, self._roots.modules)))
+        if key is None or not same:  # first call, or the call reaches other objects now
             self._roots, self._params = roots, params
             key = (signature(args, kwargs)[0], state_key(roots, params))
             entries = self._cache.get(key)
@@ -315,5 +316,4 @@ def _tensors_in(x, out, depth=0):
             _tensors_in(i, out, depth + 1)
 
 
-_disabled = [False]
-_ = np
+_disabled = [False]  # inside chainrule.compiler.disable(): every call runs eagerly
