@@ -259,3 +259,27 @@ def test_rebinding_a_global_model():
     a = f(x).detach().numpy()
     cr.manual_seed(5)
     assert np.array_equal(a, _model(x).detach().numpy())
+
+
+def test_leaves_reached_only_through_a_lambda_still_get_their_gradients():
+    """x and y are not visible to the roots (only the lambda's closure holds them): they
+    are found when a primitive first uses them, and their .grad is bound at replay."""
+
+    def make():
+        x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = cr.tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
+        return x, y, (lambda: (x * y).sum())
+
+    x1, y1, op1 = make()
+    x2, y2, op2 = make()
+
+    def step(op=op1):
+        op().backward()
+
+    compiled = cr.compile(lambda op=op2: op().backward())
+    for _ in range(4):
+        step()
+        compiled()
+    assert np.array_equal(x1.grad.numpy(), x2.grad.numpy())
+    assert np.array_equal(y1.grad.numpy(), y2.grad.numpy())
+    assert np.array_equal(x2.grad.numpy(), 4 * y2.detach().numpy())

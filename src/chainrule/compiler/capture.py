@@ -95,6 +95,10 @@ class Tracer(NumpyRecorder):
         self._orig = {}  # id(original array of a tensor) -> its Traced view
         self._swaps = []  # (tensor, original array, Traced view)
         self._arg_views = {}  # id(NumPy array argument) -> its Traced view
+        self.leaves = []  # tensors whose .grad the program binds at its end
+        self._leaf_ids = set()
+        self.was_none = []  # (leaf, its .grad was None when the call began)
+        self.grads = {}  # id(leaf) -> (leaf, value of the .grad it had)
         self._patches = []
         self._inst = []  # (object, name): instance attributes set by patch_instance
 
@@ -156,6 +160,27 @@ class Tracer(NumpyRecorder):
         t._data = obj
         self._swaps.append((t, arr, obj))
         return v
+
+    def leaf(self, t: Tensor) -> None:
+        """``t`` is a leaf whose ``.grad`` the call may set: remember whether it had one
+        (a guard) and give its gradient a value (read live at replay)."""
+        if id(t) in self._leaf_ids:
+            return
+        self._leaf_ids.add(id(t))
+        self.leaves.append(t)
+        self.was_none.append((t, t.grad is None))
+        if t.grad is not None:
+            self.grads[id(t)] = (t, self.track(t.grad, "grad", "grad", path=t))
+
+    def discover(self, t: Tensor) -> None:
+        """A leaf that requires grad seen first as a primitive's argument (reached through
+        a closure the roots did not show): tracked like a root tensor."""
+        h = t._hooks
+        if h is not None and (h.pre or h.post):
+            self.stop(f"a tensor of shape {tuple(t.shape)} has gradient hooks")
+        if self.lookup(t._data) is None or self.lookup(t._data).kind == "const":
+            self.track(t, "tensor", f"tensor{len(self.leaves)}")
+        self.leaf(t)
 
     def track_array(self, arr, name) -> Value:
         """A NumPy array argument as an input value (``substitute_arrays`` hands the traced
@@ -299,6 +324,10 @@ class Tracer(NumpyRecorder):
     def _apply(self, cls, args):
         from .units import unit_outputs
 
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad and a.grad_fn is None \
+                    and id(a) not in self._leaf_ids and self.phase() == "forward":
+                self.discover(a)
         in_refs = tuple(self.ref(a) for a in args)
         scope = self.scope = _Scope(len(self.values))
         outer, self.nodes = self.nodes, scope.body

@@ -204,7 +204,6 @@ class CompiledFunction:
             return self._eager(key, why, args, kwargs)
         t0 = time.perf_counter()
         tr = Tracer(self._fullgraph)
-        was_none = [(t, t.grad is None) for t in leaves]
         for opt in roots.optimizers:
             for name in ("step", "zero_grad"):
                 if getattr(type(opt), name) is not getattr(Optimizer, name):
@@ -215,16 +214,14 @@ class CompiledFunction:
                    else tr.track_array(t, f"x{i}") for i, t in enumerate(tensors)]
             if len(ins) != sum(isinstance(t, Tensor) for t in tensors):
                 args, kwargs = tr.substitute_arrays(args), tr.substitute_arrays(kwargs)
-            grads = {}
             for name, t, kind in named:
                 if id(t) not in input_ids:
                     tr.track(t, kind, name)
             for t in leaves:
-                if t.grad is not None:
-                    grads[id(t)] = (t, tr.track(t.grad, "grad", "grad", path=t))
+                tr.leaf(t)
             out = self._fn(*args, **kwargs)
             jt = self._joint(tr, out, tensors, params) if tr.broken is None else None
-            binds = [(t, tr.binding_of(t)) for t in leaves]
+            binds = [(t, tr.binding_of(t)) for t in tr.leaves]
             spec, out_vals, diff = make_spec(out, tr, tensors, params, jt)
         finally:
             tr.finish()
@@ -232,8 +229,8 @@ class CompiledFunction:
         if tr.broken is not None:
             return self._eager(key, tr.broken, args, kwargs, out)
         try:
-            entry = self._build(tr, ins, grads, binds, was_none, spec, out_vals, diff, jt,
-                                roots, tensors)
+            entry = self._build(tr, ins, tr.grads, binds, tr.was_none, spec, out_vals, diff,
+                                jt, roots, tensors)
         except PlanError as e:
             return self._eager(key, str(e), args, kwargs, out)
         roots.freeze()
