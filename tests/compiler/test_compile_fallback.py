@@ -283,3 +283,18 @@ def test_leaves_reached_only_through_a_lambda_still_get_their_gradients():
     assert np.array_equal(x1.grad.numpy(), x2.grad.numpy())
     assert np.array_equal(y1.grad.numpy(), y2.grad.numpy())
     assert np.array_equal(x2.grad.numpy(), 4 * y2.detach().numpy())
+
+
+def test_switching_train_eval_inside_runs_eagerly():
+    model, _ = _setup()
+
+    @cr.compile
+    def to_eval(x):
+        model.eval()
+        return model(x)
+
+    with pytest.warns(CompileWarning, match="train"):
+        to_eval(cr.randn(2, 4))
+    model.train()
+    to_eval(cr.randn(2, 4))
+    assert not model.training  # the eager call switched it, as written

@@ -208,6 +208,7 @@ class CompiledFunction:
             for name in ("step", "zero_grad"):
                 if getattr(type(opt), name) is not getattr(Optimizer, name):
                     tr.patch_instance(opt, name)
+        flags = [m.training for m in roots.modules]
         tr.start()
         try:
             ins = [tr.track(t, "input", f"x{i}") if isinstance(t, Tensor)
@@ -226,6 +227,9 @@ class CompiledFunction:
         finally:
             tr.finish()
         plainify(out)
+        if tr.broken is None and flags != [m.training for m in roots.modules]:
+            tr.broken = ("the call switches a module between train() and eval() (a replay "
+                         "would not)")
         if tr.broken is not None:
             return self._eager(key, tr.broken, args, kwargs, out)
         try:
