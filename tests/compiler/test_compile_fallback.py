@@ -182,3 +182,119 @@ def test_arguments_like_torch_compile():
     h = cr.compile(lambda x: x * 2, options={"buffers": False}, dynamic=True)
     for _ in range(2):
         assert np.array_equal(h(cr.ones(2)).numpy(), [2, 2])
+
+
+def test_replacing_a_parameter_array_inside_runs_eagerly():
+    model, _ = _setup()
+    x = cr.randn(3, 4)
+
+    @cr.compile
+    def manual_sgd():
+        loss = model(x).pow(2).mean()
+        for p in model.parameters():
+            p.grad = None
+        loss.backward()
+        for p in model.parameters():
+            p.data = p.data - 0.1 * p.grad  # a new array each step
+        return loss
+
+    ref, _ = _setup()
+    with pytest.warns(CompileWarning, match="replaces the array"):
+        for _ in range(3):
+            manual_sgd()
+    for _ in range(3):
+        loss = ref(x).pow(2).mean()
+        for p in ref.parameters():
+            p.grad = None
+        loss.backward()
+        for p in ref.parameters():
+            p.data = p.data - 0.1 * p.grad
+    assert all(np.array_equal(p.detach().numpy(), q.detach().numpy())
+               for p, q in zip(model.parameters(), ref.parameters()))
+
+
+def test_roots_from_default_arguments_and_partials():
+    import functools
+
+    model, opt = _setup()
+    ref, ropt = _setup()
+    x, y = cr.randn(6, 4), cr.randn(6, 2)
+
+    def step(x, y, model=model, opt=opt):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def step2(m, o, x, y):
+        return step(x, y, m, o)
+
+    f = cr.compile(functools.partial(step2, ref, ropt))
+    g = cr.compile(step)
+    for _ in range(4):
+        assert float(g(x, y)) == float(f(x, y))
+    assert all(np.array_equal(p.detach().numpy(), q.detach().numpy())
+               for p, q in zip(model.parameters(), ref.parameters()))
+
+
+def test_rebinding_a_global_model():
+    """The key follows the objects the function reaches now (a global rebound to another
+    model in eval mode must not replay the first model's training program)."""
+    global _model
+    _model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+
+    @cr.compile
+    def f(x):
+        return _model(x)
+
+    x = cr.ones(4, 3)
+    f(x)
+    f(x)
+    _model = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5)).eval()
+    for _ in range(2):
+        assert np.array_equal(f(x).detach().numpy(), _model(x).detach().numpy())
+    _model.train()  # the key must see this model's flag
+    cr.manual_seed(5)
+    a = f(x).detach().numpy()
+    cr.manual_seed(5)
+    assert np.array_equal(a, _model(x).detach().numpy())
+
+
+def test_leaves_reached_only_through_a_lambda_still_get_their_gradients():
+    """x and y are not visible to the roots (only the lambda's closure holds them): they
+    are found when a primitive first uses them, and their .grad is bound at replay."""
+
+    def make():
+        x = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = cr.tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
+        return x, y, (lambda: (x * y).sum())
+
+    x1, y1, op1 = make()
+    x2, y2, op2 = make()
+
+    def step(op=op1):
+        op().backward()
+
+    compiled = cr.compile(lambda op=op2: op().backward())
+    for _ in range(4):
+        step()
+        compiled()
+    assert np.array_equal(x1.grad.numpy(), x2.grad.numpy())
+    assert np.array_equal(y1.grad.numpy(), y2.grad.numpy())
+    assert np.array_equal(x2.grad.numpy(), 4 * y2.detach().numpy())
+
+
+def test_switching_train_eval_inside_runs_eagerly():
+    model, _ = _setup()
+
+    @cr.compile
+    def to_eval(x):
+        model.eval()
+        return model(x)
+
+    with pytest.warns(CompileWarning, match="train"):
+        to_eval(cr.randn(2, 4))
+    model.train()
+    to_eval(cr.randn(2, 4))
+    assert not model.training  # the eager call switched it, as written

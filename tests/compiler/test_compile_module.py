@@ -270,3 +270,33 @@ def test_numpy_arguments_are_inputs():
         s, m = f(a, b)
         assert float(s) == float((a * 2 + b).sum()) and float(m) == float(np.tanh(a).mean())
     assert len(f.compile_times) == 1
+
+
+def test_replay_makes_no_reference_cycles():
+    """A call's arrays are freed by reference counting (no garbage-collector cycle)."""
+    import gc
+    import weakref
+
+    m = _mlp()
+    opt = cr.optim.SGD(m.parameters(), lr=0.1)
+
+    @cr.compile
+    def step(x):
+        opt.zero_grad()
+        loss = m(x).pow(2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = cr.randn(5, 6)
+    for _ in range(3):
+        step(x)
+    gc.disable()
+    try:
+        loss = step(x)
+        refs = [weakref.ref(loss._data)] + [weakref.ref(p.grad._data) for p in m.parameters()]
+        del loss
+        step(x)  # zero_grad drops the old gradients; nothing else holds them
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()

@@ -66,6 +66,9 @@ def _train(kind, opt_fn, compiled, steps=20, loss_fn=None):
     if compiled:
         step = cr.compile(step)
     losses = [float(step(xs[i % 4], ys[i % 4])) for i in range(steps)]
+    if compiled:  # the program reads as forward, backward, optimizer
+        text = str(step.programs[0])
+        assert "backward" in text and f"{type(opt).__name__}.step" in text
     return losses, [p.detach().numpy().copy() for p in model.parameters()], step
 
 

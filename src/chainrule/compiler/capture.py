@@ -3,21 +3,22 @@
 The call runs eagerly, once, with a ``Tracer`` installed:
 
 * ``Function.apply`` calls ``Tracer.apply`` (one check in function.py): the primitive is
-  recorded as a ``prim`` node; the NumPy operations its ``forward`` performs are recorded
-  as the node's body. If the forward read a value into Python (a data-dependent branch
-  inside the primitive), the body is dropped and the primitive is replayed as a unit
-  (its ``forward`` is called again at replay, on arrays).
+  recorded as a ``prim`` node whose body is the NumPy calls its ``forward`` made;
 * every array of the call is a ``trace.Traced`` view, so NumPy code between primitives (the
-  engine's gradient accumulation, comparisons, running statistics, masks) is recorded too;
+  engine's gradient accumulation, comparisons, running statistics, masks) is recorded too
+  (record.py);
 * ``Optimizer.step``/``zero_grad`` call ``Tracer.host`` (one check each in optimizer.py):
   they are recorded as ``host`` nodes and replayed by calling them (their Python scalars,
   such as Adam's bias corrections, change at every step);
 * draws from a ``chainrule.Generator`` are recorded as ``rng`` nodes (fresh at each replay).
 
-What cannot be replayed stops the recording (the call still finishes eagerly): reading a
-tensor's value in Python (``.item()``, ``bool()``, ``float()``, ``.tolist()``,
-``.numpy()``, printing), an optimizer step with a closure, hooks registered during the
-call, learning-rate scheduler steps, writes into arrays created outside the call.
+A value read into Python (``.item()``, ``bool()``, ``float()``, ``.tolist()``) before any
+side effect is a ``guard`` node: the replay recomputes it and runs the call eagerly if it
+differs. After a side effect, a read inside a primitive makes it a *unit* (its ``forward``
+runs again at replay, units.py); anywhere else it stops the recording, as do printing,
+``Tensor.numpy()``, an optimizer step with a closure, hooks registered during the call,
+learning-rate scheduler steps and writes into arrays from outside the call: the call
+finishes eagerly and the reason is kept (``Tracer.broken``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..tensor import Tensor
 from . import trace
 from .program import Node, Value
 from .trace import Traced
+from .record import _METADATA, NumpyRecorder
 from .units import DEAD
 
 _ND = np.ndarray
@@ -40,22 +42,6 @@ _asarray = trace.ORIGINALS["asarray"]
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # src/chainrule
 _NUMPY = os.path.dirname(os.path.abspath(np.__file__))
 
-# NumPy functions that write into an argument (its position), besides ``out=``
-_MUTATING = {np.copyto: 0, np.put_along_axis: 0, np.put: 0, np.place: 0, np.putmask: 0,
-             np.fill_diagonal: 0}
-_MUTATING_METHODS = ("__setitem__", "fill", "sort", "put")
-# NumPy reductions that are one ufunc.reduce call on an array (NumPy's own definition)
-_REDUCTIONS = {np.sum: (np.add, None), np.max: (np.maximum, None), np.amax: (np.maximum, None),
-               np.min: (np.minimum, None), np.amin: (np.minimum, None),
-               np.prod: (np.multiply, None), np.any: (np.logical_or, bool),
-               np.all: (np.logical_and, bool)}
-# x_like(a) makes an array from a's shape and dtype only (a C-ordered one: same layout)
-_LIKE = {"zeros_like": ("zeros", None), "ones_like": ("ones", None),
-         "empty_like": ("empty", None), "full_like": ("full", 1)}
-# NumPy functions whose Python result depends on shapes and dtypes only
-_METADATA = frozenset((np.ndim, np.shape, np.size, np.result_type, np.can_cast,
-                       np.may_share_memory, np.shares_memory, np.iscomplexobj, np.isrealobj,
-                       np.min_scalar_type))
 KEEP = "keep"  # a gradient binding the program leaves as it is
 # reads a replay can recompute and compare (printing is not one: it must happen each call)
 GUARDS = ("item", "tolist", "tobytes", "__float__", "__int__", "__index__", "__bool__",
@@ -89,7 +75,7 @@ class _Scope:
         self.first = first  # ids of values made inside the primitive start here
 
 
-class Tracer:
+class Tracer(NumpyRecorder):
     """Records one call (see the module docstring). ``start()`` installs it, ``finish()``
     removes every patch and gives the arrays back to their tensors."""
 
@@ -109,6 +95,10 @@ class Tracer:
         self._orig = {}  # id(original array of a tensor) -> its Traced view
         self._swaps = []  # (tensor, original array, Traced view)
         self._arg_views = {}  # id(NumPy array argument) -> its Traced view
+        self.leaves = []  # tensors whose .grad the program binds at its end
+        self._leaf_ids = set()
+        self.was_none = []  # (leaf, its .grad was None when the call began)
+        self.grads = {}  # id(leaf) -> (leaf, value of the .grad it had)
         self._patches = []
         self._inst = []  # (object, name): instance attributes set by patch_instance
 
@@ -143,6 +133,18 @@ class Tracer:
             b = getattr(b, "base", None)
         return None
 
+    def _own(self, arr, kind, name, data=None):
+        """A Traced view of ``arr`` registered as a new value. It wraps an ``as_strided``
+        copy of the header, whose base is not an ndarray, so NumPy's views of it name it as
+        their base (views of ``arr`` itself would name arr's owner: a whole dataset)."""
+        rec, self.recording = self.recording, False
+        own = as_strided(arr)
+        self.recording = rec
+        obj = _ND.view(own, Traced)
+        v = self.new_value(obj, kind, data=data, name=name)
+        self.alias(own, v)
+        return obj, v
+
     def track(self, t: Tensor, kind: str, name: str, path=None) -> Value:
         """Give tensor ``t`` a Traced view of its array for the call (restored by finish)."""
         arr = t._data
@@ -151,14 +153,7 @@ class Tracer:
             return v
         obj = self._orig.get(id(arr))
         if obj is None:
-            # as_strided's array has a non-ndarray base, so NumPy's views of it keep it as
-            # their .base (views of arr itself would name arr's owner: a whole dataset)
-            rec, self.recording = self.recording, False
-            own = as_strided(arr)
-            self.recording = rec
-            obj = _ND.view(own, Traced)
-            v = self.new_value(obj, kind, data=t if path is None else path, name=name)
-            self.alias(own, v)
+            obj, v = self._own(arr, kind, name, t if path is None else path)
             self._orig[id(arr)] = obj
         else:
             v = self.lookup(obj)
@@ -166,17 +161,33 @@ class Tracer:
         self._swaps.append((t, arr, obj))
         return v
 
+    def leaf(self, t: Tensor) -> None:
+        """``t`` is a leaf whose ``.grad`` the call may set: remember whether it had one
+        (a guard) and give its gradient a value (read live at replay)."""
+        if id(t) in self._leaf_ids:
+            return
+        self._leaf_ids.add(id(t))
+        self.leaves.append(t)
+        self.was_none.append((t, t.grad is None))
+        if t.grad is not None:
+            self.grads[id(t)] = (t, self.track(t.grad, "grad", "grad", path=t))
+
+    def discover(self, t: Tensor) -> None:
+        """A leaf that requires grad seen first as a primitive's argument (reached through
+        a closure the roots did not show): tracked like a root tensor."""
+        h = t._hooks
+        if h is not None and (h.pre or h.post):
+            self.stop(f"a tensor of shape {tuple(t.shape)} has gradient hooks")
+        if self.lookup(t._data) is None or self.lookup(t._data).kind == "const":
+            self.track(t, "tensor", f"tensor{len(self.leaves)}")
+        self.leaf(t)
+
     def track_array(self, arr, name) -> Value:
         """A NumPy array argument as an input value (``substitute_arrays`` hands the traced
         code a Traced view of it)."""
         v = self.lookup(arr)
         if v is None:
-            rec, self.recording = self.recording, False
-            own = as_strided(arr)
-            self.recording = rec
-            obj = _ND.view(own, Traced)
-            v = self.new_value(obj, "input", name=name)
-            self.alias(own, v)
+            obj, v = self._own(arr, "input", name)
             self.alias(arr, v)
             self._arg_views[id(arr)] = obj
         return v
@@ -266,98 +277,6 @@ class Tracer:
 
         return "backward" if engine._DEPTH[0] else "forward"
 
-    def _mutate(self, node, vals):
-        for v in vals:
-            if v.root().kind != "temp":
-                self.effects = True  # written: a parameter, buffer, input or gradient
-            if v.root().kind == "const":
-                self.stop("the call writes into an array the compiler does not track "
-                          f"({node.op} on an array of shape {v.shape})")
-        node.mutates = tuple(vals)
-
-    def on_ufunc(self, ufunc, method, inputs, kwargs, res):
-        node = Node("ufunc", ufunc, self.ref(inputs), self.ref(kwargs),
-                    info={"method": method}, phase=self.phase())
-        out = kwargs.get("out")
-        if method == "at":
-            self._mutate(node, (node.args[0],))
-            self.nodes.append(node)
-            return res
-        if out is not None:
-            self._mutate(node, node.kwargs["out"])
-            self.nodes.append(node)
-            return trace._out_objects(out)
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_function(self, func, args, kwargs, res):
-        red = _REDUCTIONS.get(func)
-        if red is not None and len(args) == 1 and isinstance(args[0], _ND) \
-                and set(kwargs) <= {"axis", "keepdims", "dtype"}:
-            # np.sum(a, ...) is np.add.reduce(a, ...) for an array: record the ufunc (the
-            # replay can give it out=, and skips NumPy's Python wrapper)
-            kw = {"axis": kwargs.get("axis"), "dtype": kwargs.get("dtype") or red[1],
-                  "keepdims": kwargs.get("keepdims", False)}
-            return self.on_ufunc(red[0], "reduce", args, kw, res)
-        node = Node("func", func, self.ref(args), self.ref(kwargs), phase=self.phase())
-        pos = _MUTATING.get(func)
-        if pos is not None or "out" in kwargs:
-            target = node.kwargs["out"] if "out" in kwargs else (node.args[pos],)
-            self._mutate(node, target if isinstance(target, tuple) else (target,))
-            self.nodes.append(node)
-            return kwargs["out"] if "out" in kwargs else res
-        if func in _METADATA:
-            return res  # shapes and dtypes, not data: nothing to replay
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_method(self, name, arr, args, kwargs, res):
-        node = Node("method", name, (self.value_of(arr),) + self.ref(args), self.ref(kwargs),
-                    phase=self.phase())
-        if name in _MUTATING_METHODS:
-            self._mutate(node, (node.args[0],))
-            self.nodes.append(node)
-            return res
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_create(self, orig, name, args, kwargs, res):
-        a, k = self.ref(args), self.ref(kwargs)
-        from .program import leaves
-
-        ins = leaves((a, k))
-        anc = self.ancestor(res) if isinstance(res, _ND) else None
-        if anc is not None and anc not in ins:
-            # memory reached through an object's __array_interface__ (as_strided does
-            # this): record the view's geometry, not the object (it points at this run's
-            # arrays)
-            v = self._view(res, anc)
-            obj = _ND.view(res, Traced)
-            self.alias(obj, v)
-            return obj
-        like = _LIKE.get(name)
-        if like is not None and isinstance(res, _ND) and res.flags.c_contiguous \
-                and isinstance(args[0], _ND) and not (set(kwargs) - {"dtype"}):
-            fill = () if like[1] is None else (args[like[1]] if len(args) > 1
-                                                else kwargs.get("fill_value"),)
-            orig = trace.ORIGINALS[like[0]]
-            name, a, k, ins = like[0], (res.shape, *fill), {"dtype": res.dtype}, []
-        kind = "func" if ins else "create"
-        node = Node(kind, orig, a, k, phase=self.phase(), info={"name": name})
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
-    def on_rng(self, gen, method, args, res):
-        self.effects = True  # the generator's state moved on
-        node = Node("rng", (gen, method), self.ref(args), phase=self.phase())
-        objs, node.outputs = self.produce(res, node)
-        self.nodes.append(node)
-        return objs
-
     def on_read(self, what: str, arr=None, args=(), res=None) -> None:
         """A value went into Python. Before any side effect (in a primitive or not): a
         guard (the replay recomputes the value and runs the call eagerly if it differs).
@@ -405,6 +324,10 @@ class Tracer:
     def _apply(self, cls, args):
         from .units import unit_outputs
 
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad and a.grad_fn is None \
+                    and id(a) not in self._leaf_ids and self.phase() == "forward":
+                self.discover(a)
         in_refs = tuple(self.ref(a) for a in args)
         scope = self.scope = _Scope(len(self.values))
         outer, self.nodes = self.nodes, scope.body
@@ -500,26 +423,19 @@ class Tracer:
         for obj, name in self._inst:
             obj.__dict__.pop(name, None)
         self._inst = []
+        replaced = None
         for t, arr, obj in reversed(self._swaps):
             if t._data is obj:
                 t._data = arr
-            elif isinstance(t._data, Traced):
+                continue
+            v = self.lookup(obj)
+            if v is not None and v.kind != "grad":
+                replaced = v  # `p.data = ...`: the replay would not rebind the tensor
+            if isinstance(t._data, Traced):
                 t._data = _ND.view(t._data, _ND)
+        if replaced is not None and self.broken is None:
+            self.broken = (f"the call replaces the array of {replaced.name} (tensor.data = "
+                           "...); update it in place (tensor.copy_, or under no_grad: -=)")
 
 
 _MISSING = object()
-
-
-def plainify(x, depth: int = 0) -> None:
-    """Give the tensors in ``x`` (a call's result) plain arrays again."""
-    if isinstance(x, Tensor):
-        if type(x._data) is Traced:
-            x._data = _ND.view(x._data, _ND)
-        if x.grad is not None and type(x.grad._data) is Traced:
-            x.grad._data = _ND.view(x.grad._data, _ND)
-    elif isinstance(x, (tuple, list)) and depth < 4:
-        for i in x:
-            plainify(i, depth + 1)
-    elif isinstance(x, dict) and depth < 4:
-        for i in x.values():
-            plainify(i, depth + 1)

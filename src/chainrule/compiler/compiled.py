@@ -13,20 +13,18 @@ from __future__ import annotations
 import time
 import types
 import warnings
-
-import numpy as np
+from operator import is_
 
 from .._state import STATE
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from . import joint
-from .capture import KEEP, Tracer, plainify
+from .capture import KEEP, Tracer
 from .guards import data_of, find_roots, signature, state_key
 from .program import Program, Value
 from .replay import GuardMissError, PlanError, flatten, plan
-from .spec import build, make_spec
+from .spec import build, make_spec, plainify
 
-_SCALARS = (int, float, bool, str, type(None))
 _NOT_RUN = object()
 
 
@@ -124,6 +122,11 @@ class CompiledFunction:
         self.compile_times = []
         self.last = None  # the entry recorded last (chainrule.export reads it)
 
+    @property
+    def programs(self) -> list:
+        """The recorded programs (``print(f.programs[0])`` shows one as a table)."""
+        return [e.program for v in self._cache.values() if type(v) is list for e in v]
+
     def reset(self) -> None:
         self._cache = {}
         self._roots = None
@@ -181,7 +184,10 @@ class CompiledFunction:
         input_ids = {id(t) for t in tensors}
         named = [n for n in roots.named_tensors() if id(n[1]) not in input_ids]
         params = [t for _, t, _ in named]
-        if self._roots is None or key is None:
+        same = (self._roots is not None and len(params) == len(self._params)
+                and all(map(is_, params, self._params))
+                and all(map(is_, roots.modules, self._roots.modules)))
+        if key is None or not same:  # first call, or the call reaches other objects now
             self._roots, self._params = roots, params
             key = (signature(args, kwargs)[0], state_key(roots, params))
             entries = self._cache.get(key)
@@ -198,36 +204,37 @@ class CompiledFunction:
             return self._eager(key, why, args, kwargs)
         t0 = time.perf_counter()
         tr = Tracer(self._fullgraph)
-        was_none = [(t, t.grad is None) for t in leaves]
         for opt in roots.optimizers:
             for name in ("step", "zero_grad"):
                 if getattr(type(opt), name) is not getattr(Optimizer, name):
                     tr.patch_instance(opt, name)
+        flags = [m.training for m in roots.modules]
         tr.start()
         try:
             ins = [tr.track(t, "input", f"x{i}") if isinstance(t, Tensor)
                    else tr.track_array(t, f"x{i}") for i, t in enumerate(tensors)]
             if len(ins) != sum(isinstance(t, Tensor) for t in tensors):
                 args, kwargs = tr.substitute_arrays(args), tr.substitute_arrays(kwargs)
-            grads = {}
             for name, t, kind in named:
                 if id(t) not in input_ids:
                     tr.track(t, kind, name)
             for t in leaves:
-                if t.grad is not None:
-                    grads[id(t)] = (t, tr.track(t.grad, "grad", "grad", path=t))
+                tr.leaf(t)
             out = self._fn(*args, **kwargs)
             jt = self._joint(tr, out, tensors, params) if tr.broken is None else None
-            binds = [(t, tr.binding_of(t)) for t in leaves]
+            binds = [(t, tr.binding_of(t)) for t in tr.leaves]
             spec, out_vals, diff = make_spec(out, tr, tensors, params, jt)
         finally:
             tr.finish()
         plainify(out)
+        if tr.broken is None and flags != [m.training for m in roots.modules]:
+            tr.broken = ("the call switches a module between train() and eval() (a replay "
+                         "would not)")
         if tr.broken is not None:
             return self._eager(key, tr.broken, args, kwargs, out)
         try:
-            entry = self._build(tr, ins, grads, binds, was_none, spec, out_vals, diff, jt,
-                                roots, tensors)
+            entry = self._build(tr, ins, tr.grads, binds, tr.was_none, spec, out_vals, diff,
+                                jt, roots, tensors)
         except PlanError as e:
             return self._eager(key, str(e), args, kwargs, out)
         roots.freeze()
@@ -310,5 +317,4 @@ def _tensors_in(x, out, depth=0):
             _tensors_in(i, out, depth + 1)
 
 
-_disabled = [False]
-_ = np
+_disabled = [False]  # inside chainrule.compiler.disable(): every call runs eagerly

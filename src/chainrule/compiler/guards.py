@@ -16,7 +16,9 @@ each parameter and buffer still holds the same array (``p.data = ...`` replaces 
 
 from __future__ import annotations
 
+import functools
 import types
+from operator import is_
 
 import numpy as np
 
@@ -95,16 +97,17 @@ class Roots:
         for m in self.modules:
             for d in (m._parameters, m._buffers, m._modules):
                 if d:
-                    dicts.append((d, tuple(map(id, d.values()))))
+                    dicts.append((d.values(), len(d), tuple(d.values())))
         for opt in self.optimizers:
-            dicts.append((opt.param_groups, tuple(map(id, opt.param_groups))))
-            for g in opt.param_groups:
-                dicts.append((g["params"], tuple(map(id, g["params"]))))
+            groups = opt.param_groups
+            dicts.append((groups, len(groups), tuple(groups)))
+            for g in groups:
+                dicts.append((g["params"], len(g["params"]), tuple(g["params"])))
         self.dicts = dicts
 
     def still(self) -> bool:
-        for d, ids in self.dicts:
-            if tuple(map(id, d.values() if type(d) is not list else d)) != ids:
+        for view, n, items in self.dicts:  # the same objects, compared by identity
+            if len(view) != n or not all(map(is_, view, items)):
                 return False
         for container, key, obj in self.sources:
             try:
@@ -155,6 +158,10 @@ def find_roots(fn, args, kwargs) -> Roots:
         _walk(roots, a, 2)
     for a in kwargs.values():
         _walk(roots, a, 2)
+    while isinstance(fn, functools.partial):
+        for a in (*fn.args, *fn.keywords.values()):
+            _walk(roots, a, 2)
+        fn = fn.func
     while isinstance(fn, types.MethodType) or hasattr(fn, "__wrapped__"):
         if isinstance(fn, types.MethodType):
             obj = fn.__self__
@@ -170,6 +177,9 @@ def find_roots(fn, args, kwargs) -> Roots:
     code = getattr(fn, "__code__", None)
     if code is None:
         return roots
+    for d in (*(getattr(fn, "__defaults__", None) or ()),
+              *(getattr(fn, "__kwdefaults__", None) or {}).values()):
+        _walk(roots, d, 2)
     for name, cell in zip(code.co_freevars, fn.__closure__ or ()):
         try:
             _walk(roots, cell.cell_contents, 2, (_Cell(cell), name))
@@ -186,6 +196,13 @@ def find_roots(fn, args, kwargs) -> Roots:
 
 def signature(args, kwargs):
     """``(key part, tensors in order)`` of a call's arguments (see the module docstring)."""
+    if not kwargs and all(type(a) is Tensor for a in args):  # the common case, quickly
+        parts = tuple([(a._data.shape, a._data.dtype, a.requires_grad) for a in args])
+        if len(args) > 1:
+            ids = [id(a._data) for a in args]
+            if len(set(ids)) != len(ids):
+                parts += (tuple(ids.index(i) for i in ids),)
+        return parts, list(args)
     tensors = []
     parts = []
     _sig(args, parts, tensors, 3)
@@ -195,7 +212,8 @@ def signature(args, kwargs):
             _sig(kwargs[k], parts, tensors, 3)
     if len(tensors) > 1:
         ids = [id(data_of(t)) for t in tensors]
-        parts.append(tuple(ids.index(i) for i in ids))
+        if len(set(ids)) != len(ids):
+            parts.append(tuple(ids.index(i) for i in ids))
     return tuple(parts), tensors
 
 
@@ -208,7 +226,7 @@ def _sig(x, parts, tensors, depth):
     if isinstance(x, Tensor):
         tensors.append(x)
         d = x._data
-        parts.append((d.shape, d.dtype.str, x.requires_grad))
+        parts.append((d.shape, d.dtype, x.requires_grad))
     elif isinstance(x, np.ndarray):  # a NumPy argument is an input like a tensor
         tensors.append(x)
         parts.append(("nd", x.shape, x.dtype.str))

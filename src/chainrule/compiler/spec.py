@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .trace import Traced
+
+_ND = np.ndarray
 
 _SCALARS = (int, float, bool, str, bytes, type(None))
 
@@ -56,37 +59,53 @@ def make_spec(out, tr, tensors, params, jt):
 
 def build(spec, res, tensors, node, copies):
     """The call's result from the replayed arrays ``res``."""
-    made = {}
+    return _build(spec, res, tensors, node, copies, {})
 
-    def b(s):
-        kind = s[0]
-        if kind == "val":
-            i, d = s[1], s[2]
-            t = made.get(i)
-            if t is None:
-                arr = res[i].copy() if i in copies else res[i]
-                if node is not None and d is not None:
-                    t = Tensor._make(arr, True, node, d)
-                else:
-                    t = Tensor._make(arr, False, None, 0)
-                made[i] = t
-            return t
-        if kind == "const":
-            return s[1]
-        if kind == "arg":
-            return tensors[s[1]]
-        if kind == "obj":
-            return s[1]
-        if kind == "nd":
-            return res[s[1]].copy() if s[1] in copies else res[s[1]]
-        if kind == "tuple":
-            items = [b(i) for i in s[2]]
-            cls = s[1]
-            if cls is tuple:
-                return tuple(items)
-            return cls(*items) if hasattr(cls, "_fields") else cls(items)
-        if kind == "list":
-            return [b(i) for i in s[1]]
-        return s[1]((k, b(v)) for k, v in s[2])
 
-    return b(spec)
+def _build(s, res, tensors, node, copies, made):
+    # (a plain recursive function: a nested closure would be a reference cycle keeping
+    # every call's arrays alive until the garbage collector runs)
+    kind = s[0]
+    if kind == "val":
+        i, d = s[1], s[2]
+        t = made.get(i)
+        if t is None:
+            arr = res[i].copy() if i in copies else res[i]
+            if node is not None and d is not None:
+                t = Tensor._make(arr, True, node, d)
+            else:
+                t = Tensor._make(arr, False, None, 0)
+            made[i] = t
+        return t
+    if kind == "const":
+        return s[1]
+    if kind == "arg":
+        return tensors[s[1]]
+    if kind == "obj":
+        return s[1]
+    if kind == "nd":
+        return res[s[1]].copy() if s[1] in copies else res[s[1]]
+    if kind == "tuple":
+        items = [_build(i, res, tensors, node, copies, made) for i in s[2]]
+        cls = s[1]
+        if cls is tuple:
+            return tuple(items)
+        return cls(*items) if hasattr(cls, "_fields") else cls(items)
+    if kind == "list":
+        return [_build(i, res, tensors, node, copies, made) for i in s[1]]
+    return s[1]((k, _build(v, res, tensors, node, copies, made)) for k, v in s[2])
+
+
+def plainify(x, depth: int = 0) -> None:
+    """Give the tensors in ``x`` (a call's result) plain arrays again."""
+    if isinstance(x, Tensor):
+        if type(x._data) is Traced:
+            x._data = _ND.view(x._data, _ND)
+        if x.grad is not None and type(x.grad._data) is Traced:
+            x.grad._data = _ND.view(x.grad._data, _ND)
+    elif isinstance(x, (tuple, list)) and depth < 4:
+        for i in x:
+            plainify(i, depth + 1)
+    elif isinstance(x, dict) and depth < 4:
+        for i in x.values():
+            plainify(i, depth + 1)

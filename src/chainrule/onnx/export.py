@@ -115,13 +115,19 @@ def _align(ep_a, ep_b):
         raise UnsupportedOperatorError("the model runs different operations when the dynamic axes change "
                         "size (its Python code depends on them): export without dynamic_axes")
     twin, nodes = {}, {}
-    for a, b in zip(ep_a.graph.values, ep_b.graph.values):
-        if a.kind == b.kind and a.kind in ("param", "buffer", "tensor", "input", "const"):
-            twin[a] = b
+    twin.update(zip(ep_a.graph.inputs, ep_b.graph.inputs))
+    named = {v.name: v for v in ep_b.graph.values if v.kind in ("param", "buffer", "tensor")}
+    for v in ep_a.graph.values:
+        if v.name in named and v.kind == named[v.name].kind:
+            twin[v] = named[v.name]
+    consts = lambda ep: [v for v in ep.graph.values if v.kind == "const"]  # noqa: E731
+    twin.update(zip(consts(ep_a), consts(ep_b)))
     for a, b in zip(na, nb):
+        if len(a.outputs) != len(b.outputs):
+            raise UnsupportedOperatorError(f"{a.op} has another number of outputs when the "
+                                           "dynamic axes change size")
         nodes[a] = b
-        for u, v in zip(a.outputs, b.outputs):
-            twin[u] = v
+        twin.update(zip(a.outputs, b.outputs))
     return twin, nodes
 
 
