@@ -209,3 +209,42 @@ def test_report_describes_a_linear_model_plainly(run):
     text = (run / "run" / "report.md").read_text()
     assert "Linear model (no hidden layer): 2 inputs -> 1 output(s)" in text
     assert "hidden []" not in text
+
+
+def _resumable(run, tmp_path):
+    """A copy of the fixture's run that resume accepts (status training, no metrics)."""
+    d = _copy(run, tmp_path, _set(["status"], "training"))
+    (d / "metrics.json").unlink()
+    return d
+
+
+def _edit_state(d, fn):
+    p = d / "search" / "state.json"
+    state = json.loads(p.read_text())
+    fn(state)
+    p.write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize("tamper, needle", [
+    (lambda d: _edit_state(d, lambda s: s["results"][0].update(val_loss="x")),
+     "has result 0 with an invalid val_loss 'x'"),
+    (lambda d: _edit_state(d, lambda s: s.update(results={"a": 1})),
+     "lacks the lists 'candidates' and 'results'"),
+    (lambda d: (d / "search" / "state.json").write_text("[]"), "is not a JSON object"),
+    (lambda d: (d / "search" / "c0.safetensors").unlink(),
+     "candidate 1 finished but search/c0.safetensors is missing"),
+    (lambda d: (d / "search" / "c0.history.csv").write_text('garbage,,,"\n'),
+     "c0.history.csv has no epochs or no 'loss' column"),
+    (lambda d: (d / "config.json").write_text(
+        (d / "config.json").read_text().replace('"seed": 0', '"seed": "zero"')),
+     "options.seed has an invalid value 'zero'"),
+])
+def test_resume_of_a_tampered_directory(run, tmp_path, capsys, tamper, needle):
+    d = _resumable(run, tmp_path)
+    tamper(d)
+    _error(capsys, ["train", "--resume", str(d)], needle)
+
+
+def test_resume_of_an_intact_copy_works(run, tmp_path, capsys):
+    d = _resumable(run, tmp_path)
+    assert main(["train", "--resume", str(d), "--quiet"]) == 0
