@@ -248,3 +248,16 @@ def test_resume_of_a_tampered_directory(run, tmp_path, capsys, tamper, needle):
 def test_resume_of_an_intact_copy_works(run, tmp_path, capsys):
     d = _resumable(run, tmp_path)
     assert main(["train", "--resume", str(d), "--quiet"]) == 0
+
+
+def test_predictions_written_in_slices_are_the_same_bytes(run, tmp_path, monkeypatch):
+    from chainrule.train import scoring
+
+    rows = [f"{(i % 13) / 3:.3f},{'' if i % 11 == 0 else i % 5},1" for i in range(50)]
+    (tmp_path / "x.csv").write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    scoring.predict_csv(run / "run", tmp_path / "x.csv", tmp_path / "whole.csv")
+    monkeypatch.setattr(scoring, "_CHUNK", 7)
+    scoring.predict_csv(run / "run", tmp_path / "x.csv", tmp_path / "sliced.csv")
+    whole = (tmp_path / "whole.csv").read_bytes()
+    assert whole == (tmp_path / "sliced.csv").read_bytes()
+    assert whole.count(b"missing value in 'b'") == 5 and whole.count(b"\n") == 51
