@@ -261,3 +261,13 @@ def test_predictions_written_in_slices_are_the_same_bytes(run, tmp_path, monkeyp
     whole = (tmp_path / "whole.csv").read_bytes()
     assert whole == (tmp_path / "sliced.csv").read_bytes()
     assert whole.count(b"missing value in 'b'") == 5 and whole.count(b"\n") == 51
+
+
+def test_torch_compat_missing_script_is_one_line(tmp_path, capsys):
+    from chainrule.torch_compat import main as compat
+
+    assert compat([str(tmp_path / "nothere.py")]) == 2
+    assert compat([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "No such file or directory" in err[0]
+    assert "a directory without __main__.py" in err[1]
