@@ -162,6 +162,7 @@ def test_extreme_flags(run, tmp_path, capsys):
     _error(capsys, ["train", d, "--target", "y", "--out", str(tmp_path / ("x" * 300))],
            "cannot write the run directory (File name too long)")
     _error(capsys, ["explain", "x**2", "--at", "y=1"], "--at x=VALUE")
+    _error(capsys, ["explain", "x**2", "--at", "x=1", "--at", "x=2"], "--at x is given twice")
 
 
 def test_column_writer_round_trips_every_text_cell():
