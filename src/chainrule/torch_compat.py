@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.util
+import os
 import runpy
 import sys
 
@@ -80,9 +81,18 @@ def main(argv=None) -> int:
         print("usage: python -m chainrule.torch_compat SCRIPT.py [ARGS...]\n"
               "Run a PyTorch script with `import torch` mapped to chainrule.")
         return 0 if argv else 2
+    script = argv[0]
+    if not (os.path.isfile(script) or os.path.isfile(os.path.join(script, "__main__.py"))):
+        # as `python missing.py` says it: one line, exit 2 (the script's own errors, later,
+        # keep their tracebacks, as under python)
+        why = "No such file or directory" if not os.path.exists(script) else \
+            "not a Python file (a directory without __main__.py?)"
+        print(f"python -m chainrule.torch_compat: can't open file {script!r}: {why}",
+              file=sys.stderr)
+        return 2
     install()
     sys.argv = list(argv)
-    runpy.run_path(argv[0], run_name="__main__")
+    runpy.run_path(script, run_name="__main__")
     return 0
 
 

@@ -106,6 +106,8 @@ def test_symlink_loop_is_not_called_missing(tmp_path):
     os.symlink(tmp_path / "b.csv", tmp_path / "a.csv")
     os.symlink(tmp_path / "a.csv", tmp_path / "b.csv")
     _refused(tmp_path / "a.csv", "symbolic link that leads nowhere")
+    (tmp_path / "z.csv").write_bytes(b"\x1f\x8b\x08\x00rest")
+    _refused(tmp_path / "z.csv", "gzip-compressed data: decompress it first")
 
 
 def test_cli_one_line_exit_2(tmp_path, capsys):

@@ -162,6 +162,7 @@ def test_extreme_flags(run, tmp_path, capsys):
     _error(capsys, ["train", d, "--target", "y", "--out", str(tmp_path / ("x" * 300))],
            "cannot write the run directory (File name too long)")
     _error(capsys, ["explain", "x**2", "--at", "y=1"], "--at x=VALUE")
+    _error(capsys, ["explain", "x**2", "--at", "x=1", "--at", "x=2"], "--at x is given twice")
 
 
 def test_column_writer_round_trips_every_text_cell():
@@ -209,3 +210,65 @@ def test_report_describes_a_linear_model_plainly(run):
     text = (run / "run" / "report.md").read_text()
     assert "Linear model (no hidden layer): 2 inputs -> 1 output(s)" in text
     assert "hidden []" not in text
+
+
+def _resumable(run, tmp_path):
+    """A copy of the fixture's run that resume accepts (status training, no metrics)."""
+    d = _copy(run, tmp_path, _set(["status"], "training"))
+    (d / "metrics.json").unlink()
+    return d
+
+
+def _edit_state(d, fn):
+    p = d / "search" / "state.json"
+    state = json.loads(p.read_text())
+    fn(state)
+    p.write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize("tamper, needle", [
+    (lambda d: _edit_state(d, lambda s: s["results"][0].update(val_loss="x")),
+     "has result 0 with an invalid val_loss 'x'"),
+    (lambda d: _edit_state(d, lambda s: s.update(results={"a": 1})),
+     "lacks the lists 'candidates' and 'results'"),
+    (lambda d: (d / "search" / "state.json").write_text("[]"), "is not a JSON object"),
+    (lambda d: (d / "search" / "c0.safetensors").unlink(),
+     "candidate 1 finished but search/c0.safetensors is missing"),
+    (lambda d: (d / "search" / "c0.history.csv").write_text('garbage,,,"\n'),
+     "c0.history.csv has no epochs or no 'loss' column"),
+    (lambda d: (d / "config.json").write_text(
+        (d / "config.json").read_text().replace('"seed": 0', '"seed": "zero"')),
+     "options.seed has an invalid value 'zero'"),
+])
+def test_resume_of_a_tampered_directory(run, tmp_path, capsys, tamper, needle):
+    d = _resumable(run, tmp_path)
+    tamper(d)
+    _error(capsys, ["train", "--resume", str(d)], needle)
+
+
+def test_resume_of_an_intact_copy_works(run, tmp_path, capsys):
+    d = _resumable(run, tmp_path)
+    assert main(["train", "--resume", str(d), "--quiet"]) == 0
+
+
+def test_predictions_written_in_slices_are_the_same_bytes(run, tmp_path, monkeypatch):
+    from chainrule.train import scoring
+
+    rows = [f"{(i % 13) / 3:.3f},{'' if i % 11 == 0 else i % 5},1" for i in range(50)]
+    (tmp_path / "x.csv").write_text("a,b,y\n" + "\n".join(rows) + "\n")
+    scoring.predict_csv(run / "run", tmp_path / "x.csv", tmp_path / "whole.csv")
+    monkeypatch.setattr(scoring, "_CHUNK", 7)
+    scoring.predict_csv(run / "run", tmp_path / "x.csv", tmp_path / "sliced.csv")
+    whole = (tmp_path / "whole.csv").read_bytes()
+    assert whole == (tmp_path / "sliced.csv").read_bytes()
+    assert whole.count(b"missing value in 'b'") == 5 and whole.count(b"\n") == 51
+
+
+def test_torch_compat_missing_script_is_one_line(tmp_path, capsys):
+    from chainrule.torch_compat import main as compat
+
+    assert compat([str(tmp_path / "nothere.py")]) == 2
+    assert compat([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "No such file or directory" in err[0]
+    assert "a directory without __main__.py" in err[1]

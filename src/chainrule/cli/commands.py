@@ -162,6 +162,8 @@ def _point(items) -> dict:
             name = name.strip()
             if not eq or not name.isidentifier():
                 raise ValueError(f"--at expects NAME=VALUE, got {part!r}")
+            if name in point:
+                raise ValueError(f"--at {name} is given twice; give each input once")
             try:
                 point[name] = float(value)
             except ValueError:

@@ -31,8 +31,9 @@ from ._table import NA_VALUES, Column, DataError, DataFileNotFoundError, Table, 
 __all__ = ["read_csv", "sniff_delimiter"]
 
 _SAMPLE = 1 << 16
-_SIGNATURES = {b"\x1f\x8b": "gzip-compressed", b"PK\x03\x04": "a zip archive (or an Excel "
-               "workbook)", b"%PDF": "a PDF document", b"PAR1": "a Parquet file",
+_SIGNATURES = {b"\x1f\x8b": "gzip-compressed data: decompress it first (gunzip)",
+               b"PK\x03\x04": "a zip archive (or an Excel workbook: save the sheet as CSV)",
+               b"%PDF": "a PDF document", b"PAR1": "a Parquet file",
                b"SQLite format 3": "an SQLite database", b"\x89PNG": "a PNG image"}
 _DELIMITERS = (",", ";", "\t")
 _NAMES = {"\\t": "\t", "tab": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["numbers", "quoted", "text_column", "to_text"]
+__all__ = ["numbers", "quoted", "rows_text", "text_column", "to_text"]
 
 _SPECIAL = (",", '"', "\r", "\n")
 
@@ -48,6 +48,11 @@ def numbers(values: np.ndarray, fmt: str = "%.6g") -> list[str]:
 def to_text(header: list[str], columns: list[list[str]], safe) -> str:
     """The CSV text: ``header`` (through ``safe`` and quoting) then one line per row of the
     equal-length cell ``columns``."""
-    lines = [",".join(quoted(safe(h)) for h in header)]
-    lines += map(",".join, zip(*columns))
-    return "\n".join(lines) + "\n"
+    return ",".join(quoted(safe(h)) for h in header) + "\n" + rows_text(columns)
+
+
+def rows_text(columns: list[list[str]]) -> str:
+    """One CSV line per row of the equal-length cell ``columns`` (cells ready as given)."""
+    if not columns or not columns[0]:
+        return ""
+    return "\n".join(map(",".join, zip(*columns))) + "\n"

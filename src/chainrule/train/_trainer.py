@@ -19,6 +19,7 @@ from .callbacks import Callback, EarlyStopping
 from .fit import fit, predict
 from .history import History
 from ._memory import check_fits
+from ._resume_check import read_history
 from .rundir import build_mlp, write_file
 from .select import Candidate, candidates, choose, mean_and_se, plan
 from .tasks import Head, row_losses
@@ -205,7 +206,7 @@ class _Trainer:
     def restore(self, state: dict) -> None:
         self.results = state["results"]
         for k in range(len(self.results)):
-            self.histories.append(History.from_csv(self.search_dir / f"c{k}.history.csv"))
+            self.histories.append(read_history(self.search_dir / f"c{k}.history.csv"))
         if self.results:
             self.chosen, self.reason = self._choose()
 

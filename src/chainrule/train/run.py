@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from ._interrupt import SigintGuard
+from ._resume_check import check_options, check_state
 from ._trainer import PAUSE_ENV, _Trainer, metric_names, pause_point
 from .rundir import (ACTIVATIONS, RUN_FORMAT, RUN_FORMAT_VERSION, LoadedRun, RunError,
                      load_run, parse_json, read_config, read_regular_file)
@@ -191,8 +192,12 @@ def resume_run(directory, *, verbose: int = 1, print_fn=print) -> dict:
         d, o, task = config["data"], dict(config["options"]), config["options"]["task"]
         o.pop("task")
         source, data_opts, target = d["source"], dict(d["options"] or {}), config["target"]
-    except (KeyError, TypeError) as e:
+    except (KeyError, TypeError, AttributeError) as e:
         raise RunError(f"{out / 'config.json'} lacks what resuming needs ({e})") from None
+    check_options({**o, "task": task}, out / "config.json")
+    check_state(state, state_path, out / "search")
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise RunError(f"{out / 'config.json'}: data.source and target must be strings")
     if o.get("hidden") is not None:
         o["hidden"] = tuple(o["hidden"])
     t0 = time.perf_counter()

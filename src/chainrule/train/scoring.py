@@ -167,26 +167,33 @@ def predict_csv(directory, path, out, *, unknown: str = "error", strict: bool = 
             p = np.stack([1 - p, p], axis=1)
         header += [f"p_{c}" for c in classes]
     header.append("reason")
-    numbers = prep.rows if prep.rows is not None else np.arange(n) + 1
-    columns = [_csvout.numbers(numbers.astype(np.int64), "%d")]
-    if idc:
-        columns.append(_csvout.text_column(prep.ids, safe_cell))
-    if "classes" in pred:
-        labels = [_csvout.quoted(safe_cell(str(c))) for c in classes] + [""]
-        k = np.where(ok, pred["classes"], len(classes))
-        columns.append([labels[i] for i in k.tolist()])
-        for j in range(p.shape[1]):
-            columns.append(_blank(_csvout.numbers(p[:, j]), ok))
-    else:
-        columns.append(_blank(_csvout.numbers(pred["values"]), ok))
-    columns.append(_csvout.text_column(
-        ["" if ok[i] else (reasons[i] or "cannot be scored") for i in range(n)], safe_cell))
-    text = _csvout.to_text(header, columns, safe_cell)
-    del columns
-    _write_text(out, text)
+    numbers = (prep.rows if prep.rows is not None else np.arange(n) + 1).astype(np.int64)
+    labels = [_csvout.quoted(safe_cell(str(c))) for c in classes] + [""] \
+        if "classes" in pred else None
+    parts = [_csvout.to_text(header, [], safe_cell)]
+    for lo in range(0, n, _CHUNK):  # text one slice at a time: cells of 1e6 rows are ~300 MB
+        sl = slice(lo, min(n, lo + _CHUNK))
+        good = ok[sl]
+        columns = [_csvout.numbers(numbers[sl], "%d")]
+        if idc:
+            columns.append(_csvout.text_column(prep.ids[sl], safe_cell))
+        if labels is not None:
+            k = np.where(good, pred["classes"][sl], len(classes))
+            columns.append([labels[i] for i in k.tolist()])
+            columns += [_blank(_csvout.numbers(p[sl, j]), good) for j in range(p.shape[1])]
+        else:
+            columns.append(_blank(_csvout.numbers(pred["values"][sl]), good))
+        columns.append(_csvout.text_column(
+            ["" if g else (r or "cannot be scored") for g, r in zip(good, reasons[sl])],
+            safe_cell))
+        parts.append(_csvout.rows_text(columns))
+    _write_text(out, "".join(parts))
     unscored = int((~ok).sum())
     return {"rows": n, "scored": int(ok.sum()), "unscored": unscored,
             "summary": scored.summary}
+
+
+_CHUNK = 65536
 
 
 def _blank(cells: list[str], ok: np.ndarray) -> list[str]:
