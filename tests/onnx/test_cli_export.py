@@ -34,9 +34,11 @@ def run_dir(tmp_path_factory):
 
 
 def test_export_run_matches_predict(run_dir, tmp_path, capsys):
-    from chainrule.train.run import _table_rows, load_run
+    import csv
 
-    out, csv = run_dir
+    from chainrule.train.run import load_run
+
+    out, csv_path = run_dir
     path = tmp_path / "m.onnx"
     assert main(["export", str(out), str(path)]) == 0
     said = capsys.readouterr().out
@@ -47,7 +49,9 @@ def test_export_run_matches_predict(run_dir, tmp_path, capsys):
     assert pre["features"] == ["age", "chol", "sex"] and meta["chainrule.task"] == "binary"
     assert json.loads(meta["chainrule.classes"]) == ["no", "yes"]
     run = load_run(out)
-    X, _, _, _ = _table_rows(run, csv, need_target=False)
+    with open(csv_path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    X = run.preprocessor.transform({c: [r[c] for r in rows] for c in ("age", "chol", "sex")})
     want = run.head.predict(run.model(X))["probabilities"]
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     logits, probs = sess.run(None, {"features": X.numpy()})  # every row: a dynamic batch
