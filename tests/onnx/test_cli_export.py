@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
-import chainrule as cr
 import pytest
 
 from chainrule.cli import main
@@ -36,9 +34,11 @@ def run_dir(tmp_path_factory):
 
 
 def test_export_run_matches_predict(run_dir, tmp_path, capsys):
-    from chainrule.train.rundir import load_run
+    import csv
 
-    out, csv = run_dir
+    from chainrule.train.run import load_run
+
+    out, csv_path = run_dir
     path = tmp_path / "m.onnx"
     assert main(["export", str(out), str(path)]) == 0
     said = capsys.readouterr().out
@@ -49,7 +49,9 @@ def test_export_run_matches_predict(run_dir, tmp_path, capsys):
     assert pre["features"] == ["age", "chol", "sex"] and meta["chainrule.task"] == "binary"
     assert json.loads(meta["chainrule.classes"]) == ["no", "yes"]
     run = load_run(out)
-    X = cr.from_numpy(run.preprocessor.prepare_csv(csv).X)
+    with open(csv_path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    X = run.preprocessor.transform({c: [r[c] for r in rows] for c in ("age", "chol", "sex")})
     want = run.head.predict(run.model(X))["probabilities"]
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     logits, probs = sess.run(None, {"features": X.numpy()})  # every row: a dynamic batch

@@ -190,3 +190,33 @@ def test_missing_onnx_package_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(ImportError, match=r"chainrule\[onnx\]"):
         cr.onnx.export(nn.Linear(2, 2), (cr.randn(1, 2),))
+
+
+_HAS_MHA = hasattr(nn, "MultiheadAttention")
+
+
+@pytest.mark.skipif(not _HAS_MHA, reason="nn.MultiheadAttention is not in this tree yet")
+@pytest.mark.parametrize("kind", ["mha", "mha_causal", "encoder_layer", "encoder"])
+def test_multihead_attention_and_transformers(kind):
+    cr.manual_seed(0)
+    if kind in ("mha", "mha_causal"):
+        mha = nn.MultiheadAttention(8, 2, batch_first=True)
+        mask = cr.from_numpy(np.triu(np.ones((5, 5), bool), 1)) if kind == "mha_causal" \
+            else None
+
+        class SelfAttention(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.mha = mha
+
+            def forward(self, x):
+                return self.mha(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+        model, x = SelfAttention(), cr.randn(2, 5, 8)
+    elif kind == "encoder_layer":
+        model = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+        x = cr.randn(2, 5, 8)
+    else:
+        layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+        model, x = nn.TransformerEncoder(layer, 2), cr.randn(2, 5, 8)
+    _check(model, x)

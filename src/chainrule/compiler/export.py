@@ -213,7 +213,9 @@ def _spec_back(d, dec, values):
 def save(ep: ExportedProgram, f) -> None:
     """Write ``ep`` as one safetensors file: weights (``w.<name>``) and constant arrays as
     entries, the program as JSON in the metadata (``torch.export.save``)."""
-    from ..serialization import _atomic_write, _safetensors
+    import safetensors.numpy
+
+    from ..serialization import _atomic_write
 
     prog = ep.graph
     enc = Encoder()
@@ -237,7 +239,7 @@ def save(ep: ExportedProgram, f) -> None:
             "outputs": _spec_json(prog.outputs, enc, holders)}
     arrays = {**weights, **enc.arrays}
     meta = {"format": FORMAT, "version": "1", "program": json.dumps(body)}
-    data = _safetensors().save(arrays, metadata=meta)
+    data = safetensors.numpy.save(arrays, metadata=meta)
     if hasattr(f, "write"):
         f.write(data)
     else:
@@ -247,19 +249,23 @@ def save(ep: ExportedProgram, f) -> None:
 def load(f) -> ExportedProgram:
     """Read a program written by ``save`` (``torch.export.load``). Nothing is executed
     while reading; every operation name is checked against chainrule's allowlists."""
-    from ..serialization._read import open_source, parse_json, read_arrays, read_header
+    import safetensors.numpy
 
-    src = open_source(f)  # chainrule.load's checks: regular file, bounded header, sizes
-    name = src.name
+    if hasattr(f, "read"):
+        name, data = getattr(f, "name", "<file object>"), f.read()
+    else:
+        name = str(f)
+        with open(name, "rb") as fh:
+            data = fh.read()
+    meta = _metadata(data, name)
+    if meta.get("format") != FORMAT:
+        raise FormatError(f"chainrule.export.load: {name!r} is not a chainrule.export file "
+                          "(no program in its metadata)")
     try:
-        meta, entries = read_header(src)
-        if meta.get("format") != FORMAT or "program" not in meta:
-            raise FormatError(f"chainrule.export.load: {name!r} is not a chainrule.export "
-                              "file (no program in its metadata)")
-        body = parse_json(meta["program"], name, "a program", 64)
-        arrays = read_arrays(src, entries)
-    finally:
-        src.close()
+        body = json.loads(meta["program"])
+        arrays = safetensors.numpy.load(data)
+    except Exception as e:  # noqa: BLE001  (a corrupt file: one error type, naming it)
+        raise FormatError(f"chainrule.export.load: {name!r} is corrupt ({e})") from None
     dec = Decoder([], arrays, name)
     try:
         values = []
@@ -291,6 +297,27 @@ def load(f) -> ExportedProgram:
             from None
     program = Program(values, nodes, inputs, spec, (), body.get("name", "program"), results)
     return ExportedProgram(program, [(v.shape, v.dtype) for v in inputs], results, None)
+
+
+def _metadata(data: bytes, name: str) -> dict:
+    """The ``__metadata__`` of a safetensors file, its framing checked first (a pickle or
+    a zip archive is named as such; nothing is unpickled)."""
+    if data[:1] == b"\x80" or data[:4] == b"PK\x03\x04":
+        raise FormatError(f"chainrule.export.load: {name!r} is not a chainrule.export file "
+                          "(it looks like a pickle or a zip archive; chainrule never unpickles)")
+    if len(data) < 8:
+        raise FormatError(f"chainrule.export.load: {name!r} is truncated ({len(data)} bytes)")
+    n = int.from_bytes(data[:8], "little")
+    if n > len(data) - 8:
+        raise FormatError(f"chainrule.export.load: {name!r} is truncated: its header claims "
+                          f"{n} bytes but {len(data) - 8} follow")
+    try:
+        header = json.loads(data[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise FormatError(f"chainrule.export.load: {name!r} is not a safetensors file (its "
+                          "header is not JSON)") from None
+    meta = header.get("__metadata__") if isinstance(header, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 export.load = load

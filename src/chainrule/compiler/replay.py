@@ -39,6 +39,7 @@ _BUFFERED = ("__call__", "reduce", "accumulate")
 _FILL = {"zeros": 0, "zeros_like": 0, "ones": 1, "ones_like": 1}
 _HOISTABLE = ("func", "method", "create", "view")
 _SCALAR_SLOW = (np.maximum, np.minimum, np.fmax, np.fmin)
+_KEYWORD_OUT = (np.maximum, np.minimum)  # NumPy deprecates a positional out for these
 
 
 _READ = {"__float__": "float({})", "__int__": "int({})", "__bool__": "bool({})",
@@ -221,7 +222,16 @@ class _Planner:
         k = n.kind
         if k == "ufunc":
             m = n.info["method"]
-            return f"{self.name(n.fn if m == '__call__' else getattr(n.fn, m), 'f')}({self.call(n)})"
+            f = self.name(n.fn if m == "__call__" else getattr(n.fn, m), "f")
+            out = n.kwargs.get("out")
+            if m == "__call__" and isinstance(out, tuple) and len(out) == 1 \
+                    and n.fn not in _KEYWORD_OUT:
+                # out as a positional argument: NumPy parses it faster than a keyword
+                rest = {key: v for key, v in n.kwargs.items() if key != "out"}
+                parts = [self.arg(a) for a in n.args] + [self.arg(out[0])]
+                parts += [f"{key}={self.arg(v)}" for key, v in rest.items()]
+                return f"{f}({', '.join(parts)})"
+            return f"{f}({self.call(n)})"
         if k in ("func", "create"):
             return f"{self.name(n.fn, 'f')}({self.call(n)})"
         if k == "method":
@@ -316,7 +326,11 @@ class _Planner:
                         self.release(r)
             b = self.take_buffer(v, dying)
             f = self.name(n.fn if method == "__call__" else getattr(n.fn, method), "f")
-            self.body.append(f"{f}({self.call(n, self._scalar_to_array(n, v))}, out={b})")
+            if method == "__call__" and not n.kwargs and n.fn not in _KEYWORD_OUT:
+                # out as a positional argument: parsed faster
+                self.body.append(f"{f}({self.call(n, self._scalar_to_array(n, v))}, {b})")
+            else:
+                self.body.append(f"{f}({self.call(n, self._scalar_to_array(n, v))}, out={b})")
             return True
         if v.root() not in self.mutated or v.shape == ():
             return False

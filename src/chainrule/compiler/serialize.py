@@ -44,20 +44,21 @@ class FormatError(ValueError):
 
 
 def _prim_registry():
-    """Every primitive class of ``chainrule.ops`` (all its modules), by name."""
-    import importlib
-    import pkgutil
+    """Every primitive (``Function`` subclass) defined in a ``chainrule.ops`` module, by
+    name."""
+    import sys
 
-    from .. import ops
+    from .. import ops  # noqa: F401  (loads the primitive modules)
     from ..autograd.function import Function
 
     reg = {}
-    for info in pkgutil.iter_modules(ops.__path__):
-        mod = importlib.import_module(f"{ops.__name__}.{info.name}")
-        for name in dir(mod):
-            obj = getattr(mod, name)
-            if isinstance(obj, type) and issubclass(obj, Function) and obj is not Function:
-                reg[name] = obj
+    for mod_name, mod in list(sys.modules.items()):
+        if mod is None or not (mod_name == "chainrule.ops" or mod_name.startswith("chainrule.ops.")):
+            continue
+        for name, obj in vars(mod).items():
+            if isinstance(obj, type) and issubclass(obj, Function) and obj is not Function \
+                    and obj.__module__.startswith("chainrule.ops"):
+                reg.setdefault(name, obj)
     return reg
 
 

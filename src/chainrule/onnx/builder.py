@@ -22,6 +22,7 @@ class Builder:
         self.opset = opset
         self.twin = twin  # Value -> the same value in the program recorded at other sizes
         self.twin_nodes = twin_nodes  # Node -> the same node in that program
+        self.sizes = []  # (graph input name, axis, size, size in the other recording)
         self.nodes = []
         self.inits = {}
         self.names = {}  # Value -> ONNX name
@@ -87,6 +88,22 @@ class Builder:
         if t is None:
             return set()
         return {i for i, (a, b) in enumerate(zip(v.shape, t.shape)) if a != b}
+
+    def dim(self, a: int, b: int, what: str) -> str:
+        """A 1-element int64 tensor: the size ``a`` (``b`` in the other recording) computed
+        from a dynamic input size it is proportional to."""
+        for name, axis, sa, sb in self.sizes:
+            if a * sb != b * sa:
+                continue
+            size = self.op("Shape", [name], start=axis, end=axis + 1)
+            if a % sa == 0:
+                return size if a == sa else self.op("Mul", [size, self.ints([a // sa])])
+            if sa % a == 0:
+                return self.op("Div", [size, self.ints([sa // a])])
+        from .ops import UnsupportedOperatorError
+
+        raise UnsupportedOperatorError(f"{what}: a size ({a}, then {b}) that is not "
+                                       "proportional to a dynamic input size")
 
     def axes(self, data: str, axes, keepdims: int, op_type: str, noop_empty=False):
         """A reduction with ``axes`` given as an input (opset >= 18, or ReduceSum >= 13) or as

@@ -204,6 +204,10 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         for m, mode in modes or ():
             m.__dict__["training"] = mode
     b = Builder(onnx, opset, twin, nodes or {})
+    for i, axes in dyn_in.items():
+        va = ep.graph.inputs[i]
+        vb = twin[va]
+        b.sizes += [(in_names[i], ax, va.shape[ax], vb.shape[ax]) for ax in axes]
     graph = _translate(b, ep, in_names, out_names, dyn, export_params, do_constant_folding,
                        keep_initializers_as_inputs)
     model_proto = onnx.helper.make_model(

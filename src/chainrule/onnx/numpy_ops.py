@@ -64,14 +64,13 @@ def _where(b, n):
 
 
 def _reshape(b, n):
-    from .ops import dynamic_shape
+    from .ops import shape_input
 
     def shape_of(node):
         shape = node.args[1:] if len(node.args) > 2 else node.args[1]
         return (shape,) if isinstance(shape, int) else tuple(shape)
 
-    target = dynamic_shape(b, n, shape_of, -1)
-    return [b.op("Reshape", [b.inp(n.args[0]), b.ints(target)])]
+    return [b.op("Reshape", [b.inp(n.args[0]), shape_input(b, n, shape_of, -1)])]
 
 
 def _view(b, n):
@@ -101,10 +100,9 @@ def _getitem(b, n):
 
 
 def _broadcast_to(b, n):
-    from .ops import dynamic_shape
+    from .ops import shape_input
 
-    target = dynamic_shape(b, n, lambda node: node.args[1], 1)
-    return [b.op("Expand", [b.inp(n.args[0]), b.ints(target)])]
+    return [b.op("Expand", [b.inp(n.args[0]), shape_input(b, n, lambda m: m.args[1], 1)])]
 
 
 def _concatenate(b, n):

@@ -100,39 +100,42 @@ def _softmax(op_type):
     return lambda b, n: [b.op(op_type, [b.inp(n.args[0])], axis=int(n.args[1]))]
 
 
-def dynamic_shape(b, n, shape_of, fill):
-    """``shape_of(n)`` (a shape argument) with its dynamic entries (those that differ in
-    the program recorded at other sizes) replaced by ``fill``: -1 for a reshape target
-    (at most one), 1 for an expand target (ONNX broadcasts it)."""
+def shape_input(b, n, shape_of, fill):
+    """The ONNX shape input for a shape argument ``shape_of(n)``. Entries that differ in
+    the program recorded at other sizes are dynamic: in an expand target they become 1
+    (ONNX broadcasts); in a reshape target they become 0 (the input's size on that axis)
+    or -1 where that is unambiguous, else they are computed from the graph input's
+    dynamic size (``Shape``, times or divided by the recorded ratio)."""
     shape = [int(s) for s in shape_of(n)]
     t = b.twin_nodes.get(n) if b.twin_nodes else None
     if t is None:
-        return shape
-    dyn = [i for i, (p, q) in enumerate(zip(shape, shape_of(t))) if p != q]
+        return b.ints(shape)
+    other = [int(s) for s in shape_of(t)]
+    dyn = [i for i, (p, q) in enumerate(zip(shape, other)) if p != q]
     if fill == 1:
-        for i in dyn:
-            shape[i] = 1
-        return shape
-    same = b.dynamic(n.args[0])  # a reshape keeps an input axis in place: 0 copies it
+        return b.ints([1 if i in dyn else s for i, s in enumerate(shape)])
+    x = n.args[0]
+    same = b.dynamic(x)  # a reshape keeping an input axis in place: 0 copies its size
     for i in dyn:
-        if i in same and n.args[0].shape[i] == shape[i]:
+        if i in same and x.shape[i] == shape[i]:
             shape[i] = 0
     rest = [i for i in dyn if shape[i] != 0]
-    if len(rest) > 1 or (rest and -1 in shape):
-        raise UnsupportedOperatorError(f"{n.op} to a shape with several dynamic sizes {tuple(shape)}")
-    for i in rest:
-        shape[i] = -1
-    return shape
+    if not rest:
+        return b.ints(shape)
+    if len(rest) == 1 and -1 not in shape:
+        shape[rest[0]] = -1
+        return b.ints(shape)
+    parts = [b.dim(shape[i], other[i], n.op) if i in rest else b.ints([s])
+             for i, s in enumerate(shape)]
+    return b.op("Concat", parts, axis=0)
 
 
 def _reshape(b, n):
-    target = dynamic_shape(b, n, lambda node: node.args[1], -1)
-    return [b.op("Reshape", [b.inp(n.args[0]), b.ints(target)])]
+    return [b.op("Reshape", [b.inp(n.args[0]), shape_input(b, n, lambda m: m.args[1], -1)])]
 
 
 def _expand(b, n):
-    target = dynamic_shape(b, n, lambda node: node.args[1], 1)
-    return [b.op("Expand", [b.inp(n.args[0]), b.ints(target)])]
+    return [b.op("Expand", [b.inp(n.args[0]), shape_input(b, n, lambda m: m.args[1], 1)])]
 
 
 def _permute(b, n):
