@@ -199,10 +199,52 @@ def test_top_level_aliases_match_torch(torch):
 
 
 def test_every_torch_linalg_function_exists(torch):
-    """All of torch.linalg except LDL (not built: Bunch-Kaufman pivoting) and the docs."""
     names = {n for n in dir(torch.linalg) if not n.startswith("_")}
-    missing = names - set(dir(cr.linalg))
-    assert missing <= {"ldl_factor", "ldl_factor_ex", "ldl_solve", "common_notes"}
+    assert names - set(dir(cr.linalg)) <= {"common_notes"}
+
+
+def test_ldl_factor_matches_torch_pivots_and_factors(torch):
+    """Bunch-Kaufman pivoting gives LAPACK's sytrf output exactly (1x1 and 2x2 blocks,
+    negative pivots), over many random symmetric indefinite matrices."""
+    for t in range(60):
+        n = int(RNG.integers(1, 7))
+        A = RNG.normal(size=(n, n))
+        A = A + A.T
+        if t % 3 == 0:
+            A[0, 0] = 1e-3  # forces a 2x2 block or an interchange
+        c = cr.linalg.ldl_factor(cr.tensor(A))
+        r = torch.linalg.ldl_factor(torch.tensor(A))
+        assert c.pivots.dtype == cr.int32 and c.pivots.tolist() == r.pivots.tolist()
+        np.testing.assert_allclose(c.LD.numpy(), r.LD.numpy(), atol=1e-10)
+    B = RNG.normal(size=(2, 4, 4))
+    B = B + B.transpose(0, 2, 1)
+    X = RNG.normal(size=(2, 4, 3))
+    LD, piv = cr.linalg.ldl_factor(cr.tensor(B))
+    np.testing.assert_allclose(cr.linalg.ldl_solve(LD, piv, cr.tensor(X)).numpy(),
+                               np.linalg.solve(B, X), atol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # batched by the leading-dims rule
+        v = func.vmap(lambda a, x: cr.linalg.ldl_solve(*cr.linalg.ldl_factor(a), x))(
+            cr.tensor(B), cr.tensor(X))
+    np.testing.assert_allclose(v.numpy(), np.linalg.solve(B, X), atol=1e-10)
+
+
+def test_ldl_errors_and_no_derivative(torch):
+    LD, piv, info = cr.linalg.ldl_factor_ex(cr.zeros(3, 3, dtype=cr.float64))
+    assert piv.tolist() == [1, 2, 3] and info.item() == 1
+    with pytest.raises(cr.linalg.LinAlgError, match="exactly singular"):
+        cr.linalg.ldl_factor(cr.zeros(3, 3, dtype=cr.float64))
+    with pytest.raises(RuntimeError, match="square"):
+        cr.linalg.ldl_factor(cr.ones(2, 3, dtype=cr.float64))
+    LD, piv = cr.linalg.ldl_factor(cr.eye(3, dtype=cr.float64))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        cr.linalg.ldl_solve(LD, piv, cr.ones(3, 1))
+    x = cr.ones(3, 1, dtype=cr.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_solve"):
+        cr.linalg.ldl_solve(LD, piv, x).sum().backward()
+    a = cr.eye(3, dtype=cr.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex"):
+        cr.linalg.ldl_factor(a).LD.sum().backward()
 
 
 def test_vmap_of_lu_family_has_no_fallback(torch):
