@@ -284,3 +284,19 @@ def test_one_solve_primitive_serves_linalg_and_orthogonal():
     np.testing.assert_allclose((W.T @ W).detach().numpy(), np.eye(4), atol=1e-5)
     W.sum().backward()
     assert lin.parametrizations.weight.original.grad is not None
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0), (2, 0, 3)],
+                         ids=lambda s: "x".join(map(str, s)))
+def test_empty_matrices_have_torch_shapes(torch, shape):
+    fns = {
+        "svd": lambda L, a: L.linalg.svd(a), "qr": lambda L, a: L.linalg.qr(a),
+        "pinv": lambda L, a: (L.linalg.pinv(a),), "lu": lambda L, a: L.linalg.lu(a),
+        "lu_factor_ex": lambda L, a: L.linalg.lu_factor_ex(a),
+        "cholesky_ex": lambda L, a: L.linalg.cholesky_ex(a[..., :0, :0]),
+        "ldl_factor_ex": lambda L, a: L.linalg.ldl_factor_ex(a[..., :0, :0]),
+    }
+    for name, f in fns.items():
+        c = f(cr, cr.ones(*shape, dtype=cr.float64))
+        t = f(torch, torch.ones(*shape, dtype=torch.float64))
+        assert [tuple(x.shape) for x in c] == [tuple(x.shape) for x in t], name

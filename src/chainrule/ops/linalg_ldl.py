@@ -90,7 +90,7 @@ def _ldl_one(a):
 
 
 def ldl_array(a):
-    flat = a.reshape((-1,) + a.shape[-2:])
+    flat = a.reshape((int(np.prod(a.shape[:-2])),) + a.shape[-2:])
     parts = [_ldl_one(m) for m in flat]
     ld = np.stack([p[0] for p in parts]).reshape(a.shape) if parts else a.copy()
     piv = np.stack([p[1] for p in parts]).reshape(a.shape[:-1]) if parts else \
@@ -124,9 +124,10 @@ def ldl_matrix(ld, piv):
 
 def ldl_solve_array(ld, piv, b):
     shape = np.broadcast_shapes(ld.shape[:-2], piv.shape[:-1], b.shape[:-2])
-    ld = np.broadcast_to(ld, shape + ld.shape[-2:]).reshape((-1,) + ld.shape[-2:])
-    piv = np.broadcast_to(piv, shape + piv.shape[-1:]).reshape((-1, piv.shape[-1]))
-    bb = np.broadcast_to(b, shape + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    count = int(np.prod(shape))
+    ld = np.broadcast_to(ld, shape + ld.shape[-2:]).reshape((count,) + ld.shape[-2:])
+    piv = np.broadcast_to(piv, shape + piv.shape[-1:]).reshape((count, piv.shape[-1]))
+    bb = np.broadcast_to(b, shape + b.shape[-2:]).reshape((count,) + b.shape[-2:])
     out = [np.linalg.solve(ldl_matrix(m, p), x) for m, p, x in zip(ld, piv, bb)]
     return np.stack(out).reshape(shape + b.shape[-2:]) if out else \
         np.zeros(shape + b.shape[-2:], b.dtype)
