@@ -32,7 +32,7 @@ def _same(c, t):
         return
     assert tuple(c.shape) == tuple(t.shape)
     assert str(c.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-    np.testing.assert_allclose(_np(c).astype(float), _np(t).astype(float), rtol=1e-12,
+    np.testing.assert_allclose(_np(c).astype(float), _np(t).astype(float), rtol=1e-12, atol=1e-12,
                                equal_nan=True)
 
 
