@@ -199,10 +199,52 @@ def test_top_level_aliases_match_torch(torch):
 
 
 def test_every_torch_linalg_function_exists(torch):
-    """All of torch.linalg except LDL (not built: Bunch-Kaufman pivoting) and the docs."""
     names = {n for n in dir(torch.linalg) if not n.startswith("_")}
-    missing = names - set(dir(cr.linalg))
-    assert missing <= {"ldl_factor", "ldl_factor_ex", "ldl_solve", "common_notes"}
+    assert names - set(dir(cr.linalg)) <= {"common_notes"}
+
+
+def test_ldl_factor_matches_torch_pivots_and_factors(torch):
+    """Bunch-Kaufman pivoting gives LAPACK's sytrf output exactly (1x1 and 2x2 blocks,
+    negative pivots), over many random symmetric indefinite matrices."""
+    for t in range(60):
+        n = int(RNG.integers(1, 7))
+        A = RNG.normal(size=(n, n))
+        A = A + A.T
+        if t % 3 == 0:
+            A[0, 0] = 1e-3  # forces a 2x2 block or an interchange
+        c = cr.linalg.ldl_factor(cr.tensor(A))
+        r = torch.linalg.ldl_factor(torch.tensor(A))
+        assert c.pivots.dtype == cr.int32 and c.pivots.tolist() == r.pivots.tolist()
+        np.testing.assert_allclose(c.LD.numpy(), r.LD.numpy(), atol=1e-10)
+    B = RNG.normal(size=(2, 4, 4))
+    B = B + B.transpose(0, 2, 1)
+    X = RNG.normal(size=(2, 4, 3))
+    LD, piv = cr.linalg.ldl_factor(cr.tensor(B))
+    np.testing.assert_allclose(cr.linalg.ldl_solve(LD, piv, cr.tensor(X)).numpy(),
+                               np.linalg.solve(B, X), atol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # batched by the leading-dims rule
+        v = func.vmap(lambda a, x: cr.linalg.ldl_solve(*cr.linalg.ldl_factor(a), x))(
+            cr.tensor(B), cr.tensor(X))
+    np.testing.assert_allclose(v.numpy(), np.linalg.solve(B, X), atol=1e-10)
+
+
+def test_ldl_errors_and_no_derivative(torch):
+    LD, piv, info = cr.linalg.ldl_factor_ex(cr.zeros(3, 3, dtype=cr.float64))
+    assert piv.tolist() == [1, 2, 3] and info.item() == 1
+    with pytest.raises(cr.linalg.LinAlgError, match="exactly singular"):
+        cr.linalg.ldl_factor(cr.zeros(3, 3, dtype=cr.float64))
+    with pytest.raises(RuntimeError, match="square"):
+        cr.linalg.ldl_factor(cr.ones(2, 3, dtype=cr.float64))
+    LD, piv = cr.linalg.ldl_factor(cr.eye(3, dtype=cr.float64))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        cr.linalg.ldl_solve(LD, piv, cr.ones(3, 1))
+    x = cr.ones(3, 1, dtype=cr.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_solve"):
+        cr.linalg.ldl_solve(LD, piv, x).sum().backward()
+    a = cr.eye(3, dtype=cr.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="derivative for aten::linalg_ldl_factor_ex"):
+        cr.linalg.ldl_factor(a).LD.sum().backward()
 
 
 def test_vmap_of_lu_family_has_no_fallback(torch):
@@ -242,3 +284,19 @@ def test_one_solve_primitive_serves_linalg_and_orthogonal():
     np.testing.assert_allclose((W.T @ W).detach().numpy(), np.eye(4), atol=1e-5)
     W.sum().backward()
     assert lin.parametrizations.weight.original.grad is not None
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0), (2, 0, 3)],
+                         ids=lambda s: "x".join(map(str, s)))
+def test_empty_matrices_have_torch_shapes(torch, shape):
+    fns = {
+        "svd": lambda L, a: L.linalg.svd(a), "qr": lambda L, a: L.linalg.qr(a),
+        "pinv": lambda L, a: (L.linalg.pinv(a),), "lu": lambda L, a: L.linalg.lu(a),
+        "lu_factor_ex": lambda L, a: L.linalg.lu_factor_ex(a),
+        "cholesky_ex": lambda L, a: L.linalg.cholesky_ex(a[..., :0, :0]),
+        "ldl_factor_ex": lambda L, a: L.linalg.ldl_factor_ex(a[..., :0, :0]),
+    }
+    for name, f in fns.items():
+        c = f(cr, cr.ones(*shape, dtype=cr.float64))
+        t = f(torch, torch.ones(*shape, dtype=torch.float64))
+        assert [tuple(x.shape) for x in c] == [tuple(x.shape) for x in t], name

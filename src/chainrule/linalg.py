@@ -17,8 +17,8 @@ from .linalg_ops import diagonal as _diagonal
 from .ops.linalg_np import Cholesky, Det, Eigh, Inverse, LinAlgError, SlogDet, Solve
 from .ops.linalg_np import batch_prefix as _batch_prefix
 from .linalg_solvers import (  # noqa: F401
-    householder_product, inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, solve_ex,
-    solve_triangular, tensorinv, tensorsolve, vander,
+    householder_product, inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu, lu_factor,
+    lu_factor_ex, lu_solve, solve_ex, solve_triangular, tensorinv, tensorsolve, vander,
 )
 from .shape_ops import matmul  # noqa: F401  (torch.linalg.matmul)
 from .tensor import Tensor

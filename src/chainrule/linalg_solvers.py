@@ -1,7 +1,8 @@
 """``torch.linalg`` solvers and factorizations built on the LU and triangular primitives
 (``ops/linalg_lu.py``): ``solve_triangular``, ``lu_factor``/``lu_factor_ex``/``lu``/
 ``lu_solve``, ``inv_ex``, ``solve_ex``, ``householder_product``, ``tensorinv``,
-``tensorsolve``, ``vander``, and the Cholesky-based ``cholesky_solve``/``cholesky_inverse``.
+``tensorsolve``, ``vander``, the Cholesky-based ``cholesky_solve``/``cholesky_inverse``, and
+the LDL^T factorization (``ldl_factor``/``_ex``, ``ldl_solve``; ``ops/linalg_ldl.py``).
 Everything that is not a primitive is composed, so reverse and forward derivatives and
 vmap come from the primitives' rules."""
 
@@ -12,6 +13,7 @@ from collections import namedtuple
 import numpy as np
 
 from .linalg_decomp import matrix_arg
+from .ops.linalg_ldl import LDLFactor, LDLSolve
 from .ops.linalg_lu import LUFactor, PivotsToPermutation, SolveTriangular
 from .tensor import Tensor
 
@@ -21,6 +23,8 @@ _LU = namedtuple("lu", ["P", "L", "U"])
 _LUUnpack = namedtuple("lu_unpack", ["P", "L", "U"])
 _InvEx = namedtuple("inv_ex", ["inverse", "info"])
 _SolveEx = namedtuple("solve_ex", ["result", "info"])
+_LDL = namedtuple("ldl_factor", ["LD", "pivots"])
+_LDLEx = namedtuple("ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 def _physical(t):
@@ -268,3 +272,44 @@ def vander(x, *, N=None):  # noqa: N803
     ones = col * 0 + 1
     powers = col.expand(*col.shape[:-1], N - 1).cumprod(-1)
     return cat([ones, powers], -1)
+
+
+def ldl_factor_ex(A, *, hermitian=False, check_errors=False):
+    """(LD, pivots, info): A = M D M^T for a symmetric (indefinite) A, Bunch-Kaufman
+    pivoting, LAPACK sytrf's compact form (lower triangle read; see ``ops/linalg_ldl.py``);
+    info k > 0 when D[k, k] is exactly zero. ``hermitian`` has no effect on real input.
+    Not differentiable (PyTorch's error at backward)."""
+    matrix_arg(A, "ldl_factor_ex", square=True)
+    LD, piv, info = LDLFactor.apply(A)
+    if check_errors and _physical(info).any():
+        _ldl_error("ldl_factor_ex", info)
+    return _LDLEx(LD, piv, info)
+
+
+def _ldl_error(op, info):
+    from .ops.linalg_np import LinAlgError, batch_prefix
+
+    prefix, k = batch_prefix(_physical(info))
+    raise LinAlgError(f"torch.linalg.{op}: {prefix}The factorization could not be completed "
+                      f"because the block diagonal matrix D is exactly singular (D[{k}, {k}] "
+                      "is zero).")
+
+
+def ldl_factor(A, *, hermitian=False):
+    """(LD, pivots) as ``ldl_factor_ex``; raises LinAlgError when D is singular."""
+    LD, piv, info = ldl_factor_ex(A, hermitian=hermitian)
+    if _physical(info).any():
+        _ldl_error("ldl_factor", info)
+    return _LDL(LD, piv)
+
+
+def ldl_solve(LD, pivots, B, *, hermitian=False):
+    """X with A X = B for the A that ``ldl_factor`` factored into (LD, pivots); B is
+    (*, n, k). Not differentiable (PyTorch's error at backward)."""
+    matrix_arg(LD, "ldl_solve", square=True)
+    if not isinstance(B, Tensor) or B._data.ndim < 2:
+        raise RuntimeError("torch.linalg.ldl_solve: B must have at least 2 dimensions.")
+    if B._data.dtype != LD._data.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{B.dtype} and A of type {LD.dtype} instead.")
+    return LDLSolve.apply(LD, pivots.unsqueeze(-1), B)  # (*, n, 1): the rank of LD and B

@@ -32,7 +32,7 @@ def _same(c, t):
         return
     assert tuple(c.shape) == tuple(t.shape)
     assert str(c.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
-    np.testing.assert_allclose(_np(c).astype(float), _np(t).astype(float), rtol=1e-12,
+    np.testing.assert_allclose(_np(c).astype(float), _np(t).astype(float), rtol=1e-12, atol=1e-12,
                                equal_nan=True)
 
 
@@ -203,6 +203,27 @@ def test_comparison_result_drives_a_gradient_under_vmap(torch):
 
     t = torch.func.vmap(torch.func.grad(lambda a: f(torch, a)))(torch.tensor(YF))
     c = func.vmap(func.grad(lambda a: f(cr, a)))(cr.tensor(YF))
+    _same(c, t)
+
+
+GRADS = {
+    "floor_round": lambda m, a, b: (a.floor() * a + a.round() * b).sum(),
+    "masked_fill": lambda m, a, b: (a.masked_fill(b > 0, 0.5) * a).sum(),
+    "clamp_tensor": lambda m, a, b: (a.clamp(min=b - 0.3, max=b + 0.3) ** 2).sum(),
+    "where": lambda m, a, b: m.where(a > b, a * b, a.exp()).sum(),
+    "sort_values": lambda m, a, b: (m.sort(a).values * m.arange(5, dtype=a.dtype)).sum(),
+    "topk_values": lambda m, a, b: m.topk(a * b, 2).values.sum(),
+    "max_dim": lambda m, a, b: m.max(a.reshape(1, -1), 1).values.sum(),
+    "median": lambda m, a, b: a.median() * b.sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GRADS))
+def test_per_example_gradients_through_selections_match_torch(torch, name):
+    f = GRADS[name]
+    t = torch.func.vmap(torch.func.grad(lambda a, b: f(torch, a, b)))(torch.tensor(YF),
+                                                                        torch.tensor(XI * 0.3))
+    c = func.vmap(func.grad(lambda a, b: f(cr, a, b)))(cr.tensor(YF), cr.tensor(XI * 0.3))
     _same(c, t)
 
 

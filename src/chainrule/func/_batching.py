@@ -18,7 +18,7 @@ is. Most rules move the batch dim to the front.
 | products | MatMul Linear | batch dims of matmul; a batched input of Linear is one big GEMM |
 | convolution | Conv2d ConvInputGrad Unfold Fold MaxPool2d WindowGather WindowScatter | batch merged into N |
 | losses | CrossEntropy | batch merged into N |
-| linalg | Inverse Det SlogDet Solve Cholesky Eigh SVD QR Pinv Lstsq LUFactor SolveTriangular MatrixExp | leading dims batch in NumPy |
+| linalg | Inverse Det SlogDet Solve Cholesky Eigh SVD QR Pinv Lstsq LUFactor SolveTriangular MatrixExp LDLFactor LDLSolve | leading dims batch in NumPy |
 | more math | ops/special.py, ops/elementwise_extra.py (UNARY, BINARY); ops/scan.py Cumprod LogCumSumExp LogCumSumExpGrad | unary / elementwise; scans as Cumsum |
 | fallback | ConvWeightGrad, RNNLayer, anything else | ``_batched.loop``: once per element, warned once |
 
@@ -34,6 +34,7 @@ from .. import ops as P
 from ..ops import conv as C
 from ..ops import elementwise_extra as EX
 from ..ops import linalg_decomp as LD
+from ..ops import linalg_ldl as LDL
 from ..ops import linalg_lu as LU
 from ..ops import linalg_np as LA
 from ..ops import matrix_fn as MF
@@ -408,7 +409,8 @@ def leading(info, vals, bdims):
 
 RULES.update({c: leading for c in (LA.Inverse, LA.Det, LA.SlogDet, LA.Solve, LA.Cholesky,
                                    LA.Eigh, LD.SVD, LD.QR, LD.Pinv, LD.Lstsq, LU.LUFactor,
-                                   LU.SolveTriangular, LU.PivotsToPermutation, MF.MatrixExp)})
+                                   LU.SolveTriangular, LU.PivotsToPermutation, MF.MatrixExp,
+                                   LDL.LDLFactor, LDL.LDLSolve)})
 # special functions, more elementwise math, scans (ops/special.py, elementwise_extra.py, scan.py)
 RULES.update({c: unary for c in SP.UNARY + EX.UNARY})
 RULES.update({c: elementwise for c in SP.BINARY + EX.BINARY})

@@ -31,6 +31,7 @@ linalg+      Inverse Det SlogDet Solve Cholesky Eigh   (ops/linalg_np.py: numpy.
              SVD QR Pinv Lstsq   (ops/linalg_decomp.py)
              SolveTriangular LUFactor PivotsToPermutation   (ops/linalg_lu.py: NumPy loops)
              MatrixExp   (ops/matrix_fn.py: scaling and squaring, Pade 13)
+             LDLFactor LDLSolve   (ops/linalg_ldl.py: Bunch-Kaufman; no derivative)
 elementwise+ Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Exp2 Atan2 Hypot LogAddExp
              (ops/elementwise_extra.py)
 scan         Cumprod LogCumSumExp LogCumSumExpGrad   (ops/scan.py)

@@ -65,8 +65,9 @@ def lu_array(a, pivot=True):
     batch = lu.shape[:-2]
     piv = np.empty(batch + (k,), np.int32)
     info = np.zeros(batch, np.int32)
-    flat = lu.reshape((-1, m, n))
-    fpiv, finfo = piv.reshape(-1, k), info.reshape(-1)
+    count = int(np.prod(batch))
+    flat = lu.reshape((count, m, n))
+    fpiv, finfo = piv.reshape(count, k), info.reshape(count)
     rows = np.arange(flat.shape[0])
     for j in range(k):
         p = np.argmax(np.abs(flat[:, j:, j]), axis=1) + j if pivot else \
@@ -87,8 +88,9 @@ def lu_array(a, pivot=True):
 def permutation_array(piv, m, dtype):
     """P (..., m, m) with A = P L U from 1-based sequential row swaps ``piv``."""
     batch = piv.shape[:-1]
-    perm = np.broadcast_to(np.arange(m), batch + (m,)).copy().reshape(-1, m)
-    fp = piv.reshape(-1, piv.shape[-1]).astype(np.int64) - 1
+    count = int(np.prod(batch))
+    perm = np.broadcast_to(np.arange(m), batch + (m,)).copy().reshape(count, m)
+    fp = piv.reshape(count, piv.shape[-1]).astype(np.int64) - 1
     rows = np.arange(perm.shape[0])
     for j in range(fp.shape[1]):
         top = perm[rows, j].copy()

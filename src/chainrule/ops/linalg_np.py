@@ -169,7 +169,7 @@ def cholesky_array(a):
         return np.linalg.cholesky(a), np.zeros(a.shape[:-2], np.int32)
     except np.linalg.LinAlgError:
         pass
-    flat = a.reshape((-1,) + a.shape[-2:])
+    flat = a.reshape((int(np.prod(a.shape[:-2])),) + a.shape[-2:])
     pairs = [_potf2(m) for m in flat]
     L = np.stack([p[0] for p in pairs]).reshape(a.shape)
     return L, np.array([p[1] for p in pairs], np.int32).reshape(a.shape[:-2])
