@@ -26,7 +26,7 @@ demo: $(BASE)
 	$(VENV)/bin/chainrule demo
 
 test: $(TESTS)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -rs tests
 	$(VENV)/bin/ruff check src tests benchmarks examples
 
 oracle: $(TESTS)
