@@ -138,6 +138,9 @@ def main(argv=None) -> int:
             if result is None:
                 _emit({"status": "unavailable", "reason": f"no {args.library} version"})
                 return 0
+        elif args.library in _BASE and getattr(wl, "NO_COMPILE", None):
+            _emit({"status": "unavailable", "reason": wl.NO_COMPILE})
+            return 0
         else:
             result = wl.framework(lib, args.quick, compile=args.library in _BASE)
     except MISSING as e:
