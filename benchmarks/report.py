@@ -118,8 +118,14 @@ def _extras(name: str, entry: dict) -> list[str]:
     for lib in LIBS:
         runs = _runs(entry, lib)
         if runs and "loss" in runs[0]:
-            first, last = runs[0]["loss"]
-            lines.append(f"- {lib}: loss {first:.4f} → {last:.4f} over the measured process")
+            loss = runs[0]["loss"]
+            if isinstance(loss, dict):  # one value per row (the first step's)
+                given = ", ".join(f"{k} {v:.4f}" for k, v in loss.items())
+                lines.append(f"- {lib}: first-step loss {given}")
+            else:
+                first, last = loss
+                lines.append(f"- {lib}: loss {first:.4f} → {last:.4f} over the measured "
+                             "process")
         skipped = entry["skipped"].get(lib)
         if skipped is not None:
             lines.append(f"- {lib}: {_status(entry, lib)} ({skipped['reason']})")
