@@ -30,11 +30,15 @@ from ._legacy import (  # noqa: F401  (PyTorch's legacy and device API)
     get_default_device, layout, memory_format, preserve_format, set_default_device,
     set_default_tensor_type, sparse_coo, strided,
 )
-from .tensor_ops import *  # noqa: F401,F403
-from .tensor_ops import (  # noqa: F401
-    abs, all, any, max, min, pow, round, sum,
-)
-from .shape_ops import *  # noqa: F401,F403
+from .functions.elementwise import *  # noqa: F401,F403  (one file per primitive kind)
+from .functions.elementwise import pow, round  # noqa: F401
+from .functions.unary import *  # noqa: F401,F403
+from .functions.unary import abs  # noqa: F401
+from .functions.reduction import *  # noqa: F401,F403
+from .functions.reduction import all, any, max, min, sum  # noqa: F401
+from .functions.shape import *  # noqa: F401,F403
+from .functions.shape_index import *  # noqa: F401,F403
+from .functions.linalg import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .linalg_ops import *  # noqa: F401,F403  (diag, tril, kron, cdist, ...)
 from .einsum_ops import einsum  # noqa: F401  (ellipsis, diagonals, sublists)

@@ -18,7 +18,7 @@ import builtins
 import string
 
 from .linalg_ops import diagonal
-from .shape_ops import permute, reshape
+from .functions.shape import permute, reshape
 from .tensor import Tensor
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase

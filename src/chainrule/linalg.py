@@ -20,9 +20,9 @@ from .linalg_solvers import (  # noqa: F401
     householder_product, inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu, lu_factor,
     lu_factor_ex, lu_solve, solve_ex, solve_triangular, tensorinv, tensorsolve, vander,
 )
-from .shape_ops import matmul  # noqa: F401  (torch.linalg.matmul)
+from .functions.linalg import matmul  # noqa: F401  (torch.linalg.matmul)
 from .tensor import Tensor
-from .tensor_ops import norm as _norm
+from .functions.reduction import norm as _norm
 
 
 def _square(A, op):
@@ -212,7 +212,7 @@ def multi_dot(tensors):
 def logdet(A):
     """log det A (nan where det < 0, -inf where det = 0), as ``torch.logdet``."""
     sign, logabs = slogdet(A)
-    from .tensor_ops import where
+    from .functions.elementwise import where
 
     return where(sign < 0, float("nan"), logabs)
 

@@ -102,7 +102,7 @@ def _tolerances(A, atol, rtol, op):
         if a is None:
             return 0.0, default
         if isinstance(a, Tensor):
-            from .tensor_ops import where
+            from .functions.elementwise import where
 
             return a, where(a > 0, 0.0, default)
         return a, (0.0 if a > 0 else default)
@@ -137,7 +137,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     def col(t):  # a (*, 1, 1) tolerance tensor against (*, k) values
         return t.squeeze(-1) if isinstance(t, Tensor) else t
 
-    from .tensor_ops import maximum
+    from .functions.elementwise import maximum
 
     cut = col(r) * smax
     cut = maximum(cut, col(a)) if isinstance(a, Tensor) else cut.clamp(min=a)
@@ -212,7 +212,7 @@ def cond(A, p=None):
         s = svdvals(A)
         return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
     from .linalg import inv_ex, matrix_norm
-    from .tensor_ops import where
+    from .functions.elementwise import where
 
     matrix_arg(A, "cond", square=True)
     inverse, info = inv_ex(A)

@@ -262,7 +262,7 @@ def tensorsolve(A, B, dims=None):
 def vander(x, *, N=None):  # noqa: N803
     """The Vandermonde matrices (*, n, N) of x (*, n): columns x^0, x^1, ..., x^(N-1)
     (increasing powers, unlike ``torch.vander``); N defaults to n."""
-    from .shape_ops import cat
+    from .functions.shape import cat
 
     n = x._data.shape[-1] if x._data.ndim else 1
     N = n if N is None else N  # noqa: N806

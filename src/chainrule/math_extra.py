@@ -14,7 +14,9 @@ import math
 import numpy as np
 
 from . import _dtype
-from . import tensor_ops as M
+from .functions import _common as FC
+from .functions import elementwise as FE
+from .functions import unary as FU
 from .ops import elementwise_extra as EX
 from .ops import special as SP
 from .special import _floating, _pair, polygamma, xlogy
@@ -108,15 +110,15 @@ def float_power(input, exponent):  # noqa: A002
     e = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else float(exponent)
     if not isinstance(x, Tensor):
         x = Tensor._make(np.asarray(x), False, None, 0)
-    return M.pow(x, e)
+    return FE.pow(x, e)
 
 
 def _nan_pair(input, other, name):
     if isinstance(other, Tensor) or isinstance(input, Tensor):
-        a, b = M._promote(input, other) if isinstance(input, Tensor) else \
-            M._promote(other, input)[::-1]
+        a, b = FC._promote(input, other) if isinstance(input, Tensor) else \
+            FC._promote(other, input)[::-1]
         if not isinstance(b, Tensor):
-            b = M._wrap_scalar_like(b, a)
+            b = FC._wrap_scalar_like(b, a)
         return a, b
     raise TypeError(f"{name}: expected tensors")
 
@@ -127,7 +129,7 @@ def fmax(input, other):  # noqa: A002
     x, y = _nan_pair(input, other, "fmax")
     if x._data.dtype.kind != "f":
         return _plain(np.fmax(x._data, y._data))
-    return M.where((x >= y) | M.isnan(y), x, y)
+    return FE.where((x >= y) | FE.isnan(y), x, y)
 
 
 def fmin(input, other):  # noqa: A002
@@ -135,7 +137,7 @@ def fmin(input, other):  # noqa: A002
     x, y = _nan_pair(input, other, "fmin")
     if x._data.dtype.kind != "f":
         return _plain(np.fmin(x._data, y._data))
-    return M.where((x <= y) | M.isnan(y), x, y)
+    return FE.where((x <= y) | FE.isnan(y), x, y)
 
 
 def copysign(input, other):  # noqa: A002
@@ -144,7 +146,7 @@ def copysign(input, other):  # noqa: A002
     x = _floating(input, "copysign")
     s = np.signbit(other._data if isinstance(other, Tensor) else np.asarray(other))
     sign = _plain(np.where(s, -1.0, 1.0).astype(x._data.dtype))
-    return M.abs(x) * sign
+    return FU.abs(x) * sign
 
 
 def signbit(input):  # noqa: A002
@@ -213,21 +215,21 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
     info = np.finfo(a.dtype)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
-    out = M.where(M.isnan(input), nan, input)
-    out = M.where(_plain(np.isposinf(a)), hi, out)
-    return M.where(_plain(np.isneginf(a)), lo, out)
+    out = FE.where(FE.isnan(input), nan, input)
+    out = FE.where(_plain(np.isposinf(a)), hi, out)
+    return FE.where(_plain(np.isneginf(a)), lo, out)
 
 
 def clamp_min(input, min):  # noqa: A002
-    return M.clamp(input, min=min)
+    return FE.clamp(input, min=min)
 
 
 def clamp_max(input, max):  # noqa: A002
-    return M.clamp(input, max=max)
+    return FE.clamp(input, max=max)
 
 
 def fix(input):  # noqa: A002
-    return M.trunc(input)
+    return FE.trunc(input)
 
 
 def positive(input):  # noqa: A002
@@ -265,7 +267,7 @@ def angle(input):  # noqa: A002
     """The argument of a real number: pi where input < 0, else 0 (nan stays nan); zero
     gradient."""
     x = _floating(input, "angle")
-    return M.where(x < 0, math.pi, M.where(M.isnan(x), x, 0.0))
+    return FE.where(x < 0, math.pi, FE.where(FE.isnan(x), x, 0.0))
 
 
 def _int_only(np_fn, name):
@@ -301,7 +303,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
 
 def rsub(input, other, *, alpha=1):  # noqa: A002
     """other - alpha * input."""
-    return M.sub(other, input * alpha if alpha != 1 else input) if isinstance(other, Tensor) \
+    return FE.sub(other, input * alpha if alpha != 1 else input) if isinstance(other, Tensor) \
         else -(input * alpha if alpha != 1 else input) + other
 
 

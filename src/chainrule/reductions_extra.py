@@ -16,9 +16,12 @@ from collections import namedtuple
 import numpy as np
 
 from . import _dtype
-from . import tensor_ops as M
+from .functions import elementwise as FE
+from .functions import reduction as FR
+from .functions import unary as FU
 from .ops.scan import Cumprod, LogCumSumExp
-from .shape_ops import gather, movedim
+from .functions.shape import movedim
+from .functions.shape_index import gather
 from .tensor import Tensor, _norm_dim
 
 
@@ -124,7 +127,7 @@ def _median(input, dim, keepdim, ignore_nan):  # noqa: A002
     if dim is None:
         flat = input.reshape(-1)
         if flat._data.size == 0:
-            return M.mean(flat) if flat._data.dtype.kind == "f" else flat.sum()
+            return FR.mean(flat) if flat._data.dtype.kind == "f" else flat.sum()
         return _select(flat, 0, pos, False, name, None if ignore_nan else "propagate").values
     d = _norm_dim(dim, input._data.ndim, name)
     return _select(input, d, pos, keepdim, name, None if ignore_nan else "propagate")
@@ -178,15 +181,15 @@ def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
     if input._data.size == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
-    return _AMinMax(M.amin(input, () if dim is None else dim, keepdim),
-                    M.amax(input, () if dim is None else dim, keepdim))
+    return _AMinMax(FR.amin(input, () if dim is None else dim, keepdim),
+                    FR.amax(input, () if dim is None else dim, keepdim))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """Sum treating NaN as zero."""
     if input._data.dtype.kind == "f":
-        input = M.where(M.isnan(input), 0.0, input)
-    return M.sum(input, dim, keepdim, dtype=dtype)
+        input = FE.where(FE.isnan(input), 0.0, input)
+    return FR.sum(input, dim, keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
@@ -196,15 +199,15 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got "
                            f"{input.dtype}")
-    keep = ~M.isnan(input)
-    count = M.sum(keep, dim, keepdim).to(input.dtype)
+    keep = ~FE.isnan(input)
+    count = FR.sum(keep, dim, keepdim).to(input.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         return nansum(input, dim, keepdim) / count
 
 
 def dist(input, other, p=2):  # noqa: A002
     """The p-norm of input - other."""
-    return M.norm(input - other, p)
+    return FR.norm(input - other, p)
 
 
 def renorm(input, p, dim, maxnorm):  # noqa: A002
@@ -214,8 +217,8 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
         raise RuntimeError(f"renorm: non-positive norm not supported, got p = {p}")
     d = _norm_dim(dim, input._data.ndim, "renorm")
     others = tuple(i for i in range(input._data.ndim) if i != d)
-    norm = M.norm(input, p, others, keepdim=True) if others else M.abs(input)
-    factor = M.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    norm = FR.norm(input, p, others, keepdim=True) if others else FU.abs(input)
+    factor = FE.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
     return input * factor
 
 
@@ -266,7 +269,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):  # noqa: A002
     lower, upper = take(lo), take(hi)
     out = lower + _plain(w.astype(vals.dtype)) * (upper - lower)
     bad = (valid == 0) if ignore_nan else nan.any(-1, keepdims=True)
-    out = M.where(_plain(bad), float("nan"), out)
+    out = FE.where(_plain(bad), float("nan"), out)
     # out is (..., nq): q's dim goes first, the reduced dim is dropped (or kept as 1)
     if keepdim and dim is not None:
         out = out.unsqueeze(d)

@@ -1,7 +1,7 @@
 """The Tensor: an array, its autograd bookkeeping, and operators that call primitives.
 
 A Tensor holds no math of its own: every operator and method below either reads its
-attributes or calls a primitive (``chainrule.ops``) through ``chainrule.tensor_ops``, whose
+attributes or calls a primitive (``chainrule.ops``) through ``chainrule/functions/``, whose
 functions are bound as methods at import time.
 """
 

@@ -9,7 +9,7 @@ import math
 
 from ..creation import ones_like
 from ..nn._functional_act import erf
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from ._special import digamma, lgamma, xlogy
 from .bernoulli import Bernoulli
 from .beta import Beta

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..creation import arange, full
 from ..random import default_generator
-from ..shape_ops import broadcast_tensors
+from ..functions.shape import broadcast_tensors
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution

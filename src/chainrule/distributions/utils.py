@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import enable_grad
 from ..random import default_generator
-from ..shape_ops import broadcast_tensors
+from ..functions.shape import broadcast_tensors
 from ..tensor import Size, Tensor
 
 euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant

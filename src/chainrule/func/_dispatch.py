@@ -117,13 +117,13 @@ def loop(info, vals, bdims, name=None):
 
 
 def stack_results(outs):
-    from .. import shape_ops
+    from ..functions import shape as FS
 
     if isinstance(outs[0], tuple):
-        res = tuple(shape_ops.stack([o[k] for o in outs]) if isinstance(outs[0][k], Tensor)
+        res = tuple(FS.stack([o[k] for o in outs]) if isinstance(outs[0][k], Tensor)
                     else outs[0][k] for k in range(len(outs[0])))
         return res, tuple(0 if isinstance(r, Tensor) else None for r in res)
-    return shape_ops.stack(outs), 0
+    return FS.stack(outs), 0
 
 
 from ..autograd.function import PLUGINS  # noqa: E402
