@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._batched import pop_level, push_level
+from ._levels import pop_level, push_level
 from ._pytree import tree_flatten, tree_unflatten
 from ._transforms import _argnums, _check_leaves, _jvp, vjp
 from ._vmap import _transform, _unbatch

@@ -6,7 +6,8 @@ import functools
 
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._batched import BatchedArray, lift, pop_level, push_level, unwrap_any, wrap_any
+from ._batched import BatchedArray, lift, unwrap_any, wrap_any
+from ._levels import pop_level, push_level
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 
