@@ -161,6 +161,6 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 __all__ = [
-    "argsort", "gather", "getitem", "index_select", "masked_select", "nonzero",
+    "argsort", "gather", "index_select", "masked_select", "nonzero",
     "repeat_interleave", "scatter", "scatter_add", "sort", "take_along_dim", "topk"
 ]
