@@ -12,8 +12,10 @@ from ..tensor import Size, Tensor
 from ..functions.elementwise import where
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import (all_true, broadcast_all, clamp_probs, expand_params, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import (
+    all_true, broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits,
+)
+from .distribution import expand_params
 
 __all__ = ["ContinuousBernoulli"]
 

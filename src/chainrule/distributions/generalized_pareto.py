@@ -11,7 +11,8 @@ from ..tensor import Size, Tensor
 from ..functions.elementwise import isclose, where
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, expand_params
+from .utils import broadcast_all
+from .distribution import expand_params
 
 __all__ = ["GeneralizedPareto"]
 
