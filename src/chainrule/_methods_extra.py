@@ -12,11 +12,12 @@ import numpy as np
 
 from . import _dtype
 from . import indexing_extra as IX
-from . import layout_ops as L
+from .functions import shape_layout as L
 from . import math_extra as E
-from . import products_extra as PR
-from . import reductions_extra as R
-from . import search_ops as Q
+from .functions import linalg_products as PR
+from .functions import reduction_extra as R
+from .functions import scan as SC
+from .functions import shape_search as Q
 from .functions import shape as FS
 from . import special as SP
 from .functions import elementwise as FE
@@ -55,6 +56,7 @@ _METHODS.update({
     "less_equal": FE.le, "not_equal": FE.ne, "fliplr": FS.fliplr, "flipud": FS.flipud,
 })
 _METHODS.update({n: getattr(R, n) for n in R.__all__})
+_METHODS.update({n: getattr(SC, n) for n in SC.__all__})
 _METHODS.update({n: getattr(Q, n) for n in (
     "unique", "unique_consecutive", "bincount", "histc", "histogram", "argwhere", "take",
     "put")})
@@ -90,7 +92,7 @@ _INPLACE.update({n + "_": getattr(E, n) for n in (
     "igammac", "mvlgamma")})
 _INPLACE.update({
     "polygamma_": lambda self, n: E.polygamma(n, self), "erf_": SP.erf,
-    "float_power_": E.float_power, "renorm_": R.renorm, "cumprod_": R.cumprod,
+    "float_power_": E.float_power, "renorm_": R.renorm, "cumprod_": SC.cumprod,
     "cumsum_": FR.cumsum, "tril_": tril, "triu_": triu, "put_": Q.put,
     "scatter_reduce_": IX.scatter_reduce, "index_reduce_": IX.index_reduce,
     "index_put_": IX.index_put, "masked_scatter_": IX.masked_scatter,

@@ -176,7 +176,7 @@ def frexp(input):  # noqa: A002
     if input._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = np.frexp(input._data)
-    from .reductions_extra import _Frexp
+    from .functions._common import _Frexp
 
     return _Frexp(_plain(m), _plain(e.astype(np.int32)))
 

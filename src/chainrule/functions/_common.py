@@ -114,3 +114,14 @@ def _scalar_np(v):
 
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
+
+
+# the named results of the reductions and scans (reduction_extra.py, scan.py, frexp)
+def _rt(name, fields):
+    return namedtuple(name, fields)
+
+
+_Values = {n: _rt(n, ["values", "indices"]) for n in (
+    "cummax", "cummin", "median", "nanmedian", "mode", "kthvalue")}
+_AMinMax = _rt("aminmax", ["min", "max"])
+_Frexp = _rt("frexp", ["mantissa", "exponent"])

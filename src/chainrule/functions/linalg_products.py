@@ -9,14 +9,14 @@ import warnings
 
 import numpy as np
 
-from .functions import linalg as FL
-from .functions import shape as FS
-from .functions import _common as FC
-from .functions import elementwise as FE
-from .functions import reduction as FR
-from .functions import unary as FU
-from .linalg_ops import diagonal
-from .tensor import Tensor, _norm_dim
+from . import linalg as FL
+from . import shape as FS
+from . import _common as FC
+from . import elementwise as FE
+from . import reduction as FR
+from . import unary as FU
+from ..linalg_ops import diagonal
+from ..tensor import Tensor, _norm_dim
 
 
 def tensordot(a, b, dims=2, out=None):

@@ -14,11 +14,11 @@ import warnings
 
 import numpy as np
 
-from . import ops as P
-from .functions import shape as FS
-from .functions import shape_index as FI
-from .linalg_ops import diagonal
-from .tensor import Tensor, _norm_dim
+from ..ops import shape as P
+from . import shape as FS
+from . import shape_index as FI
+from ..linalg_ops import diagonal
+from ..tensor import Tensor, _norm_dim
 
 
 def _seq(tensors):
