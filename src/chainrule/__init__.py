@@ -103,7 +103,8 @@ def detach(input):  # noqa: A002
 def from_dlpack(*_):
     raise NotImplementedError("from_dlpack is not supported")
 from . import special  # noqa: E402,F401  (torch.special)
-from .math_extra import *  # noqa: E402,F401,F403  (asin, atan2, lgamma, nan_to_num, gcd, ...)
+from .functions.elementwise_extra import *  # noqa: E402,F401,F403  (asin, atan2, nan_to_num, ...)
+from .functions.special import *  # noqa: E402,F401,F403  (lgamma, digamma, erfinv, i0, ...)
 from .functions.scan import *  # noqa: E402,F401,F403  (cumprod, cummax, logcumsumexp)
 from .functions.reduction_extra import *  # noqa: E402,F401,F403  (median, quantile, ...)
 from .functions.shape_search import *  # noqa: E402,F401,F403  (unique, bincount, searchsorted, take, ...)

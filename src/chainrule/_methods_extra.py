@@ -1,5 +1,6 @@
-"""Bind the functions of ``math_extra``, ``reductions_extra``, ``search_ops``,
-``layout_ops``, ``indexing_extra``, ``products_extra`` and ``special`` as Tensor methods
+"""Bind the functions of ``functions/``'s ``elementwise_extra``, ``special``,
+``reduction_extra``, ``scan``, ``shape_layout``, ``shape_search`` and ``linalg_products``,
+and of ``indexing_extra`` and the ``special`` namespace, as Tensor methods
 (``t.asin()``, ``t.median(0)``, ``t.unique()``...), their in-place forms (``t.asin_()``,
 ``t.scatter_reduce_(...)``, through ``_inplace``'s recorded in-place machinery), methods
 of existing functions that were not bound yet (``t.bitwise_and``, ``t.greater``...), and
@@ -13,7 +14,8 @@ import numpy as np
 from . import _dtype
 from . import indexing_extra as IX
 from .functions import shape_layout as L
-from . import math_extra as E
+from .functions import elementwise_extra as E
+from .functions import special as SF
 from .functions import linalg_products as PR
 from .functions import reduction_extra as R
 from .functions import scan as SC
@@ -38,11 +40,16 @@ def _method(fn):
     return m
 
 
+def _extra(name):
+    """A function of ``functions/elementwise_extra.py`` or ``functions/special.py`` by name."""
+    return getattr(E, name) if hasattr(E, name) else getattr(SF, name)
+
+
 _FLOAT_UNARY = ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin",
                 "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "exp2", "erfc", "erfinv",
                 "lgamma", "digamma", "i0", "sinc", "deg2rad", "rad2deg", "fix")
-_METHODS = {n: getattr(E, n) for n in _FLOAT_UNARY}
-_METHODS.update({n: getattr(E, n) for n in (
+_METHODS = {n: _extra(n) for n in _FLOAT_UNARY}
+_METHODS.update({n: _extra(n) for n in (
     "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "logit", "xlogy", "signbit",
     "copysign", "nan_to_num", "heaviside", "clamp_min", "clamp_max", "float_power", "fmax",
     "fmin", "isneginf", "isposinf", "isreal", "ldexp", "frexp", "gcd", "lcm",
@@ -85,8 +92,8 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _method(_fn))
 
 # -- in-place forms ----------------------------------------------------------------------
-_INPLACE = {n + "_": getattr(E, n) for n in _FLOAT_UNARY}
-_INPLACE.update({n + "_": getattr(E, n) for n in (
+_INPLACE = {n + "_": _extra(n) for n in _FLOAT_UNARY}
+_INPLACE.update({n + "_": _extra(n) for n in (
     "atan2", "arctan2", "hypot", "logit", "xlogy", "copysign", "nan_to_num", "heaviside",
     "ldexp", "gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift", "nextafter", "igamma",
     "igammac", "mvlgamma")})

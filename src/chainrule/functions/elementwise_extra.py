@@ -1,9 +1,11 @@
-"""More elementwise math at the top level (``chainrule.asin``, ``atan2``, ``lgamma``,
-``nan_to_num``, ``copysign``, ``gcd`` ...), with their Tensor methods and in-place forms.
+"""The public functions of the extra elementwise primitives (``ops/elementwise_extra.py``:
+``chainrule.asin``, ``atan2``, ``hypot``, ``logaddexp`` ...) and more elementwise math composed
+from public functions (``nan_to_num``, ``copysign``, ``gcd`` ...); their Tensor methods and
+in-place forms are bound in ``_methods_extra.py``.
 
-Differentiable functions call primitives (``ops.elementwise_extra``, ``ops.special``) or
-compose them; integer inputs of floating functions are computed in the default float dtype
-(as PyTorch). Functions PyTorch does not differentiate (signbit, heaviside, frexp, gcd,
+Differentiable functions call primitives (``ops.elementwise_extra``) or compose public
+functions (the special functions, lgamma, digamma, erfinv ..., are in ``special.py``);
+integer inputs of floating functions are computed in the default float dtype (as PyTorch). Functions PyTorch does not differentiate (signbit, heaviside, frexp, gcd,
 shifts, nextafter) return tensors that do not require grad.
 """
 
@@ -13,14 +15,13 @@ import math
 
 import numpy as np
 
-from . import _dtype
-from .functions import _common as FC
-from .functions import elementwise as FE
-from .functions import unary as FU
-from .ops import elementwise_extra as EX
-from .ops import special as SP
-from .special import _floating, _pair, polygamma, xlogy
-from .tensor import Tensor
+from .. import _dtype
+from . import _common as FC
+from . import elementwise as FE
+from . import unary as FU
+from ..ops import elementwise_extra as EX
+from ..special import _floating, _pair, polygamma, xlogy
+from ..tensor import Tensor
 
 
 def _plain(arr):
@@ -45,11 +46,6 @@ asinh = arcsinh = _float_fn(EX.Asinh, "asinh")
 acosh = arccosh = _float_fn(EX.Acosh, "acosh")
 atanh = arctanh = _float_fn(EX.Atanh, "atanh")
 exp2 = _float_fn(EX.Exp2, "exp2")
-erfc = _float_fn(SP.Erfc, "erfc")
-erfinv = _float_fn(SP.Erfinv, "erfinv")
-lgamma = _float_fn(SP.Lgamma, "lgamma")
-digamma = _float_fn(SP.Digamma, "digamma")
-i0 = _float_fn(SP.I0, "i0")
 
 
 def _binary_float(prim, name):
@@ -75,33 +71,15 @@ def logaddexp2(input, other):  # noqa: A002
 
 
 def logit(input, eps=None):  # noqa: A002
-    from .special import logit as f
+    from ..special import logit as f
 
     return f(input, eps)
 
 
 def sinc(input):  # noqa: A002
-    from .special import sinc as f
+    from ..special import sinc as f
 
     return f(input)
-
-
-def mvlgamma(input, p):  # noqa: A002
-    from .special import multigammaln
-
-    return multigammaln(input, p)
-
-
-def igamma(input, other):  # noqa: A002
-    from .special import gammainc
-
-    return gammainc(input, other)
-
-
-def igammac(input, other):  # noqa: A002
-    from .special import gammaincc
-
-    return gammaincc(input, other)
 
 
 def float_power(input, exponent):  # noqa: A002
@@ -176,7 +154,7 @@ def frexp(input):  # noqa: A002
     if input._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = np.frexp(input._data)
-    from .functions._common import _Frexp
+    from ._common import _Frexp
 
     return _Frexp(_plain(m), _plain(e.astype(np.int32)))
 
@@ -311,10 +289,9 @@ __all__ = [
     "acos", "acosh", "addcdiv", "addcmul", "angle", "arccos", "arccosh", "arcsin", "arcsinh",
     "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh",
     "bitwise_left_shift", "bitwise_right_shift", "clamp_max", "clamp_min", "conj",
-    "conj_physical", "copysign", "cosh", "deg2rad", "digamma", "erfc", "erfinv", "exp2", "fix",
-    "float_power", "fmax", "fmin", "frexp", "gcd", "heaviside", "hypot", "i0", "igamma",
-    "igammac", "imag", "is_complex", "is_conj", "is_neg", "isneginf", "isposinf", "isreal",
-    "lcm", "ldexp", "lgamma", "logaddexp", "logaddexp2", "logit", "mvlgamma", "nan_to_num",
-    "nextafter", "polygamma", "positive", "rad2deg", "real", "resolve_conj", "resolve_neg",
-    "rsub", "signbit", "sinc", "sinh", "xlogy",
+    "conj_physical", "copysign", "cosh", "deg2rad", "exp2", "fix", "float_power", "fmax",
+    "fmin", "frexp", "gcd", "heaviside", "hypot", "imag", "is_complex", "is_conj", "is_neg",
+    "isneginf", "isposinf", "isreal", "lcm", "ldexp", "logaddexp", "logaddexp2", "logit",
+    "nan_to_num", "nextafter", "polygamma", "positive", "rad2deg", "real", "resolve_conj",
+    "resolve_neg", "rsub", "signbit", "sinc", "sinh", "xlogy"
 ]
