@@ -30,14 +30,18 @@ from ._legacy import (  # noqa: F401  (PyTorch's legacy and device API)
     get_default_device, layout, memory_format, preserve_format, set_default_device,
     set_default_tensor_type, sparse_coo, strided,
 )
-from .tensor_ops import *  # noqa: F401,F403
-from .tensor_ops import (  # noqa: F401
-    abs, all, any, max, min, pow, round, sum,
-)
-from .shape_ops import *  # noqa: F401,F403
+from .functions.elementwise import *  # noqa: F401,F403  (one file per primitive kind)
+from .functions.elementwise import pow, round  # noqa: F401
+from .functions.unary import *  # noqa: F401,F403
+from .functions.unary import abs  # noqa: F401
+from .functions.reduction import *  # noqa: F401,F403
+from .functions.reduction import all, any, max, min, sum  # noqa: F401
+from .functions.shape import *  # noqa: F401,F403
+from .functions.shape_index import *  # noqa: F401,F403
+from .functions.linalg import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
 from .linalg_ops import *  # noqa: F401,F403  (diag, tril, kron, cdist, ...)
-from .einsum_ops import einsum  # noqa: F401  (ellipsis, diagonals, sublists)
+from .functions.linalg_einsum import einsum  # noqa: F401  (ellipsis, diagonals, sublists)
 from . import linalg  # noqa: E402,F401  (torch.linalg)
 from .linalg import det, logdet, slogdet  # noqa: F401
 from .linalg import _cholesky_top as cholesky  # noqa: F401
@@ -99,12 +103,14 @@ def detach(input):  # noqa: A002
 def from_dlpack(*_):
     raise NotImplementedError("from_dlpack is not supported")
 from . import special  # noqa: E402,F401  (torch.special)
-from .math_extra import *  # noqa: E402,F401,F403  (asin, atan2, lgamma, nan_to_num, gcd, ...)
-from .reductions_extra import *  # noqa: E402,F401,F403  (cumprod, median, quantile, ...)
-from .search_ops import *  # noqa: E402,F401,F403  (unique, bincount, searchsorted, take, ...)
-from .layout_ops import *  # noqa: E402,F401,F403  (ravel, atleast_2d, meshgrid, diff, rot90, ...)
+from .functions.elementwise_extra import *  # noqa: E402,F401,F403  (asin, atan2, nan_to_num, ...)
+from .functions.special import *  # noqa: E402,F401,F403  (lgamma, digamma, erfinv, i0, ...)
+from .functions.scan import *  # noqa: E402,F401,F403  (cumprod, cummax, logcumsumexp)
+from .functions.reduction_extra import *  # noqa: E402,F401,F403  (median, quantile, ...)
+from .functions.shape_search import *  # noqa: E402,F401,F403  (unique, bincount, searchsorted, take, ...)
+from .functions.shape_layout import *  # noqa: E402,F401,F403  (ravel, atleast_2d, meshgrid, diff, rot90, ...)
 from .indexing_extra import *  # noqa: E402,F401,F403  (scatter_reduce, index_put, ...)
-from .products_extra import *  # noqa: E402,F401,F403  (tensordot, cov, trapezoid, ...)
+from .functions.linalg_products import *  # noqa: E402,F401,F403  (tensordot, cov, trapezoid, ...)
 from .creation_extra import *  # noqa: E402,F401,F403  (asarray, windows, poisson, ...)
 from .dtype_info import *  # noqa: E402,F401,F403  (finfo, iinfo, promote_types, ...)
 from .switches import *  # noqa: E402,F401,F403  (set_printoptions, determinism, ...)

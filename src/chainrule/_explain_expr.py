@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from . import tensor_ops as T
+from .functions import elementwise as FE
+from .functions import unary as FU
 from .tensor import Tensor
 
 MAX_LENGTH = 2000  #: characters in an expression string
@@ -26,12 +27,12 @@ MAX_DEPTH = 100  #: nesting levels (a sum of n terms nests n levels)
 _MAX_BITS = 1024  # float64's largest value is just below 2**1024
 
 FUNCTIONS = {
-    "sin": T.sin, "cos": T.cos, "tan": T.tan, "exp": T.exp, "log": T.log, "sqrt": T.sqrt,
-    "tanh": T.tanh, "sigmoid": T.sigmoid, "relu": T.relu, "abs": T.abs, "log1p": T.log1p,
-    "expm1": T.expm1,
+    "sin": FU.sin, "cos": FU.cos, "tan": FU.tan, "exp": FU.exp, "log": FU.log, "sqrt": FU.sqrt,
+    "tanh": FU.tanh, "sigmoid": FU.sigmoid, "relu": FU.relu, "abs": FU.abs, "log1p": FU.log1p,
+    "expm1": FU.expm1,
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
-_BINOPS = {ast.Add: T.add, ast.Sub: T.sub, ast.Mult: T.mul, ast.Div: T.div, ast.Pow: T.pow}
+_BINOPS = {ast.Add: FE.add, ast.Sub: FE.sub, ast.Mult: FE.mul, ast.Div: FE.div, ast.Pow: FE.pow}
 _PY_BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
               ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b,
               ast.Pow: lambda a, b: a ** b}

@@ -70,9 +70,7 @@ def _special(v):
 def tensor_repr(t) -> str:
     arr = t._data
     if arr.__class__ is not np.ndarray and hasattr(arr, "_bdim"):
-        from .func._batched import batched_repr  # inside vmap, as torch.func prints it
-
-        return batched_repr(t)
+        return arr._tensor_repr(t)  # inside vmap, as torch.func prints it (func/_batched.py)
     prefix = "tensor("
     opts = {}
     o = PRINT_OPTS

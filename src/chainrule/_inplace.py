@@ -31,7 +31,7 @@ import sys
 import numpy as np
 
 from . import ops as P
-from . import shape_ops as S
+from .functions import shape as FS
 from ._dtype import from_np
 from ._state import STATE
 from .autograd.function import PLUGINS, _OutRef
@@ -156,7 +156,7 @@ def _fit(new, self, op, cast):
         if not _broadcasts(new._data.shape, shape) or \
                 np.broadcast_shapes(new._data.shape, shape) != shape:
             raise _shape_error(op, shape, new._data.shape)
-        new = S.expand(new, shape)
+        new = FS.expand(new, shape)
     if new._data.dtype != dt:
         if not np.can_cast(new._data.dtype, dt, cast):
             raise _cast_error(op, new._data.dtype, dt)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops as P
-from . import shape_ops as S
-from . import tensor_ops as M
+from .functions import elementwise as FE
+from .functions import shape as FS
+from .functions import shape_index as FI
+from .functions import unary as FU
 from ._dtype import from_np
 from ._inplace import (
     _bump, _from, _leaf_error, _records, _recorded, _snapshot, _writable, inplace,
@@ -110,7 +112,7 @@ def _index_put(t, np_idx, value):
 def setitem(self, idx, value):
     """``x[idx] = value``: written in place; recorded (PyTorch's index_put_ / copy_ through
     a view) when ``x`` or ``value`` is in a graph."""
-    np_idx = S._index(idx)
+    np_idx = FI._index(idx)
 
     def write():
         try:
@@ -208,21 +210,21 @@ def _geometric(self, p, generator=None):
 
 
 _FROM = {
-    "add_": M.add, "sub_": M.sub, "subtract_": M.sub, "mul_": M.mul, "multiply_": M.mul,
-    "div_": M.div, "divide_": M.div, "true_divide_": M.div, "pow_": M.pow,
-    "floor_divide_": M.floor_divide, "remainder_": M.remainder, "fmod_": M.fmod,
-    "neg_": M.neg, "negative_": M.neg, "abs_": M.abs, "absolute_": M.abs, "exp_": M.exp,
-    "expm1_": M.expm1, "log_": M.log, "log1p_": M.log1p, "log2_": M.log2,
-    "log10_": M.log10, "sqrt_": M.sqrt, "rsqrt_": M.rsqrt, "sin_": M.sin, "cos_": M.cos,
-    "tan_": M.tan, "tanh_": M.tanh, "sigmoid_": M.sigmoid, "relu_": M.relu,
-    "floor_": M.floor, "ceil_": M.ceil, "round_": M.round, "trunc_": M.trunc,
-    "frac_": M.frac, "sign_": M.sign, "sgn_": M.sign, "reciprocal_": M.reciprocal,
-    "square_": M.square, "clamp_": M.clamp, "clip_": M.clamp, "lerp_": M.lerp,
-    "clamp_min_": lambda t, min: M.clamp(t, min=min),  # noqa: A006
-    "clamp_max_": lambda t, max: M.clamp(t, max=max),  # noqa: A006
+    "add_": FE.add, "sub_": FE.sub, "subtract_": FE.sub, "mul_": FE.mul, "multiply_": FE.mul,
+    "div_": FE.div, "divide_": FE.div, "true_divide_": FE.div, "pow_": FE.pow,
+    "floor_divide_": FE.floor_divide, "remainder_": FE.remainder, "fmod_": FE.fmod,
+    "neg_": FE.neg, "negative_": FE.neg, "abs_": FU.abs, "absolute_": FU.abs, "exp_": FU.exp,
+    "expm1_": FU.expm1, "log_": FU.log, "log1p_": FU.log1p, "log2_": FU.log2,
+    "log10_": FU.log10, "sqrt_": FU.sqrt, "rsqrt_": FU.rsqrt, "sin_": FU.sin, "cos_": FU.cos,
+    "tan_": FU.tan, "tanh_": FU.tanh, "sigmoid_": FU.sigmoid, "relu_": FU.relu,
+    "floor_": FE.floor, "ceil_": FE.ceil, "round_": FE.round, "trunc_": FE.trunc,
+    "frac_": FE.frac, "sign_": FE.sign, "sgn_": FE.sign, "reciprocal_": FU.reciprocal,
+    "square_": FU.square, "clamp_": FE.clamp, "clip_": FE.clamp, "lerp_": FE.lerp,
+    "clamp_min_": lambda t, min: FE.clamp(t, min=min),  # noqa: A006
+    "clamp_max_": lambda t, max: FE.clamp(t, max=max),  # noqa: A006
     "addcmul_": lambda t, t1, t2, *, value=1: t + value * t1 * t2,
     "addcdiv_": lambda t, t1, t2, *, value=1: t + value * t1 / t2,
-    "masked_fill_": S.masked_fill, "scatter_": S.scatter, "scatter_add_": S.scatter_add,
+    "masked_fill_": FE.masked_fill, "scatter_": FI.scatter, "scatter_add_": FI.scatter_add,
     "index_add_": index_add, "index_fill_": index_fill, "index_copy_": index_copy,
 }
 
@@ -236,9 +238,9 @@ for _name, _draw in (("uniform_", _uniform), ("normal_", _normal), ("bernoulli_"
                      ("geometric_", _geometric)):
     setattr(Tensor, _name, _write_values(_name, _draw))
 
-for _name, _fn in (("t_", S.t), ("transpose_", S.transpose), ("squeeze_", S.squeeze),
-                   ("unsqueeze_", S.unsqueeze), ("swapaxes_", S.transpose),
-                   ("swapdims_", S.transpose)):
+for _name, _fn in (("t_", FS.t), ("transpose_", FS.transpose), ("squeeze_", FS.squeeze),
+                   ("unsqueeze_", FS.unsqueeze), ("swapaxes_", FS.transpose),
+                   ("swapdims_", FS.transpose)):
     setattr(Tensor, _name, _shape_inplace(_fn, _name))
 
 Tensor.fill_ = fill_

@@ -1,4 +1,4 @@
-"""Bind the functions of ``tensor_ops`` and ``shape_ops`` as Tensor methods and operators."""
+"""Bind the functions of ``chainrule/functions/`` as Tensor methods and operators."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import numpy as np
 
 from . import _dtype
 from . import ops as P
-from . import shape_ops as S
-from . import tensor_ops as M
+from .functions import elementwise as FE
+from .functions import linalg as FL
+from .functions import shape as FS
+from .functions import shape_index as FI
+from .functions import reduction as FR
+from .functions import unary as FU
 from ._device import check_cpu, device
 from .tensor import Tensor
 
@@ -50,7 +54,7 @@ def _contiguous(self, memory_format=None):
 
 def _new(fill):
     def fn(self, *size, dtype=None, requires_grad=False):
-        shape = S._size_arg(size)
+        shape = FS._size_arg(size)
         dt = self._data.dtype if dtype is None else _dtype.to_dtype(dtype).np
         t = Tensor._make(np.full(shape, fill, dt), False, None, 0)
         return t.requires_grad_(True) if requires_grad else t
@@ -97,45 +101,45 @@ def _cuda(self, *args, **kwargs):
 
 _METHODS = {
     # arithmetic
-    "add": M.add, "sub": M.sub, "subtract": M.sub, "mul": M.mul, "multiply": M.mul,
-    "div": M.div, "divide": M.div, "true_divide": M.div, "floor_divide": M.floor_divide,
-    "remainder": M.remainder, "fmod": M.fmod, "pow": M.pow, "neg": M.neg, "negative": M.neg,
-    "exp": M.exp, "expm1": M.expm1, "log": M.log, "log1p": M.log1p, "log2": M.log2,
-    "log10": M.log10, "sqrt": M.sqrt, "rsqrt": M.rsqrt, "abs": M.abs, "absolute": M.abs,
-    "sign": M.sign, "sgn": M.sign, "sin": M.sin, "cos": M.cos, "tan": M.tan, "tanh": M.tanh,
-    "sigmoid": M.sigmoid, "relu": M.relu, "clamp": M.clamp, "clip": M.clamp,
-    "maximum": M.maximum, "minimum": M.minimum, "floor": M.floor, "ceil": M.ceil,
-    "round": M.round, "trunc": M.trunc, "frac": M.frac, "reciprocal": M.reciprocal,
-    "square": M.square, "lerp": M.lerp,
-    "where": lambda self, condition, other: M.where(condition, self, other),
+    "add": FE.add, "sub": FE.sub, "subtract": FE.sub, "mul": FE.mul, "multiply": FE.mul,
+    "div": FE.div, "divide": FE.div, "true_divide": FE.div, "floor_divide": FE.floor_divide,
+    "remainder": FE.remainder, "fmod": FE.fmod, "pow": FE.pow, "neg": FE.neg, "negative": FE.neg,
+    "exp": FU.exp, "expm1": FU.expm1, "log": FU.log, "log1p": FU.log1p, "log2": FU.log2,
+    "log10": FU.log10, "sqrt": FU.sqrt, "rsqrt": FU.rsqrt, "abs": FU.abs, "absolute": FU.abs,
+    "sign": FE.sign, "sgn": FE.sign, "sin": FU.sin, "cos": FU.cos, "tan": FU.tan, "tanh": FU.tanh,
+    "sigmoid": FU.sigmoid, "relu": FU.relu, "clamp": FE.clamp, "clip": FE.clamp,
+    "maximum": FE.maximum, "minimum": FE.minimum, "floor": FE.floor, "ceil": FE.ceil,
+    "round": FE.round, "trunc": FE.trunc, "frac": FE.frac, "reciprocal": FU.reciprocal,
+    "square": FU.square, "lerp": FE.lerp,
+    "where": lambda self, condition, other: FE.where(condition, self, other),
     # comparisons
-    "eq": M.eq, "ne": M.ne, "lt": M.lt, "le": M.le, "gt": M.gt, "ge": M.ge,
-    "logical_and": M.logical_and, "logical_or": M.logical_or, "logical_xor": M.logical_xor,
-    "logical_not": M.logical_not, "isnan": M.isnan, "isinf": M.isinf, "isfinite": M.isfinite,
-    "allclose": M.allclose, "isclose": M.isclose, "equal": M.equal,
+    "eq": FE.eq, "ne": FE.ne, "lt": FE.lt, "le": FE.le, "gt": FE.gt, "ge": FE.ge,
+    "logical_and": FE.logical_and, "logical_or": FE.logical_or, "logical_xor": FE.logical_xor,
+    "logical_not": FE.logical_not, "isnan": FE.isnan, "isinf": FE.isinf, "isfinite": FE.isfinite,
+    "allclose": FE.allclose, "isclose": FE.isclose, "equal": FE.equal,
     # reductions
-    "sum": M.sum, "mean": M.mean, "prod": M.prod, "max": M.max, "min": M.min,
-    "amax": M.amax, "amin": M.amin, "argmax": M.argmax, "argmin": M.argmin, "var": M.var,
-    "std": M.std, "logsumexp": M.logsumexp, "norm": M.norm, "all": M.all, "any": M.any,
-    "count_nonzero": M.count_nonzero, "cumsum": M.cumsum, "softmax": M.softmax,
-    "log_softmax": M.log_softmax,
+    "sum": FR.sum, "mean": FR.mean, "prod": FR.prod, "max": FR.max, "min": FR.min,
+    "amax": FR.amax, "amin": FR.amin, "argmax": FR.argmax, "argmin": FR.argmin, "var": FR.var,
+    "std": FR.std, "logsumexp": FR.logsumexp, "norm": FR.norm, "all": FR.all, "any": FR.any,
+    "count_nonzero": FR.count_nonzero, "cumsum": FR.cumsum, "softmax": FR.softmax,
+    "log_softmax": FR.log_softmax,
     # shape
-    "reshape": S.reshape, "view": S.view, "view_as": S.view_as, "reshape_as": S.reshape_as,
-    "flatten": S.flatten, "unflatten": S.unflatten, "squeeze": S.squeeze,
-    "unsqueeze": S.unsqueeze, "permute": S.permute, "transpose": S.transpose,
-    "swapaxes": S.transpose, "swapdims": S.transpose, "t": S.t, "movedim": S.movedim,
-    "expand": S.expand, "expand_as": S.expand_as, "broadcast_to": S.broadcast_to,
-    "split": S.split, "chunk": S.chunk, "tensor_split": S.tensor_split, "unbind": S.unbind,
-    "select": S.select, "flip": S.flip, "roll": S.roll, "repeat": S.repeat, "tile": S.tile,
-    "repeat_interleave": S.repeat_interleave, "narrow": S.narrow,
+    "reshape": FS.reshape, "view": FS.view, "view_as": FS.view_as, "reshape_as": FS.reshape_as,
+    "flatten": FS.flatten, "unflatten": FS.unflatten, "squeeze": FS.squeeze,
+    "unsqueeze": FS.unsqueeze, "permute": FS.permute, "transpose": FS.transpose,
+    "swapaxes": FS.transpose, "swapdims": FS.transpose, "t": FS.t, "movedim": FS.movedim,
+    "expand": FS.expand, "expand_as": FS.expand_as, "broadcast_to": FS.broadcast_to,
+    "split": FS.split, "chunk": FS.chunk, "tensor_split": FS.tensor_split, "unbind": FS.unbind,
+    "select": FS.select, "flip": FS.flip, "roll": FS.roll, "repeat": FS.repeat, "tile": FS.tile,
+    "repeat_interleave": FI.repeat_interleave, "narrow": FS.narrow,
     # indexing
-    "gather": S.gather, "scatter_add": S.scatter_add, "scatter": S.scatter,
-    "index_select": S.index_select, "masked_fill": S.masked_fill,
-    "masked_select": S.masked_select, "take_along_dim": S.take_along_dim,
-    "nonzero": S.nonzero, "sort": S.sort, "argsort": S.argsort, "topk": S.topk,
+    "gather": FI.gather, "scatter_add": FI.scatter_add, "scatter": FI.scatter,
+    "index_select": FI.index_select, "masked_fill": FE.masked_fill,
+    "masked_select": FI.masked_select, "take_along_dim": FI.take_along_dim,
+    "nonzero": FI.nonzero, "sort": FI.sort, "argsort": FI.argsort, "topk": FI.topk,
     # products
-    "matmul": S.matmul, "mm": S.mm, "bmm": S.bmm, "mv": S.mv, "dot": S.dot, "inner": S.dot,
-    "outer": S.outer, "ger": S.outer,
+    "matmul": FL.matmul, "mm": FL.mm, "bmm": FL.bmm, "mv": FL.mv, "dot": FL.dot, "inner": FL.dot,
+    "outer": FL.outer, "ger": FL.outer,
     # conversion
     "to": _to, "type_as": _type_as, "type": _type, "cpu": lambda self, *a, **k: self,
     "cuda": _cuda, "clone": _clone, "contiguous": _contiguous,
@@ -148,17 +152,17 @@ _METHODS = {
     "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": _new_full,
     "new_tensor": _new_tensor,
     # operators
-    "__add__": M.add, "__radd__": _rev(M.add), "__sub__": M.sub, "__rsub__": _rev(M.sub),
-    "__mul__": M.mul, "__rmul__": _rev(M.mul), "__truediv__": M.div,
-    "__rtruediv__": _rev(M.div), "__floordiv__": M.floor_divide,
-    "__rfloordiv__": _rev(M.floor_divide), "__mod__": M.remainder,
-    "__rmod__": _rev(M.remainder), "__pow__": M.pow, "__rpow__": _rev(M.pow),
-    "__matmul__": S.matmul, "__rmatmul__": _rev(S.matmul), "__neg__": M.neg,
-    "__pos__": lambda self: self, "__abs__": M.abs,
-    "__eq__": M.eq, "__ne__": M.ne, "__lt__": M.lt, "__le__": M.le, "__gt__": M.gt,
-    "__ge__": M.ge, "__and__": M.bitwise_and, "__or__": M.bitwise_or,
-    "__xor__": M.bitwise_xor, "__invert__": M.bitwise_not,
-    "__getitem__": S.getitem,
+    "__add__": FE.add, "__radd__": _rev(FE.add), "__sub__": FE.sub, "__rsub__": _rev(FE.sub),
+    "__mul__": FE.mul, "__rmul__": _rev(FE.mul), "__truediv__": FE.div,
+    "__rtruediv__": _rev(FE.div), "__floordiv__": FE.floor_divide,
+    "__rfloordiv__": _rev(FE.floor_divide), "__mod__": FE.remainder,
+    "__rmod__": _rev(FE.remainder), "__pow__": FE.pow, "__rpow__": _rev(FE.pow),
+    "__matmul__": FL.matmul, "__rmatmul__": _rev(FL.matmul), "__neg__": FE.neg,
+    "__pos__": lambda self: self, "__abs__": FU.abs,
+    "__eq__": FE.eq, "__ne__": FE.ne, "__lt__": FE.lt, "__le__": FE.le, "__gt__": FE.gt,
+    "__ge__": FE.ge, "__and__": FE.bitwise_and, "__or__": FE.bitwise_or,
+    "__xor__": FE.bitwise_xor, "__invert__": FE.bitwise_not,
+    "__getitem__": FI.getitem,
     # in-place operations, __setitem__ and augmented assignment: chainrule._inplace
 }
 
@@ -166,8 +170,8 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
 
 Tensor.__hash__ = object.__hash__
-Tensor.T = property(lambda self: S.permute(self, tuple(range(self._data.ndim))[::-1]))
-Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
+Tensor.T = property(lambda self: FS.permute(self, tuple(range(self._data.ndim))[::-1]))
+Tensor.mT = property(lambda self: FS.transpose(self, -2, -1))
 Tensor.mH = Tensor.mT
 Tensor.H = Tensor.T
 

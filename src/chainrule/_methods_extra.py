@@ -1,5 +1,6 @@
-"""Bind the functions of ``math_extra``, ``reductions_extra``, ``search_ops``,
-``layout_ops``, ``indexing_extra``, ``products_extra`` and ``special`` as Tensor methods
+"""Bind the functions of ``functions/``'s ``elementwise_extra``, ``special``,
+``reduction_extra``, ``scan``, ``shape_layout``, ``shape_search`` and ``linalg_products``,
+and of ``indexing_extra`` and the ``special`` namespace, as Tensor methods
 (``t.asin()``, ``t.median(0)``, ``t.unique()``...), their in-place forms (``t.asin_()``,
 ``t.scatter_reduce_(...)``, through ``_inplace``'s recorded in-place machinery), methods
 of existing functions that were not bound yet (``t.bitwise_and``, ``t.greater``...), and
@@ -12,14 +13,17 @@ import numpy as np
 
 from . import _dtype
 from . import indexing_extra as IX
-from . import layout_ops as L
-from . import math_extra as E
-from . import products_extra as PR
-from . import reductions_extra as R
-from . import search_ops as Q
-from . import shape_ops as S
+from .functions import shape_layout as L
+from .functions import elementwise_extra as E
+from .functions import special as SF
+from .functions import linalg_products as PR
+from .functions import reduction_extra as R
+from .functions import scan as SC
+from .functions import shape_search as Q
+from .functions import shape as FS
 from . import special as SP
-from . import tensor_ops as M
+from .functions import elementwise as FE
+from .functions import reduction as FR
 from ._inplace import _bump, _from, inplace
 from .dtype_info import is_nonzero, is_same_size
 from .linalg_ops import tril, triu
@@ -36,11 +40,16 @@ def _method(fn):
     return m
 
 
+def _extra(name):
+    """A function of ``functions/elementwise_extra.py`` or ``functions/special.py`` by name."""
+    return getattr(E, name) if hasattr(E, name) else getattr(SF, name)
+
+
 _FLOAT_UNARY = ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin",
                 "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "exp2", "erfc", "erfinv",
                 "lgamma", "digamma", "i0", "sinc", "deg2rad", "rad2deg", "fix")
-_METHODS = {n: getattr(E, n) for n in _FLOAT_UNARY}
-_METHODS.update({n: getattr(E, n) for n in (
+_METHODS = {n: _extra(n) for n in _FLOAT_UNARY}
+_METHODS.update({n: _extra(n) for n in (
     "atan2", "arctan2", "hypot", "logaddexp", "logaddexp2", "logit", "xlogy", "signbit",
     "copysign", "nan_to_num", "heaviside", "clamp_min", "clamp_max", "float_power", "fmax",
     "fmin", "isneginf", "isposinf", "isreal", "ldexp", "frexp", "gcd", "lcm",
@@ -49,11 +58,12 @@ _METHODS.update({n: getattr(E, n) for n in (
     "igammac", "addcmul", "addcdiv", "mvlgamma")})
 _METHODS.update({
     "polygamma": lambda self, n: E.polygamma(n, self), "erf": SP.erf,
-    "bitwise_and": M.bitwise_and, "bitwise_or": M.bitwise_or, "bitwise_xor": M.bitwise_xor,
-    "bitwise_not": M.bitwise_not, "greater": M.gt, "greater_equal": M.ge, "less": M.lt,
-    "less_equal": M.le, "not_equal": M.ne, "fliplr": S.fliplr, "flipud": S.flipud,
+    "bitwise_and": FE.bitwise_and, "bitwise_or": FE.bitwise_or, "bitwise_xor": FE.bitwise_xor,
+    "bitwise_not": FE.bitwise_not, "greater": FE.gt, "greater_equal": FE.ge, "less": FE.lt,
+    "less_equal": FE.le, "not_equal": FE.ne, "fliplr": FS.fliplr, "flipud": FS.flipud,
 })
 _METHODS.update({n: getattr(R, n) for n in R.__all__})
+_METHODS.update({n: getattr(SC, n) for n in SC.__all__})
 _METHODS.update({n: getattr(Q, n) for n in (
     "unique", "unique_consecutive", "bincount", "histc", "histogram", "argwhere", "take",
     "put")})
@@ -82,15 +92,15 @@ for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _method(_fn))
 
 # -- in-place forms ----------------------------------------------------------------------
-_INPLACE = {n + "_": getattr(E, n) for n in _FLOAT_UNARY}
-_INPLACE.update({n + "_": getattr(E, n) for n in (
+_INPLACE = {n + "_": _extra(n) for n in _FLOAT_UNARY}
+_INPLACE.update({n + "_": _extra(n) for n in (
     "atan2", "arctan2", "hypot", "logit", "xlogy", "copysign", "nan_to_num", "heaviside",
     "ldexp", "gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift", "nextafter", "igamma",
     "igammac", "mvlgamma")})
 _INPLACE.update({
     "polygamma_": lambda self, n: E.polygamma(n, self), "erf_": SP.erf,
-    "float_power_": E.float_power, "renorm_": R.renorm, "cumprod_": R.cumprod,
-    "cumsum_": M.cumsum, "tril_": tril, "triu_": triu, "put_": Q.put,
+    "float_power_": E.float_power, "renorm_": R.renorm, "cumprod_": SC.cumprod,
+    "cumsum_": FR.cumsum, "tril_": tril, "triu_": triu, "put_": Q.put,
     "scatter_reduce_": IX.scatter_reduce, "index_reduce_": IX.index_reduce,
     "index_put_": IX.index_put, "masked_scatter_": IX.masked_scatter,
     "addmv_": PR.addmv, "addr_": PR.addr, "addbmm_": PR.addbmm, "baddbmm_": PR.baddbmm,
@@ -98,12 +108,12 @@ _INPLACE.update({
     "__irshift__": E.bitwise_right_shift,
 })
 _CASTING = {  # comparisons and logical ops write 0/1 into self's dtype (PyTorch's eq_ ...)
-    "eq_": M.eq, "ne_": M.ne, "lt_": M.lt, "le_": M.le, "gt_": M.gt, "ge_": M.ge,
-    "greater_": M.gt, "greater_equal_": M.ge, "less_": M.lt, "less_equal_": M.le,
-    "not_equal_": M.ne, "logical_and_": M.logical_and, "logical_or_": M.logical_or,
-    "logical_xor_": M.logical_xor, "logical_not_": M.logical_not,
-    "bitwise_and_": M.bitwise_and, "bitwise_or_": M.bitwise_or, "bitwise_xor_": M.bitwise_xor,
-    "bitwise_not_": M.bitwise_not,
+    "eq_": FE.eq, "ne_": FE.ne, "lt_": FE.lt, "le_": FE.le, "gt_": FE.gt, "ge_": FE.ge,
+    "greater_": FE.gt, "greater_equal_": FE.ge, "less_": FE.lt, "less_equal_": FE.le,
+    "not_equal_": FE.ne, "logical_and_": FE.logical_and, "logical_or_": FE.logical_or,
+    "logical_xor_": FE.logical_xor, "logical_not_": FE.logical_not,
+    "bitwise_and_": FE.bitwise_and, "bitwise_or_": FE.bitwise_or, "bitwise_xor_": FE.bitwise_xor,
+    "bitwise_not_": FE.bitwise_not,
 }
 for _name, _fn in _INPLACE.items():
     setattr(Tensor, _name, _from(_fn, _name))
@@ -200,7 +210,7 @@ def map2_(self, x, y, callable):  # noqa: A002
 def resize_(self, *sizes, memory_format=None):
     """Give self the shape ``sizes`` in place, keeping the leading elements in row-major
     order (new elements are uninitialised)."""
-    shape = S._size_arg(sizes)
+    shape = FS._size_arg(sizes)
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     new = np.empty(shape, self._data.dtype)
@@ -226,7 +236,7 @@ def new(self, *args, **kwargs):
         return tensor(args[0], dtype=self.dtype)
     if len(args) == 1 and isinstance(args[0], Tensor):
         return tensor(args[0], dtype=self.dtype)
-    shape = S._size_arg(args) if args else (0,)
+    shape = FS._size_arg(args) if args else (0,)
     return Tensor._make(np.empty(shape, self._data.dtype), False, None, 0)
 
 

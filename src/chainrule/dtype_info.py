@@ -84,7 +84,7 @@ def _as_array(x):
 def result_type(tensor1, tensor2):
     """The dtype an arithmetic operation of the two would return (Python numbers count as
     0-dim operands of the lowest dtype of their category)."""
-    from .tensor_ops import _result_dtype
+    from .functions._common import _result_dtype
 
     if not isinstance(tensor1, Tensor) and not isinstance(tensor2, Tensor):
         return promote_types(_dtype.from_np(_as_array(tensor1).dtype),

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops as P
-from . import shape_ops as S
-from . import tensor_ops as M
+from .functions import shape as FS
+from .functions import shape_index as FI
+from .functions import elementwise as FE
 from ._inplace_ops import _index_tuple
 from .ops.shape import _scatter_index
 from .tensor import Tensor, _norm_dim
@@ -42,22 +43,22 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
     d = _norm_dim(dim, input._data.ndim, "scatter_reduce")
-    idx = S._check_index("scatter_reduce", input, index, d)
+    idx = FI._check_index("scatter_reduce", input, index, d)
     if src._data.dtype != input._data.dtype:
         src = src.to(input.dtype)
-    src = S.getitem(src, tuple(slice(0, n) for n in idx.shape))
+    src = FI.getitem(src, tuple(slice(0, n) for n in idx.shape))
     target = _targets(input, d, idx).reshape(-1)
     counts = np.bincount(target, minlength=input._data.size).reshape(input._data.shape)
     touched = _plain(counts > 0)
-    flat_src = S.reshape(src, (-1,))
+    flat_src = FS.reshape(src, (-1,))
     if reduce in ("sum", "mean"):
-        base = input if include_self else M.where(touched, 0, input)
+        base = input if include_self else FE.where(touched, 0, input)
         out = P.ScatterAdd.apply(base, d, idx, src)
         if reduce == "mean":
             n = counts + (1 if include_self else 0)
             den = _plain(np.maximum(n, 1).astype(input._data.dtype))
-            out = M.where(touched, out / den, input) if input._data.dtype.kind == "f" else \
-                M.where(touched, M.div(out, den, rounding_mode="floor"), input)
+            out = FE.where(touched, out / den, input) if input._data.dtype.kind == "f" else \
+                FE.where(touched, FE.div(out, den, rounding_mode="floor"), input)
         return out
     # prod / amax / amin: a (positions, k) table of the values reaching each position
     k = int(counts.max()) if counts.size else 0
@@ -72,13 +73,13 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
     pad = _plain(np.full((input._data.size, k + 1), fill, input._data.dtype))
     table = P.IndexPut.apply(pad, flat_src, (target, rank + 1))
     if include_self:
-        table = P.IndexPut.apply(table, S.reshape(input, (-1,)), (slice(None), 0))
+        table = P.IndexPut.apply(table, FS.reshape(input, (-1,)), (slice(None), 0))
     if reduce == "prod":
         red = P.Prod.apply(table, (1,), False) if input._data.dtype.kind == "f" else _plain(
             np.prod(table._data, axis=1))
     else:
         red = (P.Amax if reduce == "amax" else P.Amin).apply(table, (1,), False)
-    return M.where(touched, S.reshape(red, input._data.shape), input)
+    return FE.where(touched, FS.reshape(red, input._data.shape), input)
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # noqa: A002
@@ -99,7 +100,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
 def index_put(input, indices, values, accumulate=False):  # noqa: A002
     """input with ``input[indices] = values`` (``+=`` when ``accumulate``, repeated indices
     adding up), out of place; ``indices`` is a tuple of index tensors."""
-    np_idx = S._index(tuple(indices))
+    np_idx = FI._index(tuple(indices))
     if not isinstance(values, Tensor):
         values = _plain(np.asarray(values, input._data.dtype))
     elif values._data.dtype != input._data.dtype:
@@ -107,7 +108,7 @@ def index_put(input, indices, values, accumulate=False):  # noqa: A002
     if not accumulate:
         return P.IndexPut.apply(input, values, np_idx)
     target = input._data[np_idx].shape
-    return input + P.IndexAdd.apply(S.expand(values, target), input._data.shape, np_idx)
+    return input + P.IndexAdd.apply(FS.expand(values, target), input._data.shape, np_idx)
 
 
 def masked_scatter(input, mask, source):  # noqa: A002
@@ -121,7 +122,7 @@ def masked_scatter(input, mask, source):  # noqa: A002
     if source._data.size < k:
         raise RuntimeError(f"masked_scatter: expected source to have at least {k} elements "
                            f"(the number of True values in mask), got {source._data.size}")
-    vals = S.narrow(S.reshape(source, (-1,)), 0, 0, k)
+    vals = FS.narrow(FS.reshape(source, (-1,)), 0, 0, k)
     if vals._data.dtype != input._data.dtype:
         vals = vals.to(input.dtype)
     return P.IndexPut.apply(input, vals, np.nonzero(m))
@@ -148,9 +149,9 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):  # noqa: A002
     nd = input._data.ndim
     d1, d2 = _norm_dim(dim1, nd, "diagonal_scatter"), _norm_dim(dim2, nd, "diagonal_scatter")
     rows, cols = _diag_index(input._data.shape[d1], input._data.shape[d2], offset)
-    x = S.movedim(input, (d1, d2), (-2, -1))
+    x = FS.movedim(input, (d1, d2), (-2, -1))
     out = P.IndexPut.apply(x, src.to(input.dtype), (Ellipsis, rows, cols))
-    return S.movedim(out, (-2, -1), (d1, d2))
+    return FS.movedim(out, (-2, -1), (d1, d2))
 
 
 def fill_diagonal(input, fill_value, wrap=False):  # noqa: A002
@@ -163,7 +164,7 @@ def fill_diagonal(input, fill_value, wrap=False):  # noqa: A002
         raise RuntimeError("all dimensions of input must be of equal length")
     mask = np.zeros(a.shape, bool)
     np.fill_diagonal(mask, True, wrap=wrap)
-    return M.where(_plain(mask), np.asarray(fill_value, a.dtype).item(), input)
+    return FE.where(_plain(mask), np.asarray(fill_value, a.dtype).item(), input)
 
 
 __all__ = ["diagonal_scatter", "index_put", "index_reduce", "masked_scatter",

@@ -10,63 +10,13 @@ from collections import namedtuple
 
 import numpy as np
 
-from .ops.linalg_decomp import QR, SVD, Lstsq, Pinv
+from .linalg_base import matrix_arg, svdvals
+from .ops.linalg_decomp import QR, Lstsq, Pinv
 from .ops.matrix_fn import MatrixExp
 from .tensor import Tensor
 
-_SVD = namedtuple("svd", ["U", "S", "Vh"])
 _QR = namedtuple("qr", ["Q", "R"])
 _Lstsq = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
-
-
-def matrix_arg(A, op, square=False):
-    """Check that A is a float tensor of (batches of) matrices; returns A."""
-    if not isinstance(A, Tensor):
-        raise TypeError(f"linalg.{op}: expected a Tensor, got {type(A).__name__}")
-    s = A._data.shape
-    if len(s) < 2:
-        raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions.")
-    if A._data.dtype.kind != "f":
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got "
-                           f"{A.dtype}")
-    if square and s[-1] != s[-2]:
-        raise RuntimeError(f"linalg.{op}: A must be batches of square matrices, but they are "
-                           f"{s[-2]} by {s[-1]} matrices")
-    return A
-
-
-def svd(A, full_matrices=True, *, driver=None):
-    """A = U diag(S) Vh, singular values S descending (``torch.linalg.svd``).
-
-    Args:
-        A: (*, m, n) float tensor.
-        full_matrices: U (*, m, m) and Vh (*, n, n) when True, else (*, m, k) and (*, k, n)
-            with k = min(m, n).
-        driver: CUDA only in PyTorch; must be None here.
-
-    Gradients (and JVPs) are PyTorch's: finite only when the singular values are distinct
-    (and, for the U/Vh terms with m != n, nonzero); U and Vh are defined up to the sign of
-    each singular pair, so differentiate functions that do not depend on it (|U|, U Vh, S).
-
-    Example::
-
-        >>> U, S, Vh = chainrule.linalg.svd(chainrule.eye(3)[:, :2], full_matrices=False)
-        >>> S
-        tensor([1., 1.])
-    """
-    if driver is not None:
-        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
-                           "CUDA inputs with cuSOLVER backend.")
-    return _SVD(*SVD.apply(matrix_arg(A, "svd"), bool(full_matrices)))
-
-
-def svdvals(A, *, driver=None):
-    """The singular values of A (*, m, n), descending, shape (*, min(m, n)). Their gradient
-    is U diag(grad) Vh, defined even for repeated values (as PyTorch)."""
-    if driver is not None:
-        raise RuntimeError("torch.linalg.svdvals: keyword argument `driver=` is only supported "
-                           "on CUDA inputs with cuSOLVER backend.")
-    return SVD.apply(matrix_arg(A, "svdvals"), False)[1]
 
 
 def qr(A, mode="reduced"):
@@ -102,7 +52,7 @@ def _tolerances(A, atol, rtol, op):
         if a is None:
             return 0.0, default
         if isinstance(a, Tensor):
-            from .tensor_ops import where
+            from .functions.elementwise import where
 
             return a, where(a > 0, 0.0, default)
         return a, (0.0 if a > 0 else default)
@@ -124,7 +74,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):
 def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     """The number of singular values (|eigenvalues| when ``hermitian``) above max(atol,
     rtol * S_max), int64 of shape (*). ``tol`` (legacy) is atol with rtol = 0."""
-    from .linalg import eigvalsh
+    from .linalg_base import eigvalsh
 
     matrix_arg(A, "matrix_rank", square=hermitian)
     if tol is not None:
@@ -137,7 +87,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):
     def col(t):  # a (*, 1, 1) tolerance tensor against (*, k) values
         return t.squeeze(-1) if isinstance(t, Tensor) else t
 
-    from .tensor_ops import maximum
+    from .functions.elementwise import maximum
 
     cut = col(r) * smax
     cut = maximum(cut, col(a)) if isinstance(a, Tensor) else cut.clamp(min=a)
@@ -211,8 +161,9 @@ def cond(A, p=None):
     if p in (None, 2, -2):
         s = svdvals(A)
         return s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
-    from .linalg import inv_ex, matrix_norm
-    from .tensor_ops import where
+    from .linalg_base import matrix_norm
+    from .linalg_solvers import inv_ex
+    from .functions.elementwise import where
 
     matrix_arg(A, "cond", square=True)
     inverse, info = inv_ex(A)

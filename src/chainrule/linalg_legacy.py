@@ -13,6 +13,8 @@ import numpy as np
 
 from . import linalg_decomp as D
 from . import linalg_solvers as S
+from .linalg_base import matrix_arg, svdvals
+from .linalg_base import svd as _linalg_svd
 from .linalg_solvers import cholesky_inverse, cholesky_solve, lu_unpack  # noqa: F401
 from .tensor import Tensor
 
@@ -39,8 +41,8 @@ def svd(input, some=True, compute_uv=True):  # noqa: A002
         batch = tuple(input._data.shape[:-2])
         dt = input._data.dtype
         zeros = [Tensor._make(np.zeros(batch + (k, k), dt), False, None, 0) for k in (m, n)]
-        return _Svd(zeros[0], D.svdvals(input), zeros[1])
-    U, s, Vh = D.svd(input, full_matrices=not some)
+        return _Svd(zeros[0], svdvals(input), zeros[1])
+    U, s, Vh = _linalg_svd(input, full_matrices=not some)
     return _Svd(U, s, Vh.transpose(-2, -1))
 
 
@@ -86,7 +88,7 @@ def lu_solve(b, LU_data, LU_pivots):  # noqa: N803
 def geqrf(input):  # noqa: A002
     """(a, tau): LAPACK's compact QR (R on and above the diagonal of a, Householder vectors
     below, scalars tau). Not differentiable (PyTorch has no derivative for it either)."""
-    D.matrix_arg(input, "geqrf")
+    matrix_arg(input, "geqrf")
     a = np.asanyarray(input._data)
     flat = a.reshape((-1,) + a.shape[-2:])
     hs, taus = zip(*[np.linalg.qr(m, mode="raw") for m in flat]) if len(flat) else ((), ())
@@ -106,7 +108,7 @@ def orgqr(input, tau):  # noqa: A002
 def ormqr(input, tau, other, left=True, transpose=False):  # noqa: A002
     """Q @ other (``left``) or other @ Q, with Q^T for ``transpose``, where Q (m x m) is
     the product of the Householder reflectors of (input, tau) (``geqrf``'s result)."""
-    D.matrix_arg(input, "ormqr")
+    matrix_arg(input, "ormqr")
     m = input._data.shape[-2]
     Q = S._reflectors(input, tau, m, m, "ormqr")
     if transpose:

@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 
 from . import ops as P
-from .shape_ops import cat, movedim, reshape, stack
+from .functions.shape import cat, movedim, reshape, stack
 from .tensor import Tensor, _norm_dim
 
 
@@ -184,7 +184,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
                            f"{x1._data.shape[-1]} X2: {x2._data.shape[-1]}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
-    from .tensor_ops import norm
+    from .functions.reduction import norm
 
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return norm(diff, float(p), -1)

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .linalg_decomp import matrix_arg
+from .linalg_base import matrix_arg
 from .ops.linalg_ldl import LDLFactor, LDLSolve
 from .ops.linalg_lu import LUFactor, PivotsToPermutation, SolveTriangular
 from .tensor import Tensor
@@ -175,7 +175,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):
 def cholesky_solve(B, L, upper=False):
     """X with A X = B for A = L L^T (``upper``: A = U^T U), as ``torch.cholesky_solve``;
     the gradient for L is PyTorch's -(G X^T + X G^T) L (G = A^-1 grad), all of L."""
-    from .linalg import solve
+    from .linalg_base import solve
 
     if B._data.ndim < 2:
         raise RuntimeError(f"b should have at least 2 dimensions, but has {B._data.ndim} "
@@ -188,7 +188,7 @@ def cholesky_solve(B, L, upper=False):
 def cholesky_inverse(L, upper=False):
     """(L L^T)^-1 (``upper``: (U^T U)^-1) from a Cholesky factor, as
     ``torch.cholesky_inverse``."""
-    from .linalg import inv
+    from .linalg_base import inv
 
     matrix_arg(L, "cholesky_inverse", square=True)
     return inv(L.transpose(-2, -1) @ L if upper else L @ L.transpose(-2, -1))
@@ -228,7 +228,7 @@ def householder_product(A, tau):
 def tensorinv(A, ind=2):
     """The inverse of A seen as a linear map from its first ``ind`` dims' space to the
     rest: result shape A.shape[ind:] + A.shape[:ind]."""
-    from .linalg import inv
+    from .linalg_base import inv
 
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
@@ -243,7 +243,7 @@ def tensorinv(A, ind=2):
 def tensorsolve(A, B, dims=None):
     """X with tensordot(A, X, X.ndim) = B: A's dims ``dims`` are moved to the end first;
     X has the shape A.shape[B.ndim:]."""
-    from .linalg import solve
+    from .linalg_base import solve
 
     if dims is not None:
         nd = A._data.ndim
@@ -262,7 +262,7 @@ def tensorsolve(A, B, dims=None):
 def vander(x, *, N=None):  # noqa: N803
     """The Vandermonde matrices (*, n, N) of x (*, n): columns x^0, x^1, ..., x^(N-1)
     (increasing powers, unlike ``torch.vander``); N defaults to n."""
-    from .shape_ops import cat
+    from .functions.shape import cat
 
     n = x._data.shape[-1] if x._data.ndim else 1
     N = n if N is None else N  # noqa: N806

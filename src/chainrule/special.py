@@ -19,7 +19,10 @@ import numpy as np
 
 from . import _dtype
 from . import ops as P
-from . import tensor_ops as M
+from .functions import _common as FC
+from .functions import elementwise as FE
+from .functions import reduction as FR
+from .functions import unary as FU
 from .nn._functional_act import erf  # noqa: F401  (torch.special.erf)
 from .ops import elementwise_extra as EX
 from .ops import special as SP
@@ -81,7 +84,7 @@ def _pair(a, b, name):
     """Two operands (tensors or Python numbers) promoted to a common floating dtype."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"special.{name}: at least one argument must be a Tensor")
-    a, b = M._promote(a, b) if isinstance(a, Tensor) else M._promote(b, a)[::-1]
+    a, b = FC._promote(a, b) if isinstance(a, Tensor) else FC._promote(b, a)[::-1]
     like = a if isinstance(a, Tensor) else b
     if like._data.dtype.kind != "f":
         like = like.to(_dtype.get_default_dtype())
@@ -113,31 +116,31 @@ exp2 = _unary(EX.Exp2, "exp2", "2^x.")
 
 def expit(input, *, out=None):  # noqa: A002
     """1 / (1 + exp(-x)) (the logistic sigmoid)."""
-    return _out(M.sigmoid(_floating(input, "expit")), out)
+    return _out(FU.sigmoid(_floating(input, "expit")), out)
 
 
 def expm1(input, *, out=None):  # noqa: A002
-    return _out(M.expm1(_floating(input, "expm1")), out)
+    return _out(FU.expm1(_floating(input, "expm1")), out)
 
 
 def log1p(input, *, out=None):  # noqa: A002
-    return _out(M.log1p(_floating(input, "log1p")), out)
+    return _out(FU.log1p(_floating(input, "log1p")), out)
 
 
 def round(input, *, decimals=0, out=None):  # noqa: A001, A002
-    return _out(M.round(input, decimals=decimals), out)
+    return _out(FE.round(input, decimals=decimals), out)
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):  # noqa: A002
-    return _out(M.logsumexp(input, dim, keepdim), out)
+    return _out(FR.logsumexp(input, dim, keepdim), out)
 
 
 def softmax(input, dim, *, dtype=None):  # noqa: A002
-    return M.softmax(input, dim, dtype)
+    return FR.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):  # noqa: A002
-    return M.log_softmax(input, dim, dtype)
+    return FR.log_softmax(input, dim, dtype)
 
 
 def polygamma(n, input, *, out=None):  # noqa: A002
@@ -169,18 +172,18 @@ def logit(input, eps=None, *, out=None):  # noqa: A002
     outside)."""
     x = _floating(input, "logit")
     if eps is not None:
-        x = M.clamp(x, eps, 1 - eps)
+        x = FE.clamp(x, eps, 1 - eps)
     with np.errstate(all="ignore"):
-        return _out(M.log(x / (1 - x)), out)
+        return _out(FU.log(x / (1 - x)), out)
 
 
 def sinc(input, *, out=None):  # noqa: A002
     """sin(pi x) / (pi x), 1 at 0 (gradient 0 there)."""
     x = _floating(input, "sinc")
     zero = x == 0
-    safe = M.where(zero, 1.0, x) * math.pi
+    safe = FE.where(zero, 1.0, x) * math.pi
     with np.errstate(invalid="ignore"):  # sin(inf) is nan, as PyTorch, without a warning
-        return _out(M.where(zero, 1.0, M.sin(safe) / safe), out)
+        return _out(FE.where(zero, 1.0, FU.sin(safe) / safe), out)
 
 
 def _xlog(x, y, log, edge):
@@ -189,20 +192,20 @@ def _xlog(x, y, log, edge):
     (y <= edge), where log(y) is -inf or nan."""
     with np.errstate(all="ignore"):
         off = (x == 0) & (y <= edge)
-        logs = M.where(off, 0.0, log(M.where(off, edge + 1.0, y)))
-        return M.where((x == 0) & M.isinf(y), 0.0, x * logs)  # 0 * inf
+        logs = FE.where(off, 0.0, log(FE.where(off, edge + 1.0, y)))
+        return FE.where((x == 0) & FE.isinf(y), 0.0, x * logs)  # 0 * inf
 
 
 def xlogy(input, other, *, out=None):  # noqa: A002
     """x * log(y), 0 where x == 0 (unless y is nan)."""
     x, y = _pair(input, other, "xlogy")
-    return _out(_xlog(x, y, M.log, 0.0), out)
+    return _out(_xlog(x, y, FU.log, 0.0), out)
 
 
 def xlog1py(input, other, *, out=None):  # noqa: A002
     """x * log1p(y), 0 where x == 0 (unless y is nan)."""
     x, y = _pair(input, other, "xlog1py")
-    return _out(_xlog(x, y, M.log1p, -1.0), out)
+    return _out(_xlog(x, y, FU.log1p, -1.0), out)
 
 
 def zeta(input, other, *, out=None):  # noqa: A002

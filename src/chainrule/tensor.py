@@ -1,7 +1,7 @@
 """The Tensor: an array, its autograd bookkeeping, and operators that call primitives.
 
 A Tensor holds no math of its own: every operator and method below either reads its
-attributes or calls a primitive (``chainrule.ops``) through ``chainrule.tensor_ops``, whose
+attributes or calls a primitive (``chainrule.ops``) through ``chainrule/functions/``, whose
 functions are bound as methods at import time.
 """
 
@@ -100,9 +100,9 @@ class Tensor:
     @classmethod
     def _make(cls, arr, requires_grad, grad_fn, idx):
         if STATE.vmap_level and arr.__class__ is np.ndarray and arr.base is not None:
-            from .func._batched import rebatch  # NumPy stripped a vmap placeholder
-
-            arr = rebatch(arr)
+            rebatch = getattr(arr.base, "_rebatch", None)  # NumPy stripped a vmap placeholder
+            if rebatch is not None:
+                arr = rebatch(arr)
         t = object.__new__(Tensor)
         t._data = arr
         t.requires_grad = requires_grad
@@ -240,9 +240,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing this one's data and version counter, outside the graph."""
         if self._data.__class__ is not np.ndarray and hasattr(self._data, "_bdim"):
-            from .func._batched import detach_batched  # vmap: detach the physical value
-
-            return detach_batched(self)
+            return self._data._detach_tensor(self)  # vmap: detach the physical value
         t = Tensor._make(self._data, False, None, 0)
         vc = self._vc
         if vc is None:

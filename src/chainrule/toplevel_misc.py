@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _dtype
-from . import shape_ops as S
+from .functions import shape as FS
 from ._inplace_ops import index_add, index_copy, index_fill
 from .tensor import Tensor, _norm_dim
 
@@ -70,19 +70,19 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
             return Tensor._make(arr.reshape(shp) if arr.ndim else arr, False, None, 0)
 
         parts = []
-        f0, f1, f2 = (S.narrow(x, d, k, 1) for k in range(3)) if n > 2 else (
-            S.narrow(x, d, 0, 1), S.narrow(x, d, 1, 1), None)
+        f0, f1, f2 = (FS.narrow(x, d, k, 1) for k in range(3)) if n > 2 else (
+            FS.narrow(x, d, 0, 1), FS.narrow(x, d, 1, 1), None)
         parts.append(w(first[0]) * f0 + w(first[1]) * f1 + (w(first[2]) * f2 if f2 is not None
                                                             else 0))
         if n > 2:
             a, b, c = (w(k, shape) for k in inner)
-            parts.append(a * S.narrow(x, d, 0, n - 2) + b * S.narrow(x, d, 1, n - 2)
-                         + c * S.narrow(x, d, 2, n - 2))
-        l3 = S.narrow(x, d, n - 3, 1) if n > 2 else None
-        l2, l1 = S.narrow(x, d, n - 2, 1), S.narrow(x, d, n - 1, 1)
+            parts.append(a * FS.narrow(x, d, 0, n - 2) + b * FS.narrow(x, d, 1, n - 2)
+                         + c * FS.narrow(x, d, 2, n - 2))
+        l3 = FS.narrow(x, d, n - 3, 1) if n > 2 else None
+        l2, l1 = FS.narrow(x, d, n - 2, 1), FS.narrow(x, d, n - 1, 1)
         parts.append((w(last[0]) * l3 if l3 is not None else 0) + w(last[1]) * l2
                      + w(last[2]) * l1)
-        out.append(S.cat(parts, d))
+        out.append(FS.cat(parts, d))
     return tuple(out)
 
 

@@ -129,10 +129,10 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                     per_input[j].append(g)
             row = []
             for j, x in enumerate(xs):
-                from .. import shape_ops
+                from ..functions import shape as FS
 
                 if flat_n:
-                    J = shape_ops.stack(per_input[j]).reshape(tuple(o.shape) + tuple(x.shape))
+                    J = FS.stack(per_input[j]).reshape(tuple(o.shape) + tuple(x.shape))
                 else:
                     J = Tensor._make(np.zeros(tuple(o.shape) + tuple(x.shape), x._data.dtype),
                                      False, None, 0)

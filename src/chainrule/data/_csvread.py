@@ -347,3 +347,8 @@ def read_csv(path, *, delimiter: str | None = None, encoding: str | None = None,
         del b
     return Table(path.name, header, columns, path=path,
                  line_of=_line_finder(path, enc, delimiter))
+
+
+def read_table(path, **options) -> Table:
+    """``read_csv`` under its old name (kept for callers of the first version)."""
+    return read_csv(path, **options)

@@ -247,10 +247,3 @@ def as_table(data, names: Sequence[str], na_values=NA_VALUES, text=()) -> Table:
     cols = {n: v if isinstance(v, Column) else
             column_from_values(v, na_values, as_text=n in text) for n, v in raw.items()}
     return Table("<rows>", list(raw), cols)
-
-
-def read_table(path, **options) -> Table:
-    """``read_csv`` under its old name (kept for callers of the first version)."""
-    from ._csvread import read_csv
-
-    return read_csv(path, **options)

@@ -34,6 +34,14 @@ BUILTIN = {
 }
 
 
+def cache_dir() -> Path:
+    """Where chainrule keeps downloaded data files."""
+    if os.environ.get("CHAINRULE_CACHE_DIR"):
+        return Path(os.environ["CHAINRULE_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(base).expanduser() / "chainrule"
+
+
 def builtin_datasets() -> dict[str, Builtin]:
     """The built-in datasets by name."""
     return dict(BUILTIN)
@@ -43,8 +51,7 @@ def _package_file(file: str) -> Path:
     ref = resources.files("chainrule.data").joinpath("_files", file)
     if isinstance(ref, Path):
         return ref
-    from .heart import cache_dir   # a zipped install: copy the file out once
-
+    # a zipped install: copy the file out once
     dest = cache_dir() / file
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)

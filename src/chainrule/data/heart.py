@@ -14,20 +14,13 @@ import tempfile
 from pathlib import Path
 
 from ._table import DataError
+from .builtin import cache_dir, resolve_dataset
 from .tabular import CSVData, load_csv
 
 __all__ = ["HEART_URL", "cache_dir", "heart"]
 
 HEART_URL = "https://www.statlearning.com/s/Heart.csv"
 _HEART_COLUMNS = ("age", "ChestPain", "Thal", "AHD")
-
-
-def cache_dir() -> Path:
-    """Where chainrule keeps downloaded data files."""
-    if os.environ.get("CHAINRULE_CACHE_DIR"):
-        return Path(os.environ["CHAINRULE_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
-    return Path(base).expanduser() / "chainrule"
 
 
 def _download(url: str, dest: Path, timeout: float) -> None:
@@ -85,8 +78,6 @@ def heart(path=None, download: bool = False, *, url: str = HEART_URL, timeout: f
     if path is not None:
         return load_csv(path, "AHD", **kwargs)
     if not download:
-        from .builtin import resolve_dataset
-
         return load_csv(resolve_dataset("heart"), "AHD", **kwargs)
     cached = cache_dir() / "Heart.csv"
     if not cached.exists():

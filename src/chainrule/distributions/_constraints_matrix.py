@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..linalg_ops import diagonal, tril
-from ..shape_ops import cat as _cat
-from ..shape_ops import stack as _stack
+from ..functions.shape import cat as _cat
+from ..functions.shape import stack as _stack
 from ..tensor import Tensor
-from ..tensor_ops import isclose
+from ..functions.elementwise import isclose
 from ._constraint_base import Constraint
 from .utils import _wrap, all_true
 

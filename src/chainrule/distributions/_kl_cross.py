@@ -9,7 +9,7 @@ import math
 
 from ..creation import ones_like
 from ..nn._functional_act import erf
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from ._special import digamma, lgamma, xlogy
 from .bernoulli import Bernoulli
 from .beta import Beta
@@ -18,7 +18,7 @@ from .continuous_bernoulli import ContinuousBernoulli
 from .exponential import Exponential
 from .gamma import Gamma
 from .gumbel import Gumbel
-from .kl import _infinite_like, register_kl
+from ._kl_registry import _infinite_like, register_kl
 from .laplace import Laplace
 from .normal import Normal
 from .pareto import Pareto

@@ -12,7 +12,7 @@ from ..linalg import cholesky
 from ..linalg_ops import diag_embed, diagonal, tril
 from ..nn._functional_act import logsigmoid, softplus
 from ..nn._spatial import pad
-from ..shape_ops import cat, stack
+from ..functions.shape import cat, stack
 from . import constraints
 from ._transform_base import Transform
 from ._transforms_elementwise import _clipped_sigmoid

@@ -14,7 +14,8 @@ from ..random import default_generator
 from ..tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _wrap, broadcast_all, expand_params, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _wrap, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .distribution import expand_params
 
 __all__ = ["Bernoulli"]
 

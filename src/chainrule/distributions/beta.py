@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 
 from ..creation import tensor as _tensor
-from ..shape_ops import stack
+from ..functions.shape import stack
 from ..tensor import Tensor
 from . import constraints
 from ._special import lgamma

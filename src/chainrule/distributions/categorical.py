@@ -8,11 +8,12 @@ import numpy as np
 
 from ..creation import arange, full
 from ..random import default_generator
-from ..shape_ops import broadcast_tensors
+from ..functions.shape import broadcast_tensors
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _wrap, _size, expand_params, finfo, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _wrap, _size, finfo, lazy_property, logits_to_probs, probs_to_logits
+from .distribution import expand_params
 
 __all__ = ["Categorical"]
 

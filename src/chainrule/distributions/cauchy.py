@@ -11,7 +11,8 @@ from ..tensor import Size, Tensor
 from . import constraints
 from ._special import atan
 from .distribution import Distribution
-from .utils import _wrap, broadcast_all, expand_params
+from .utils import _wrap, broadcast_all
+from .distribution import expand_params
 
 __all__ = ["Cauchy"]
 

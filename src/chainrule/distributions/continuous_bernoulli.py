@@ -9,11 +9,13 @@ import numbers
 from ..creation import ones_like, rand, zeros_like
 from ..nn._functional_loss import binary_cross_entropy_with_logits as _bce_logits
 from ..tensor import Size, Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import (all_true, broadcast_all, clamp_probs, expand_params, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import (
+    all_true, broadcast_all, clamp_probs, lazy_property, logits_to_probs, probs_to_logits,
+)
+from .distribution import expand_params
 
 __all__ = ["ContinuousBernoulli"]
 

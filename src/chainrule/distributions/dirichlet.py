@@ -8,7 +8,8 @@ from . import constraints
 from ._gamma import dirichlet_sample
 from ._special import digamma, lgamma, xlogy
 from .exp_family import ExponentialFamily
-from .utils import any_true, expand_params
+from .utils import any_true
+from .distribution import expand_params
 
 __all__ = ["Dirichlet"]
 

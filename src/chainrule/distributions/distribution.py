@@ -214,3 +214,19 @@ class Distribution:
         args = ", ".join(f"{p}: {self.__dict__[p] if self.__dict__[p].numel() == 1 else self.__dict__[p].size()}"  # noqa: E501
                          for p in names)
         return self.__class__.__name__ + "(" + args + ")"
+
+
+def expand_params(self, cls, batch_shape, _instance, names, param_event_dims=0):
+    """The body of most ``expand`` methods: a new instance of ``cls`` whose parameters
+    ``names`` (those present on ``self``) are expanded to ``batch_shape`` plus their
+    ``param_event_dims`` rightmost dims, with validation off (as PyTorch's)."""
+    new = self._get_checked_instance(cls, _instance)
+    batch_shape = _size(batch_shape)
+    for name in names:
+        if name in self.__dict__:
+            param = self.__dict__[name]
+            tail = tuple(param.shape[param.dim() - param_event_dims:]) if param_event_dims else ()
+            setattr(new, name, param.expand(tuple(batch_shape) + tail))
+    Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
+    new._validate_args = self._validate_args
+    return new

@@ -9,7 +9,8 @@ from ..random import default_generator
 from ..tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _wrap, broadcast_all, expand_params
+from .utils import _wrap, broadcast_all
+from .distribution import expand_params
 
 __all__ = ["Exponential"]
 

@@ -12,7 +12,8 @@ from . import constraints
 from ._gamma import gammainc, standard_gamma
 from ._special import digamma, lgamma, xlogy
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all, expand_params
+from .utils import broadcast_all
+from .distribution import expand_params
 
 __all__ = ["Gamma"]
 

@@ -8,10 +8,11 @@ import numbers
 
 from ..creation import ones_like, rand, zeros_like
 from ..tensor import Size, Tensor
-from ..tensor_ops import isclose, where
+from ..functions.elementwise import isclose, where
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, expand_params
+from .utils import broadcast_all
+from .distribution import expand_params
 
 __all__ = ["GeneralizedPareto"]
 

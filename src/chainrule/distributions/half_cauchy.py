@@ -6,7 +6,7 @@ import math
 
 from ..creation import as_tensor, full, zeros_like
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from . import constraints
 from .cauchy import Cauchy
 from .transformed_distribution import TransformedDistribution

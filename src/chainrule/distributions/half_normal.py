@@ -6,7 +6,7 @@ import math
 
 from ..creation import zeros_like
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from . import constraints
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from . import constraints
 from ._special import digamma, lgamma
 from .gamma import Gamma

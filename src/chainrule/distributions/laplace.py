@@ -10,7 +10,8 @@ from ..random import default_generator
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _wrap, broadcast_all, expand_params
+from .utils import _wrap, broadcast_all
+from .distribution import expand_params
 
 __all__ = ["Laplace"]
 

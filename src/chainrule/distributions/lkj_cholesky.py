@@ -11,7 +11,7 @@ from ..autograd.grad_mode import no_grad
 from ..creation import arange
 from ..linalg_ops import diagonal
 from ..random import default_generator
-from ..shape_ops import cat
+from ..functions.shape import cat
 from . import constraints
 from ._special import lgamma, mvlgamma
 from .beta import Beta

@@ -8,7 +8,8 @@ import math
 from ..creation import eye
 from ..linalg import cholesky, solve
 from ..linalg_ops import diag_embed, diagonal, tril
-from ..shape_ops import broadcast_tensors, matmul
+from ..functions.linalg import matmul
+from ..functions.shape import broadcast_tensors
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution

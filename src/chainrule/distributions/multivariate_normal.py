@@ -7,7 +7,8 @@ import math
 from ..creation import eye
 from ..linalg import cholesky, inv, solve
 from ..linalg_ops import diagonal, tril
-from ..shape_ops import flip, matmul
+from ..functions.linalg import matmul
+from ..functions.shape import flip
 from ..tensor import Tensor
 from . import constraints
 from .distribution import Distribution

@@ -13,8 +13,8 @@ from . import constraints
 from ._special import lgamma
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import (_wrap, broadcast_all, expand_params, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import _wrap, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .distribution import expand_params
 
 __all__ = ["NegativeBinomial"]
 

@@ -11,7 +11,8 @@ from ..tensor import Size, Tensor
 from . import constraints
 from ._special import erfinv
 from .exp_family import ExponentialFamily
-from .utils import _standard_normal, broadcast_all, expand_params
+from .utils import _standard_normal, broadcast_all
+from .distribution import expand_params
 
 __all__ = ["Normal"]
 

@@ -12,7 +12,8 @@ from ..tensor import Size, Tensor
 from . import constraints
 from ._special import lgamma, xlogy
 from .exp_family import ExponentialFamily
-from .utils import _wrap, broadcast_all, expand_params
+from .utils import _wrap, broadcast_all
+from .distribution import expand_params
 
 __all__ = ["Poisson"]
 

@@ -8,7 +8,8 @@ import numbers
 from ..tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
-from .utils import _uniform, broadcast_all, expand_params
+from .utils import _uniform, broadcast_all
+from .distribution import expand_params
 
 __all__ = ["Uniform"]
 

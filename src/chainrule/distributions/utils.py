@@ -11,7 +11,7 @@ import numpy as np
 from .. import _dtype
 from ..autograd.grad_mode import enable_grad
 from ..random import default_generator
-from ..shape_ops import broadcast_tensors
+from ..functions.shape import broadcast_tensors
 from ..tensor import Size, Tensor
 
 euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant
@@ -184,21 +184,3 @@ def _wrap(arr) -> Tensor:
 
 def _size(shape) -> Size:
     return shape if isinstance(shape, Size) else Size(tuple(int(s) for s in shape))
-
-
-def expand_params(self, cls, batch_shape, _instance, names, param_event_dims=0):
-    """The body of most ``expand`` methods: a new instance of ``cls`` whose parameters
-    ``names`` (those present on ``self``) are expanded to ``batch_shape`` plus their
-    ``param_event_dims`` rightmost dims, with validation off (as PyTorch's)."""
-    from .distribution import Distribution
-
-    new = self._get_checked_instance(cls, _instance)
-    batch_shape = _size(batch_shape)
-    for name in names:
-        if name in self.__dict__:
-            param = self.__dict__[name]
-            tail = tuple(param.shape[param.dim() - param_event_dims:]) if param_event_dims else ()
-            setattr(new, name, param.expand(tuple(batch_shape) + tail))
-    Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
-    new._validate_args = self._validate_args
-    return new

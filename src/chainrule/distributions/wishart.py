@@ -11,7 +11,7 @@ from ..creation import arange
 from ..creation import tensor as _tensor
 from ..linalg import cholesky, inv, slogdet, solve
 from ..linalg_ops import diag_embed, diagonal, tril
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from ..tensor import Tensor
 from . import constraints
 from ._special import digamma, mvlgamma

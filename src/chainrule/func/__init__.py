@@ -15,6 +15,7 @@ from ._jacobians import hessian, jacfwd, jacrev  # noqa: F401
 from ._transforms import grad, grad_and_value, jvp, linearize, vjp  # noqa: F401
 from ._vmap import vmap  # noqa: F401
 from . import _dispatch  # noqa: F401,E402  (plugs batched calls into Function.apply)
+from . import _batched_numpy, _batching, _batching_more  # noqa: F401,E402  (register)
 
 __all__ = [
     "functional_call", "functionalize", "grad", "grad_and_value", "hessian", "jacfwd",

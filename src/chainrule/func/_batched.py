@@ -26,8 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._state import STATE
 from ..tensor import Tensor
+
+# Raw NumPy on placeholders lives in chainrule.func._batched_numpy, which builds on this
+# module and so sets itself here when it is imported (chainrule.func imports it).
+_numpy = None
+
 
 class _Buffer(np.ndarray):
     """The one-element memory of placeholders (one per dtype). Being a subclass, it stops
@@ -58,17 +62,23 @@ class BatchedArray(np.ndarray):
 
     # -- raw NumPy on batched values ---------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from ._batched_numpy import array_ufunc
-
-        return array_ufunc(ufunc, method, inputs, kwargs)
+        return _numpy.array_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        from ._batched_numpy import array_function
-
-        return array_function(func, args, kwargs)
+        return _numpy.array_function(func, args, kwargs)
 
     def _phys(self):
         return self._value._data
+
+    # -- what Tensor and printing call on a placeholder (they sit below chainrule.func) ---
+    def _rebatch(self, view):
+        return rebatch(view)
+
+    def _detach_tensor(self, t):
+        return detach_batched(t)
+
+    def _tensor_repr(self, t):
+        return batched_repr(t)
 
     def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
         return wrap_array(self._phys().astype(dtype, order=order, casting=casting), self._bdim,
@@ -78,9 +88,7 @@ class BatchedArray(np.ndarray):
         return wrap_array(self._phys().copy(), self._bdim, self._level)
 
     def reshape(self, *shape, order="C"):
-        from ._batched_numpy import reshape
-
-        return reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list))
+        return _numpy.reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list))
                        else shape)
 
     def transpose(self, *axes):
@@ -92,9 +100,7 @@ class BatchedArray(np.ndarray):
         return np.transpose(self)
 
     def __getitem__(self, idx):
-        from ._batched_numpy import getitem
-
-        return getitem(self, idx)
+        return _numpy.getitem(self, idx)
 
     def argmax(self, axis=None, out=None, keepdims=False):
         return np.argmax(self, axis=axis, keepdims=keepdims)
@@ -228,28 +234,6 @@ class _Level:
 
 _STACK = []  # active vmap levels, innermost last
 _COUNTER = [0]
-
-
-def push_level(size, randomness="error", level=None):
-    """Enter a vmap level (a new number unless ``level`` re-enters a known one)."""
-    if level is None:
-        _COUNTER[0] += 1
-        level = _COUNTER[0]
-    lv = _Level(level, size, randomness)
-    from ._random import install
-
-    install(lv)
-    _STACK.append(lv)
-    STATE.vmap_level = len(_STACK)
-    return lv
-
-
-def pop_level(lv):
-    from ._random import uninstall
-
-    _STACK.remove(lv)
-    uninstall(lv)
-    STATE.vmap_level = len(_STACK)
 
 
 def active_levels():

@@ -9,6 +9,8 @@ raise.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ._batched import BatchedArray, level_of, unwrap_at, wrap_array
@@ -309,3 +311,12 @@ def array_function(func, args, kwargs):
             "it cannot be batched (as in PyTorch's vmap)")
     level = level_of(tuple(args) + tuple(kwargs.values()))
     return _per_element(lambda *a: func(*a, **kwargs), args, level, func.__name__)
+
+
+def _install():
+    from . import _batched
+
+    _batched._numpy = sys.modules[__name__]
+
+
+_install()

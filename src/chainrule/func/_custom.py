@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._batched import _STACK, lift, pop_level, push_level, unwrap_any, wrap_any
+from ._batched import _STACK, lift, unwrap_any, wrap_any
+from ._levels import pop_level, push_level
 
 
 class VmapInfo:

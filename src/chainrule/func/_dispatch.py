@@ -20,7 +20,7 @@ class Info:
         self.cls, self.level, self.size = cls, level, size
 
 
-_RULE_FOR = []
+_RULE_FOR = []  # [_batching.rule_for], set there on import (it builds on this module)
 
 
 def batched_apply(cls, args):
@@ -63,10 +63,6 @@ def batched_apply(cls, args):
         if size is None and b is not None:
             size = _size_of(v, b)
     info = Info(cls, level, size)
-    if not _RULE_FOR:
-        from ._batching import rule_for
-
-        _RULE_FOR.append(rule_for)
     rule = _RULE_FOR[0](cls)
     out, obd = rule(info, vals, bdims) if rule is not None else loop(info, vals, bdims)
     if isinstance(out, tuple):
@@ -117,13 +113,13 @@ def loop(info, vals, bdims, name=None):
 
 
 def stack_results(outs):
-    from .. import shape_ops
+    from ..functions import shape as FS
 
     if isinstance(outs[0], tuple):
-        res = tuple(shape_ops.stack([o[k] for o in outs]) if isinstance(outs[0][k], Tensor)
+        res = tuple(FS.stack([o[k] for o in outs]) if isinstance(outs[0][k], Tensor)
                     else outs[0][k] for k in range(len(outs[0])))
         return res, tuple(0 if isinstance(r, Tensor) else None for r in res)
-    return shape_ops.stack(outs), 0
+    return FS.stack(outs), 0
 
 
 from ..autograd.function import PLUGINS  # noqa: E402

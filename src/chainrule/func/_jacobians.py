@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ._batched import pop_level, push_level
+from ._levels import pop_level, push_level
 from ._pytree import tree_flatten, tree_unflatten
 from ._transforms import _argnums, _check_leaves, _jvp, vjp
 from ._vmap import _transform, _unbatch
@@ -25,7 +25,7 @@ def _basis(sizes, dtype):
 
 def _vmapped(fn, tangent_only, size, chunk_size, batched):
     """Run fn over leading-dim batches (a private vmap level; chunked if asked)."""
-    from .. import shape_ops
+    from ..functions import shape as FS
     from ._batched import wrap
 
     def once(parts, n):
@@ -41,7 +41,7 @@ def _vmapped(fn, tangent_only, size, chunk_size, batched):
         return once(batched, size)
     pieces = [once([b.narrow(0, s, min(chunk_size, size - s)) for b in batched],
                    min(chunk_size, size - s)) for s in range(0, size, chunk_size)]
-    return [shape_ops.cat([p[k] for p in pieces], 0) for k in range(len(pieces[0]))]
+    return [FS.cat([p[k] for p in pieces], 0) for k in range(len(pieces[0]))]
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):

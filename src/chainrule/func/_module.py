@@ -105,7 +105,7 @@ def stack_module_state(models):
     """``(params, buffers)``: dicts name -> the models' tensors stacked along a new dim 0
     (models of one architecture, for ``vmap`` over an ensemble). Stacked parameters are new
     leaves that require grad when the originals do."""
-    from .. import shape_ops
+    from ..functions import shape as FS
 
     models = list(models)
     if not models:
@@ -122,7 +122,7 @@ def stack_module_state(models):
         per = [dict(getter(m)) for m in models]
         out = {}
         for k in per[0]:
-            s = shape_ops.stack([p[k].detach() for p in per])
+            s = FS.stack([p[k].detach() for p in per])
             if per[0][k].requires_grad:
                 s.requires_grad_(True)
             out[k] = s

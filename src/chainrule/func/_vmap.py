@@ -6,7 +6,8 @@ import functools
 
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
-from ._batched import BatchedArray, lift, pop_level, push_level, unwrap_any, wrap_any
+from ._batched import BatchedArray, lift, unwrap_any, wrap_any
+from ._levels import pop_level, push_level
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 
@@ -111,7 +112,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                              "(in_dims are all None, or there are no tensor inputs)")
         if chunk_size is None or chunk_size >= size:
             return _run(func, flat, norm, spec, kwargs, size, out_dims, randomness)
-        from .. import shape_ops
+        from ..functions import shape as FS
 
         chunks = []
         for start in range(0, size, chunk_size):
@@ -123,7 +124,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         merged = []
         for k, od in enumerate(odims):
             pieces = [tree_flatten(c)[0][k] for c in chunks]
-            merged.append(pieces[0] if od is None else shape_ops.cat(pieces, od))
+            merged.append(pieces[0] if od is None else FS.cat(pieces, od))
         return tree_unflatten(merged, ospec)
 
     return wrapped

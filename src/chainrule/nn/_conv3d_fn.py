@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..shape_ops import stack
+from ..functions.shape import stack
 from ..tensor import Tensor
 from ._spatial import _check_tensor, _conv_padding, conv1d, conv2d, conv_transpose2d, fold, pad
 from ._spatial import tuple_arg

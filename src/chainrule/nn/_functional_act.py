@@ -13,7 +13,7 @@ import numpy as np
 from .. import ops as P
 from ..ops.nn_ops import Erf
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from .._inplace import inplace as inplace_op
 
 

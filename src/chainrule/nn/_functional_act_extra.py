@@ -9,7 +9,7 @@ import numpy as np
 
 from ..random import _gen
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from . import _functional_act as A
 
 __all__ = [

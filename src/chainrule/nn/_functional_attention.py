@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .. import ops as P
-from ..shape_ops import cat
+from ..functions.shape import cat
 from ..tensor import Tensor
 from ._attention_checks import (
     _canonical_mask, _check_sdpa_args, _check_shapes, _const, _is_batched, _none_or_dtype,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tensor_ops as T
+from ..functions import elementwise as FE
+from ..functions import reduction as FR
 from ..tensor import Tensor
 
 
@@ -32,16 +33,16 @@ def _vector_norm(x: Tensor, p: float, dim, keepdim: bool) -> Tensor:
     p = float(p)
     if p == 0.0:  # the count of non-zeros; PyTorch keeps it in the graph with gradient 0
         count = (x != 0).to(x.dtype).sum(dim, keepdim=keepdim)
-        return T.where(count == count, count, x.sum(dim, keepdim=keepdim))
+        return FE.where(count == count, count, x.sum(dim, keepdim=keepdim))
     if p in (1.0, 2.0, float("inf"), -float("inf")):
-        return T.norm(x, p, dim, keepdim)  # these already have PyTorch's gradient at 0
+        return FR.norm(x, p, dim, keepdim)  # these already have PyTorch's gradient at 0
     a = x.abs()
     if p > 0:  # |x|^p with gradient 0 at x = 0, then s^(1/p) with gradient 0 at s = 0
         zero = a == 0
-        a = T.where(zero, 0.0, T.where(zero, 1.0, a) ** p)
+        a = FE.where(zero, 0.0, FE.where(zero, 1.0, a) ** p)
         s = a.sum(dim, keepdim=keepdim)
         zs = s == 0
-        return T.where(zs, 0.0, T.where(zs, 1.0, s) ** (1.0 / p))
+        return FE.where(zs, 0.0, FE.where(zs, 1.0, s) ** (1.0 / p))
     return (a ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops.nn_ops import BCEWithLogits, BinaryCrossEntropy, CrossEntropy
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 
 
 def _const(arr) -> Tensor:

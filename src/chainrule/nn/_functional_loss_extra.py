@@ -8,7 +8,7 @@ import numpy as np
 
 from ..ops.ctc import CTCLoss
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 from ._functional_act import logsigmoid, softplus
 from ._functional_distance import pairwise_distance
 from ._functional_loss import _check_same, _legacy, _reduce, cross_entropy

@@ -12,7 +12,7 @@ from typing import Optional  # noqa: F401
 import numpy as np
 
 from .._dtype import dtype as DType  # noqa: F401,N812
-from ..shape_ops import cat, stack
+from ..functions.shape import cat, stack
 from ..tensor import Tensor
 
 __all__ = [

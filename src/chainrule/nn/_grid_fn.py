@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from ..tensor import Tensor
-from ..tensor_ops import where
+from ..functions.elementwise import where
 
 __all__ = ["affine_grid", "grid_sample"]
 

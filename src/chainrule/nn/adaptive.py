@@ -11,7 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..creation import zeros
-from ..shape_ops import cat
+from ..functions.shape import cat
 from ..tensor import Tensor
 from .container import ModuleList, Sequential
 from .linear import Linear

@@ -23,11 +23,16 @@ from ._functional_loss import (  # noqa: F401
     mse_loss, multi_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss,
 )
 
-from ._spatial import *  # noqa: F401,F403,E402  (convolution, pooling, padding, interpolation)
+from ._spatial import *  # noqa: F401,F403,E402  (convolution, padding, unfold/fold)
+from ._pooling_fn import (  # noqa: F401,E402
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
+    avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+)
+from ._interpolate import interpolate, upsample, upsample_bilinear, upsample_nearest  # noqa: F401,E402
+from ._dropout_nd import dropout1d, dropout2d, dropout3d  # noqa: F401,E402
 from ._functional_act_extra import *  # noqa: F401,F403,E402  (glu, prelu, rrelu, gumbel_softmax, relu_, ...)
 from ._functional_norm import instance_norm, local_response_norm, rms_norm  # noqa: F401,E402
 from ._functional_layers_extra import *  # noqa: F401,F403,E402  (pixel_shuffle, embedding_bag, ...)
-from ._spatial import dropout3d  # noqa: F401,E402
 from ._functional_loss_extra import *  # noqa: F401,F403,E402  (ctc_loss, triplet_margin_loss, ...)
 from ._conv3d_fn import conv3d, conv_tbc, conv_transpose3d  # noqa: F401,E402
 from ._pooling3d_fn import *  # noqa: F401,F403,E402  (max/avg/adaptive 3-D pooling, lp_pool*)

@@ -18,7 +18,7 @@ from .. import _dtype
 from ..autograd.grad_mode import no_grad
 from ..creation import empty
 from ..random import _gen
-from ..shape_ops import stack
+from ..functions.shape import stack
 from ..tensor import Tensor
 from . import init
 from ._functional_layers import linear

@@ -20,7 +20,7 @@ import numpy as np
 from .. import _dtype
 from ..creation import empty
 from ..ops.rnn_ops import RNNLayer
-from ..shape_ops import cat, stack
+from ..functions.shape import cat, stack
 from ..tensor import Tensor
 from . import init
 from ._functional_layers import dropout as _dropout

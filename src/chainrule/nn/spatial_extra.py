@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from ._interpolate import interpolate
-from ._spatial import dropout1d, dropout2d, dropout3d, fold, pad, tuple_arg, unfold
+from ._dropout_nd import dropout1d, dropout2d, dropout3d
+from ._spatial import fold, pad, tuple_arg, unfold
 from .dropout import _DropoutNd
 from .module import Module
 

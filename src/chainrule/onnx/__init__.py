@@ -7,4 +7,4 @@ primitive; an operation without one is a ``UnsupportedOperatorError`` error nami
 """
 
 from .export import ONNXProgram, TrainingMode, export  # noqa: F401
-from .ops import UnsupportedOperatorError  # noqa: F401
+from .errors import UnsupportedOperatorError  # noqa: F401

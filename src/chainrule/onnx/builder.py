@@ -52,7 +52,7 @@ class Builder:
             return n
         if v in self.known:
             if self.dynamic(v):
-                from .ops import UnsupportedOperatorError
+                from .errors import UnsupportedOperatorError
 
                 raise UnsupportedOperatorError(f"a constant of shape {v.shape} ({v.name}) depends on the "
                                 "dynamic axes (an array made in the forward from a dynamic "
@@ -100,7 +100,7 @@ class Builder:
                 return size if a == sa else self.op("Mul", [size, self.ints([a // sa])])
             if sa % a == 0:
                 return self.op("Div", [size, self.ints([sa // a])])
-        from .ops import UnsupportedOperatorError
+        from .errors import UnsupportedOperatorError
 
         raise UnsupportedOperatorError(f"{what}: a size ({a}, then {b}) that is not "
                                        "proportional to a dynamic input size")

@@ -51,7 +51,7 @@ def export_run(a) -> int:
     from .. import __version__, randn
     from ..train.run import load_run
     from .export import export
-    from .ops import UnsupportedOperatorError
+    from .errors import UnsupportedOperatorError
 
     run = load_run(a.dir)
     pre = run.preprocessor

@@ -23,7 +23,8 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from .builder import Builder
 from .numpy_ops import NUMPY
-from .ops import PRIMITIVES, UnsupportedOperatorError
+from .errors import UnsupportedOperatorError
+from .ops import PRIMITIVES
 
 DEFAULT_OPSET = 18
 MIN_OPSET = 17

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..compiler.program import Value
-from .ops import UnsupportedOperatorError, _binary, _unary, index
+from .errors import UnsupportedOperatorError
+from .ops import _binary, _unary, index
 
 
 def _bool_binary(op_type):

@@ -15,11 +15,8 @@ import numpy as np
 
 from ..compiler.program import Value
 from .builder import INT_MAX
+from .errors import UnsupportedOperatorError
 from .rnn import rnn_layer
-
-
-class UnsupportedOperatorError(NotImplementedError):
-    """An operation of the program has no ONNX translation (the message names it)."""
 
 
 def _binary(op_type):

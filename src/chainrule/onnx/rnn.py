@@ -36,7 +36,7 @@ def _state(b, v):
 
 
 def rnn_layer(b, n):
-    from .ops import UnsupportedOperatorError
+    from .errors import UnsupportedOperatorError
 
     x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, reverse, mask = n.args
     if w_hr is not None:

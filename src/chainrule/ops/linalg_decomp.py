@@ -187,7 +187,7 @@ class QR(Function):
         m, n = QR._check(ctx, q, r)
         if m >= n:
             return _qr_vjp_tall(q, r, g_q, g_r), None
-        from ..shape_ops import cat
+        from ..functions.shape import cat
 
         a2 = a[..., :, m:]
         g_r1 = None if g_r is None else g_r[..., :, :m]
@@ -208,7 +208,7 @@ class QR(Function):
         m, n = QR._check(ctx, q, r)
         if m >= n:
             return _qr_jvp_tall(q, r, a_dot)
-        from ..shape_ops import cat
+        from ..functions.shape import cat
 
         q_dot, r1_dot = _qr_jvp_tall(q, r[..., :, :m], a_dot[..., :, :m])
         r2_dot = _mT(q_dot) @ a[..., :, m:] + _mT(q) @ a_dot[..., :, m:]

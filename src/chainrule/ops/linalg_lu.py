@@ -237,7 +237,7 @@ class LUFactor(Function):
         mid = _tri_mask(_mT(L1) @ g_L1, False, True) + _tri_mask(g_U1 @ _mT(U1), True, False)
         g_a1 = SolveTriangular.apply(_mT(L1), mid, True, True, True)
         g_a1 = SolveTriangular.apply(_mT(U1), g_a1, False, False, False)
-        from ..shape_ops import cat
+        from ..functions.shape import cat
 
         if tail is None:
             g = g_a1
@@ -254,7 +254,7 @@ class LUFactor(Function):
         x = SolveTriangular.apply(U1, x, True, False, False)
         dL1 = L1 @ _tri_mask(x, False, True)
         dU1 = _tri_mask(x, True, False) @ U1
-        from ..shape_ops import cat
+        from ..functions.shape import cat
 
         dL, dU = dL1, dU1
         if n > k:

@@ -53,7 +53,7 @@ def expm_array(a: np.ndarray) -> np.ndarray:
 
 def _block(top_left, top_right, bottom_right):
     """[[top_left, top_right], [0, bottom_right]] from tensors (..., n, n)."""
-    from ..shape_ops import cat
+    from ..functions.shape import cat
 
     zeros = top_left * 0.0
     return cat([cat([top_left, top_right], -1), cat([zeros, bottom_right], -1)], -2)

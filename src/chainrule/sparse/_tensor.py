@@ -263,7 +263,7 @@ class SparseTensor(Tensor):
             if tuple(other.shape) != tuple(self.shape):
                 raise RuntimeError(f"add: sparse sizes differ: {tuple(self.shape)} and "
                                    f"{tuple(other.shape)}")
-            from ..shape_ops import cat
+            from ..functions.shape import cat
 
             out = SparseTensor._new(np.concatenate([self._idx, other._idx], axis=1),
                                     cat([self._vals, other._vals.to(self._vals.dtype)]),

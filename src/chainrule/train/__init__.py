@@ -11,7 +11,8 @@ from ._finite import NonFiniteLossWarning
 from ._setup import OPTIMIZERS, make_optimizer
 from .callbacks import (CSVLogger, Callback, EarlyStopping, LRScheduler, ModelCheckpoint,
                         ProgressBar, TerminateOnNaN)
-from .fit import evaluate, fit, predict
+from .fit import fit
+from ._evaluate import evaluate, predict
 from .history import History
 from .rundir import RunError, load_run
 from .tasks import Head, head_for, infer_task

@@ -8,7 +8,7 @@ import math
 import time
 
 from ._trainer import metric_names, pause_point
-from .fit import evaluate
+from ._evaluate import evaluate
 from .history import History
 from .rundir import build_mlp, write_file
 

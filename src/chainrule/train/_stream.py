@@ -24,7 +24,8 @@ from ..serialization import _atomic_write, save
 from ..utils.data import DataLoader
 from ._setup import make_optimizer
 from .callbacks import EarlyStopping
-from .fit import evaluate, fit
+from .fit import fit
+from ._evaluate import evaluate
 from .run import ACTIVATIONS, DEFAULTS, RUN_FORMAT, RUN_FORMAT_VERSION, metric_names
 from .tasks import Head
 

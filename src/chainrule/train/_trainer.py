@@ -16,7 +16,8 @@ from ..serialization import save
 from ._interrupt import SigintGuard
 from ._setup import make_optimizer
 from .callbacks import Callback, EarlyStopping
-from .fit import fit, predict
+from .fit import fit
+from ._evaluate import predict
 from .history import History
 from ._memory import check_fits
 from ._resume_check import read_history

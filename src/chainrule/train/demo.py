@@ -18,7 +18,8 @@ from ._finish import plot_history_safe
 from ._interrupt import SigintGuard
 from ._trainer import PAUSE_ENV, pause_point
 from .callbacks import Callback
-from .fit import evaluate, fit
+from .fit import fit
+from ._evaluate import evaluate
 
 
 def demo_model():

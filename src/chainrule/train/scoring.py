@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from .fit import evaluate, predict
+from ._evaluate import evaluate, predict
 from . import _csvout
 from .rundir import LoadedRun, load_run, write_file
 

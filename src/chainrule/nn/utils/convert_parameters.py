@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
-from ...shape_ops import cat
+from ...functions.shape import cat
 from ...tensor import Tensor
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...autograd.engine import grad as _grad
 from ...autograd.grad_mode import enable_grad, no_grad
-from ...shape_ops import cat, stack
+from ...functions.shape import cat, stack
 from ...tensor import Tensor
 from .._functional_layers import linear
 from .._rnn_cells import GRUCell, RNNCell, gru_cell, rnn_relu_cell, rnn_tanh_cell

@@ -9,7 +9,7 @@ from ...autograd.grad_mode import no_grad
 from ...creation import eye
 from ...ops.linalg_np import Solve
 from ...ops.matrix_fn import MatrixExp
-from ...shape_ops import cat
+from ...functions.shape import cat
 from ...tensor import Tensor
 from .._functional_distance import normalize
 from ..module import Module

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ...creation import full
-from ...shape_ops import cat, stack
+from ...functions.shape import cat, stack
 from ...tensor import Tensor
 
 

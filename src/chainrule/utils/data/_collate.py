@@ -41,7 +41,7 @@ def _stack_tensors(batch) -> Tensor:
             "collate_fn)"
         )
     if any(t.requires_grad for t in batch):
-        from ...shape_ops import stack
+        from ...functions.shape import stack
 
         return stack(list(batch), 0)
     return _wrap(np.stack([t._data for t in batch]))

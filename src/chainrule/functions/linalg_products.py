@@ -9,10 +9,14 @@ import warnings
 
 import numpy as np
 
-from . import shape_ops as S
-from . import tensor_ops as M
-from .linalg_ops import diagonal
-from .tensor import Tensor, _norm_dim
+from . import linalg as FL
+from . import shape as FS
+from . import _common as FC
+from . import elementwise as FE
+from . import reduction as FR
+from . import unary as FU
+from ..linalg_ops import diagonal
+from ..tensor import Tensor, _norm_dim
 
 
 def tensordot(a, b, dims=2, out=None):
@@ -39,10 +43,10 @@ def tensordot(a, b, dims=2, out=None):
     free_a = [i for i in range(na) if i not in da]
     free_b = [j for j in range(nb) if j not in db]
     k = int(np.prod([a._data.shape[i] for i in da])) if da else 1
-    am = S.reshape(S.permute(a, free_a + da), (-1, k))
-    bm = S.reshape(S.permute(b, db + free_b), (k, -1))
+    am = FS.reshape(FS.permute(a, free_a + da), (-1, k))
+    bm = FS.reshape(FS.permute(b, db + free_b), (k, -1))
     shape = tuple(a._data.shape[i] for i in free_a) + tuple(b._data.shape[j] for j in free_b)
-    res = S.reshape(S.matmul(am, bm), shape)
+    res = FS.reshape(FL.matmul(am, bm), shape)
     if out is not None:
         out.copy_(res)
         return out
@@ -51,7 +55,7 @@ def tensordot(a, b, dims=2, out=None):
 
 def vdot(input, other):  # noqa: A002
     """sum(input * other) of two 1-D tensors (no conjugation: real dtypes only)."""
-    return S.dot(input, other)
+    return FL.dot(input, other)
 
 
 def chain_matmul(*matrices, out=None):
@@ -62,7 +66,7 @@ def chain_matmul(*matrices, out=None):
                   "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
     res = matrices[0]
     for m in matrices[1:]:
-        res = S.mm(res, m)
+        res = FL.mm(res, m)
     return res
 
 
@@ -71,34 +75,34 @@ def _scaled(beta, input, alpha, product):  # noqa: A002
     propagate, as PyTorch)."""
     p = product if alpha == 1 else product * alpha
     if beta == 0:
-        return S.expand(p, tuple(np.broadcast_shapes(input._data.shape, p._data.shape))) \
+        return FS.expand(p, tuple(np.broadcast_shapes(input._data.shape, p._data.shape))) \
             if input._data.shape != p._data.shape else p
     return (input if beta == 1 else input * beta) + p
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
     """beta * input + alpha * (mat @ vec)."""
-    return _scaled(beta, input, alpha, S.mv(mat, vec))
+    return _scaled(beta, input, alpha, FL.mv(mat, vec))
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
     """beta * input + alpha * outer(vec1, vec2)."""
-    return _scaled(beta, input, alpha, S.outer(vec1, vec2))
+    return _scaled(beta, input, alpha, FL.outer(vec1, vec2))
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]."""
-    return _scaled(beta, input, alpha, S.bmm(batch1, batch2).sum(0))
+    return _scaled(beta, input, alpha, FL.bmm(batch1, batch2).sum(0))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
-    return _scaled(beta, input, alpha, S.bmm(batch1, batch2))
+    return _scaled(beta, input, alpha, FL.bmm(batch1, batch2))
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2)."""
-    return _scaled(beta, input, alpha, S.mm(mat1, mat2))
+    return _scaled(beta, input, alpha, FL.mm(mat1, mat2))
 
 
 def adjoint(input):  # noqa: A002
@@ -106,18 +110,18 @@ def adjoint(input):  # noqa: A002
     if input._data.ndim < 2:
         raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
                            f"matrices. Got {input._data.ndim}-D tensor.")
-    return S.transpose(input, -2, -1)
+    return FS.transpose(input, -2, -1)
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
     """The covariance matrix of the variables in the rows of ``input`` (observations in the
     columns), with frequency and/or observation weights, as numpy.cov."""
-    x = input if input._data.ndim == 2 else S.reshape(input, (1, -1))
+    x = input if input._data.ndim == 2 else FS.reshape(input, (1, -1))
     if input._data.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an "
                            f"input with {input._data.ndim} dimensions")
     if x._data.dtype.kind != "f":
-        x = M.as_float(x)
+        x = FC.as_float(x)
     n = x._data.shape[1]
     w = None
     if fweights is not None:
@@ -126,7 +130,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
         w = aweights.to(x.dtype) if w is None else w * aweights.to(x.dtype)
     if w is None:
         total = float(n)
-        avg = M.mean(x, 1, keepdim=True)
+        avg = FR.mean(x, 1, keepdim=True)
         norm = total - correction
     else:
         total = w.sum()
@@ -136,9 +140,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
     xc = x - avg
     xw = xc if w is None else xc * w
     with np.errstate(divide="ignore", invalid="ignore"):
-        c = S.matmul(xw, S.transpose(xc, 0, 1)) / (M.clamp(norm, min=0) if isinstance(
+        c = FL.matmul(xw, FS.transpose(xc, 0, 1)) / (FE.clamp(norm, min=0) if isinstance(
             norm, Tensor) else max(norm, 0))
-    return S.reshape(c, ()) if input._data.ndim < 2 else c
+    return FS.reshape(c, ()) if input._data.ndim < 2 else c
 
 
 def corrcoef(input):  # noqa: A002
@@ -147,9 +151,9 @@ def corrcoef(input):  # noqa: A002
     c = cov(input)
     if c._data.ndim == 0:
         return c / c
-    d = M.sqrt(diagonal(c))
-    c = c / S.reshape(d, (-1, 1)) / S.reshape(d, (1, -1))
-    return M.clamp(c, -1, 1)
+    d = FU.sqrt(diagonal(c))
+    c = c / FS.reshape(d, (-1, 1)) / FS.reshape(d, (1, -1))
+    return FE.clamp(c, -1, 1)
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
@@ -158,15 +162,15 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     d = _norm_dim(dim, y._data.ndim, "trapezoid")
     n = y._data.shape[d]
     if n == 0:
-        return M.sum(y, d)
-    mids = (S.narrow(y, d, 1, n - 1) + S.narrow(y, d, 0, n - 1)) * 0.5
+        return FR.sum(y, d)
+    mids = (FS.narrow(y, d, 1, n - 1) + FS.narrow(y, d, 0, n - 1)) * 0.5
     if x is None or not isinstance(x, Tensor):
         step = dx if dx is not None else (x if x is not None else 1)
-        return M.sum(mids, d) * step
-    xd = x if x._data.ndim > 1 else S.reshape(x, (-1,) + (1,) * (y._data.ndim - 1 - d))
+        return FR.sum(mids, d) * step
+    xd = x if x._data.ndim > 1 else FS.reshape(x, (-1,) + (1,) * (y._data.ndim - 1 - d))
     xdim = d if x._data.ndim > 1 else 0
-    widths = S.narrow(xd, xdim, 1, n - 1) - S.narrow(xd, xdim, 0, n - 1)
-    return M.sum(mids * widths, d)
+    widths = FS.narrow(xd, xdim, 1, n - 1) - FS.narrow(xd, xdim, 0, n - 1)
+    return FR.sum(mids * widths, d)
 
 
 trapz = trapezoid
@@ -176,14 +180,14 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     """The running trapezoid-rule integral along ``dim`` (one element shorter)."""
     d = _norm_dim(dim, y._data.ndim, "cumulative_trapezoid")
     n = y._data.shape[d]
-    mids = (S.narrow(y, d, 1, max(n - 1, 0)) + S.narrow(y, d, 0, max(n - 1, 0))) * 0.5
+    mids = (FS.narrow(y, d, 1, max(n - 1, 0)) + FS.narrow(y, d, 0, max(n - 1, 0))) * 0.5
     if x is None or not isinstance(x, Tensor):
         step = dx if dx is not None else (x if x is not None else 1)
-        return M.cumsum(mids * step, d)
-    xd = x if x._data.ndim > 1 else S.reshape(x, (-1,) + (1,) * (y._data.ndim - 1 - d))
+        return FR.cumsum(mids * step, d)
+    xd = x if x._data.ndim > 1 else FS.reshape(x, (-1,) + (1,) * (y._data.ndim - 1 - d))
     xdim = d if x._data.ndim > 1 else 0
-    widths = S.narrow(xd, xdim, 1, n - 1) - S.narrow(xd, xdim, 0, n - 1)
-    return M.cumsum(mids * widths, d)
+    widths = FS.narrow(xd, xdim, 1, n - 1) - FS.narrow(xd, xdim, 0, n - 1)
+    return FR.cumsum(mids * widths, d)
 
 
 __all__ = [

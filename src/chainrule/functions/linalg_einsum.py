@@ -17,9 +17,9 @@ from __future__ import annotations
 import builtins
 import string
 
-from .linalg_ops import diagonal
-from .shape_ops import permute, reshape
-from .tensor import Tensor
+from ..linalg_ops import diagonal
+from .shape import permute, reshape
+from ..tensor import Tensor
 
 _LETTERS = string.ascii_uppercase + string.ascii_lowercase
 

@@ -14,10 +14,11 @@ import warnings
 
 import numpy as np
 
-from . import ops as P
-from . import shape_ops as S
-from .linalg_ops import diagonal
-from .tensor import Tensor, _norm_dim
+from ..ops import shape as P
+from . import shape as FS
+from . import shape_index as FI
+from ..linalg_ops import diagonal
+from ..tensor import Tensor, _norm_dim
 
 
 def _seq(tensors):
@@ -28,7 +29,7 @@ def _seq(tensors):
 
 def ravel(input):  # noqa: A002
     """The elements as a 1-D tensor (``reshape(-1)``)."""
-    return S.reshape(input, (-1,))
+    return FS.reshape(input, (-1,))
 
 
 def _atleast(nd, tensors, name):
@@ -39,11 +40,11 @@ def _atleast(nd, tensors, name):
         if len(s) >= nd:
             return t
         if nd == 1:
-            return S.reshape(t, (1,))
+            return FS.reshape(t, (1,))
         if nd == 2:
-            return S.reshape(t, (1,) * (2 - len(s)) + s)
+            return FS.reshape(t, (1,) * (2 - len(s)) + s)
         new = {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)]
-        return S.reshape(t, new)
+        return FS.reshape(t, new)
 
     out = tuple(one(t) for t in ts)
     return out if many else out[0]
@@ -66,17 +67,17 @@ def atleast_3d(*tensors):
 
 def column_stack(tensors):
     """Stack as columns: 0-d and 1-D tensors become (n, 1) columns, then ``hstack``."""
-    ts = [S.reshape(t, (t._data.size, 1)) if t._data.ndim <= 1 else t for t in tensors]
-    return S.cat(ts, 1)
+    ts = [FS.reshape(t, (t._data.size, 1)) if t._data.ndim <= 1 else t for t in tensors]
+    return FS.cat(ts, 1)
 
 
 def dstack(tensors):
     """Concatenate along the third dim after ``atleast_3d``."""
-    return S.cat([atleast_3d(t) for t in tensors], 2)
+    return FS.cat([atleast_3d(t) for t in tensors], 2)
 
 
 def row_stack(tensors):
-    return S.vstack(tensors)
+    return FS.vstack(tensors)
 
 
 def _split_dir(input, sections, dim, name):  # noqa: A002
@@ -86,7 +87,7 @@ def _split_dir(input, sections, dim, name):  # noqa: A002
             raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but "
                                f"the size of the dimension {n} is not divisible by the "
                                f"split_size {sections}!")
-    return S.tensor_split(input, sections, dim)
+    return FS.tensor_split(input, sections, dim)
 
 
 def hsplit(input, indices_or_sections):  # noqa: A002
@@ -128,11 +129,11 @@ def rot90(input, k=1, dims=(0, 1)):  # noqa: A002
                            f"dim1 = {d1}")
     k %= 4
     if k == 1:
-        return S.transpose(S.flip(input, d1), d0, d1)
+        return FS.transpose(FS.flip(input, d1), d0, d1)
     if k == 2:
-        return S.flip(input, (d0, d1))
+        return FS.flip(input, (d0, d1))
     if k == 3:
-        return S.transpose(S.flip(input, d0), d0, d1)
+        return FS.transpose(FS.flip(input, d0), d0, d1)
     return input.clone()
 
 
@@ -151,13 +152,13 @@ def meshgrid(*tensors, indexing=None):
         if t._data.ndim > 1:
             raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
                                f"but got: {t._data.ndim}-D")
-    ts = [S.reshape(t, (-1,)) for t in ts]
+    ts = [FS.reshape(t, (-1,)) for t in ts]
     swap = indexing == "xy" and len(ts) >= 2
     if swap:
         ts[0], ts[1] = ts[1], ts[0]
     shape = tuple(t._data.shape[0] for t in ts)
     n = len(ts)
-    grids = [S.expand(S.reshape(t, (1,) * i + (-1,) + (1,) * (n - i - 1)), shape)
+    grids = [FS.expand(FS.reshape(t, (1,) * i + (-1,) + (1,) * (n - i - 1)), shape)
              for i, t in enumerate(ts)]
     if swap:  # xy: the ij grids of (y, x, ...), the first two outputs swapped back
         grids[0], grids[1] = grids[1], grids[0]
@@ -171,16 +172,16 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):  # noqa: A002
     x = input
     parts = [p for p in (prepend, x, append) if p is not None]
     if len(parts) > 1:
-        parts = [p if p._data.ndim else S.expand(S.reshape(p, (1,) * x._data.ndim),
+        parts = [p if p._data.ndim else FS.expand(FS.reshape(p, (1,) * x._data.ndim),
                                                    tuple(1 if i == d else s for i, s in
                                                          enumerate(x._data.shape)))
                  for p in parts]
-        x = S.cat(parts, d)
+        x = FS.cat(parts, d)
     for _ in range(n):
         m = x._data.shape[d]
         if m == 0:
             break
-        hi, lo = S.narrow(x, d, 1, m - 1), S.narrow(x, d, 0, m - 1)
+        hi, lo = FS.narrow(x, d, 1, m - 1), FS.narrow(x, d, 0, m - 1)
         x = hi != lo if x._data.dtype == np.bool_ else hi - lo
     return x
 
@@ -207,15 +208,15 @@ def as_strided(input, size, stride, storage_offset=0):  # noqa: A002
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
                            f"offset {storage_offset} require more than the {n} elements of "
                            "the input")
-    return P.Getitem.apply(S.reshape(input, (-1,)), idx)
+    return P.Getitem.apply(FS.reshape(input, (-1,)), idx)
 
 
 def as_strided_scatter(input, src, size, stride, storage_offset=0):  # noqa: A002
     """input with the elements that ``as_strided(size, stride, storage_offset)`` selects
     replaced by src."""
     idx = _strided_index(tuple(size), tuple(stride), storage_offset)
-    flat = P.IndexPut.apply(S.reshape(input, (-1,)), src.to(input.dtype), (idx,))
-    return S.reshape(flat, input._data.shape)
+    flat = P.IndexPut.apply(FS.reshape(input, (-1,)), src.to(input.dtype), (idx,))
+    return FS.reshape(flat, input._data.shape)
 
 
 def unfold(input, dimension, size, step):  # noqa: A002
@@ -229,16 +230,16 @@ def unfold(input, dimension, size, step):  # noqa: A002
         raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
-    x = input if nd else S.reshape(input, (1,))
+    x = input if nd else FS.reshape(input, (1,))
     starts = np.arange(0, n - size + 1, step)
     idx = starts[:, None] + np.arange(size)[None, :]
     out = P.Getitem.apply(x, (slice(None),) * d + (idx,))  # (..., windows, size, ...)
-    return S.movedim(out, d + 1, -1)
+    return FS.movedim(out, d + 1, -1)
 
 
 def sum_to_size(input, *size):  # noqa: A002
     """Sum the input down to ``size`` (which it must broadcast from)."""
-    size = S._size_arg(size)
+    size = FS._size_arg(size)
     shape = input._data.shape
     if tuple(np.broadcast_shapes(tuple(size), shape)) != shape:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
@@ -246,7 +247,7 @@ def sum_to_size(input, *size):  # noqa: A002
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(size) if s == 1 and shape[lead + i] != 1)
     out = input.sum(axes, keepdim=True) if axes else input
-    return S.reshape(out, tuple(size))
+    return FS.reshape(out, tuple(size))
 
 
 def _copy_of(fn, name):
@@ -261,18 +262,18 @@ def _copy_of(fn, name):
     return f
 
 
-moveaxis = S.movedim
-split_with_sizes = unsafe_split = unsafe_split_with_sizes = S.split
-unsafe_chunk = S.chunk
+moveaxis = FS.movedim
+split_with_sizes = unsafe_split = unsafe_split_with_sizes = FS.split
+unsafe_chunk = FS.chunk
 _COPIES = {
     "alias_copy": lambda t: t, "as_strided_copy": as_strided, "detach_copy": lambda t: t.detach(),
-    "diagonal_copy": diagonal, "expand_copy": lambda t, size, **k: S.expand(t, tuple(size)),
-    "narrow_copy": S.narrow, "permute_copy": S.permute, "select_copy": S.select,
-    "slice_copy": lambda t, dim=0, start=None, end=None, step=1: S.getitem(
+    "diagonal_copy": diagonal, "expand_copy": lambda t, size, **k: FS.expand(t, tuple(size)),
+    "narrow_copy": FS.narrow, "permute_copy": FS.permute, "select_copy": FS.select,
+    "slice_copy": lambda t, dim=0, start=None, end=None, step=1: FI.getitem(
         t, (slice(None),) * _norm_dim(dim, t._data.ndim, "slice_copy") + (slice(start, end, step),)),
-    "split_copy": S.split, "split_with_sizes_copy": S.split, "squeeze_copy": S.squeeze,
-    "t_copy": S.t, "transpose_copy": S.transpose, "unbind_copy": S.unbind,
-    "unfold_copy": unfold, "unsqueeze_copy": S.unsqueeze, "view_copy": S.view,
+    "split_copy": FS.split, "split_with_sizes_copy": FS.split, "squeeze_copy": FS.squeeze,
+    "t_copy": FS.t, "transpose_copy": FS.transpose, "unbind_copy": FS.unbind,
+    "unfold_copy": unfold, "unsqueeze_copy": FS.unsqueeze, "view_copy": FS.view,
 }
 for _n, _f in _COPIES.items():
     globals()[_n] = _copy_of(_f, _n)

@@ -1,89 +1,29 @@
-"""More reductions and scans: cumprod, cummax/cummin, logcumsumexp, median/nanmedian, mode,
+"""More reductions (composed; the scans are in ``scan.py``): median/nanmedian, mode,
 kthvalue, quantile/nanquantile, nansum/nanmean, aminmax, dist, renorm, msort.
 
-Selections (cummax, median, mode, kthvalue, quantile) find their indices with NumPy (a
+Selections (median, mode, kthvalue, quantile) find their indices with NumPy (a
 stable sort, NaN last) and take the values with ``gather``, so the gradient goes to the
-selected elements, as in PyTorch. Ties follow what PyTorch 2.13 does on the CPU: cummax and
-cummin report the latest position of the running extremum, median the lower middle
+selected elements, as in PyTorch. Ties follow what PyTorch 2.13 does on the CPU: median the lower middle
 element of a stable sort, mode the smallest of the most frequent values at its last
 position, kthvalue the k-th element of a stable sort.
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
 
 import numpy as np
 
-from . import _dtype
-from . import tensor_ops as M
-from .ops.scan import Cumprod, LogCumSumExp
-from .shape_ops import gather, movedim
-from .tensor import Tensor, _norm_dim
-
-
-def _rt(name, fields):
-    return namedtuple(name, fields)
-
-
-_Values = {n: _rt(n, ["values", "indices"]) for n in (
-    "cummax", "cummin", "median", "nanmedian", "mode", "kthvalue")}
-_AMinMax = _rt("aminmax", ["min", "max"])
-_Frexp = _rt("frexp", ["mantissa", "exponent"])
+from . import elementwise as FE
+from . import reduction as FR
+from . import unary as FU
+from ._common import _AMinMax, _Values
+from .shape import movedim
+from .shape_index import gather
+from ..tensor import Tensor, _norm_dim
 
 
 def _plain(arr):
     return Tensor._make(np.asanyarray(arr), False, None, 0)
-
-
-def cumprod(input, dim, *, dtype=None):  # noqa: A002
-    """out_j = prod_{i <= j} x_i along ``dim`` (integers: an int64 result, no gradient)."""
-    if dtype is not None:
-        input = input.to(dtype)
-    d = _norm_dim(dim, input._data.ndim, "cumprod")
-    if input._data.dtype.kind != "f":
-        a = input._data.astype(np.int64) if input._data.dtype != np.int64 else input._data
-        return _plain(np.cumprod(a, axis=d) if a.ndim else a.copy())
-    if input._data.ndim == 0:
-        return input.clone()
-    return Cumprod.apply(input, d)
-
-
-def logcumsumexp(input, dim):  # noqa: A002
-    """out_j = log sum_{i <= j} exp(x_i) along ``dim``, stable."""
-    x = input if input._data.dtype.kind == "f" else input.to(_dtype.get_default_dtype())
-    if x._data.ndim == 0:
-        return x.clone()
-    return LogCumSumExp.apply(x, _norm_dim(dim, x._data.ndim, "logcumsumexp"))
-
-
-def _cum_extreme(input, dim, is_max):  # noqa: A002
-    name = "cummax" if is_max else "cummin"
-    a = input._data
-    if a.ndim == 0:
-        return _Values[name](input.clone(), _plain(np.zeros((), np.int64)))
-    d = _norm_dim(dim, a.ndim, name)
-    x = np.moveaxis(a, d, -1)
-    n = x.shape[-1]
-    if n == 0:
-        return _Values[name](input.clone(), _plain(np.zeros(a.shape, np.int64)))
-    acc = (np.maximum if is_max else np.minimum).accumulate(x, axis=-1)
-    prev = np.concatenate([x[..., :1], acc[..., :-1]], axis=-1)
-    better = (x >= prev) if is_max else (x <= prev)
-    if x.dtype.kind == "f":
-        better = better | (np.isnan(x) & ~np.isnan(prev))
-    pos = np.where(better, np.arange(n), 0)  # position 0 is 0 either way
-    idx = np.moveaxis(np.maximum.accumulate(pos, axis=-1), -1, d).astype(np.int64)
-    return _Values[name](gather(input, d, _plain(idx)), _plain(idx))
-
-
-def cummax(input, dim):  # noqa: A002
-    """(values, indices): the running maximum along ``dim`` and where it was reached."""
-    return _cum_extreme(input, dim, True)
-
-
-def cummin(input, dim):  # noqa: A002
-    return _cum_extreme(input, dim, False)
 
 
 def _sorted_rows(a, d):
@@ -124,7 +64,7 @@ def _median(input, dim, keepdim, ignore_nan):  # noqa: A002
     if dim is None:
         flat = input.reshape(-1)
         if flat._data.size == 0:
-            return M.mean(flat) if flat._data.dtype.kind == "f" else flat.sum()
+            return FR.mean(flat) if flat._data.dtype.kind == "f" else flat.sum()
         return _select(flat, 0, pos, False, name, None if ignore_nan else "propagate").values
     d = _norm_dim(dim, input._data.ndim, name)
     return _select(input, d, pos, keepdim, name, None if ignore_nan else "propagate")
@@ -178,15 +118,15 @@ def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
     if input._data.size == 0 and dim is None:
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
                            "operation has no identity.")
-    return _AMinMax(M.amin(input, () if dim is None else dim, keepdim),
-                    M.amax(input, () if dim is None else dim, keepdim))
+    return _AMinMax(FR.amin(input, () if dim is None else dim, keepdim),
+                    FR.amax(input, () if dim is None else dim, keepdim))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """Sum treating NaN as zero."""
     if input._data.dtype.kind == "f":
-        input = M.where(M.isnan(input), 0.0, input)
-    return M.sum(input, dim, keepdim, dtype=dtype)
+        input = FE.where(FE.isnan(input), 0.0, input)
+    return FR.sum(input, dim, keepdim, dtype=dtype)
 
 
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
@@ -196,15 +136,15 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"nanmean(): expected input to have floating point dtype but got "
                            f"{input.dtype}")
-    keep = ~M.isnan(input)
-    count = M.sum(keep, dim, keepdim).to(input.dtype)
+    keep = ~FE.isnan(input)
+    count = FR.sum(keep, dim, keepdim).to(input.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         return nansum(input, dim, keepdim) / count
 
 
 def dist(input, other, p=2):  # noqa: A002
     """The p-norm of input - other."""
-    return M.norm(input - other, p)
+    return FR.norm(input - other, p)
 
 
 def renorm(input, p, dim, maxnorm):  # noqa: A002
@@ -214,8 +154,8 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
         raise RuntimeError(f"renorm: non-positive norm not supported, got p = {p}")
     d = _norm_dim(dim, input._data.ndim, "renorm")
     others = tuple(i for i in range(input._data.ndim) if i != d)
-    norm = M.norm(input, p, others, keepdim=True) if others else M.abs(input)
-    factor = M.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    norm = FR.norm(input, p, others, keepdim=True) if others else FU.abs(input)
+    factor = FE.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
     return input * factor
 
 
@@ -266,7 +206,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):  # noqa: A002
     lower, upper = take(lo), take(hi)
     out = lower + _plain(w.astype(vals.dtype)) * (upper - lower)
     bad = (valid == 0) if ignore_nan else nan.any(-1, keepdims=True)
-    out = M.where(_plain(bad), float("nan"), out)
+    out = FE.where(_plain(bad), float("nan"), out)
     # out is (..., nq): q's dim goes first, the reduced dim is dropped (or kept as 1)
     if keepdim and dim is not None:
         out = out.unsqueeze(d)
@@ -288,6 +228,6 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):  
 
 
 __all__ = [
-    "aminmax", "cummax", "cummin", "cumprod", "dist", "kthvalue", "logcumsumexp", "median",
-    "mode", "msort", "nanmean", "nanmedian", "nanquantile", "nansum", "quantile", "renorm",
+    "aminmax", "dist", "kthvalue", "median", "mode", "msort", "nanmean", "nanmedian",
+    "nanquantile", "nansum", "quantile", "renorm"
 ]

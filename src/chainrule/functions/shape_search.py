@@ -12,9 +12,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _dtype
-from . import ops as P
-from .tensor import Tensor, _norm_dim
+from .. import _dtype
+from ..ops import shape as P
+from ..tensor import Tensor, _norm_dim
 
 _Histogram = namedtuple("histogram", ["hist", "bin_edges"])
 _Histogramdd = namedtuple("histogramdd", ["hist", "bin_edges"])

@@ -1,9 +1,11 @@
-"""More elementwise math at the top level (``chainrule.asin``, ``atan2``, ``lgamma``,
-``nan_to_num``, ``copysign``, ``gcd`` ...), with their Tensor methods and in-place forms.
+"""The public functions of the extra elementwise primitives (``ops/elementwise_extra.py``:
+``chainrule.asin``, ``atan2``, ``hypot``, ``logaddexp`` ...) and more elementwise math composed
+from public functions (``nan_to_num``, ``copysign``, ``gcd`` ...); their Tensor methods and
+in-place forms are bound in ``_methods_extra.py``.
 
-Differentiable functions call primitives (``ops.elementwise_extra``, ``ops.special``) or
-compose them; integer inputs of floating functions are computed in the default float dtype
-(as PyTorch). Functions PyTorch does not differentiate (signbit, heaviside, frexp, gcd,
+Differentiable functions call primitives (``ops.elementwise_extra``) or compose public
+functions (the special functions, lgamma, digamma, erfinv ..., are in ``special.py``);
+integer inputs of floating functions are computed in the default float dtype (as PyTorch). Functions PyTorch does not differentiate (signbit, heaviside, frexp, gcd,
 shifts, nextafter) return tensors that do not require grad.
 """
 
@@ -13,12 +15,13 @@ import math
 
 import numpy as np
 
-from . import _dtype
-from . import tensor_ops as M
-from .ops import elementwise_extra as EX
-from .ops import special as SP
-from .special import _floating, _pair, polygamma, xlogy
-from .tensor import Tensor
+from .. import _dtype
+from . import _common as FC
+from . import elementwise as FE
+from . import unary as FU
+from ..ops import elementwise_extra as EX
+from ..special import _floating, _pair, polygamma, xlogy
+from ..tensor import Tensor
 
 
 def _plain(arr):
@@ -43,11 +46,6 @@ asinh = arcsinh = _float_fn(EX.Asinh, "asinh")
 acosh = arccosh = _float_fn(EX.Acosh, "acosh")
 atanh = arctanh = _float_fn(EX.Atanh, "atanh")
 exp2 = _float_fn(EX.Exp2, "exp2")
-erfc = _float_fn(SP.Erfc, "erfc")
-erfinv = _float_fn(SP.Erfinv, "erfinv")
-lgamma = _float_fn(SP.Lgamma, "lgamma")
-digamma = _float_fn(SP.Digamma, "digamma")
-i0 = _float_fn(SP.I0, "i0")
 
 
 def _binary_float(prim, name):
@@ -73,33 +71,15 @@ def logaddexp2(input, other):  # noqa: A002
 
 
 def logit(input, eps=None):  # noqa: A002
-    from .special import logit as f
+    from ..special import logit as f
 
     return f(input, eps)
 
 
 def sinc(input):  # noqa: A002
-    from .special import sinc as f
+    from ..special import sinc as f
 
     return f(input)
-
-
-def mvlgamma(input, p):  # noqa: A002
-    from .special import multigammaln
-
-    return multigammaln(input, p)
-
-
-def igamma(input, other):  # noqa: A002
-    from .special import gammainc
-
-    return gammainc(input, other)
-
-
-def igammac(input, other):  # noqa: A002
-    from .special import gammaincc
-
-    return gammaincc(input, other)
 
 
 def float_power(input, exponent):  # noqa: A002
@@ -108,15 +88,15 @@ def float_power(input, exponent):  # noqa: A002
     e = exponent.to(_dtype.float64) if isinstance(exponent, Tensor) else float(exponent)
     if not isinstance(x, Tensor):
         x = Tensor._make(np.asarray(x), False, None, 0)
-    return M.pow(x, e)
+    return FE.pow(x, e)
 
 
 def _nan_pair(input, other, name):
     if isinstance(other, Tensor) or isinstance(input, Tensor):
-        a, b = M._promote(input, other) if isinstance(input, Tensor) else \
-            M._promote(other, input)[::-1]
+        a, b = FC._promote(input, other) if isinstance(input, Tensor) else \
+            FC._promote(other, input)[::-1]
         if not isinstance(b, Tensor):
-            b = M._wrap_scalar_like(b, a)
+            b = FC._wrap_scalar_like(b, a)
         return a, b
     raise TypeError(f"{name}: expected tensors")
 
@@ -127,7 +107,7 @@ def fmax(input, other):  # noqa: A002
     x, y = _nan_pair(input, other, "fmax")
     if x._data.dtype.kind != "f":
         return _plain(np.fmax(x._data, y._data))
-    return M.where((x >= y) | M.isnan(y), x, y)
+    return FE.where((x >= y) | FE.isnan(y), x, y)
 
 
 def fmin(input, other):  # noqa: A002
@@ -135,7 +115,7 @@ def fmin(input, other):  # noqa: A002
     x, y = _nan_pair(input, other, "fmin")
     if x._data.dtype.kind != "f":
         return _plain(np.fmin(x._data, y._data))
-    return M.where((x <= y) | M.isnan(y), x, y)
+    return FE.where((x <= y) | FE.isnan(y), x, y)
 
 
 def copysign(input, other):  # noqa: A002
@@ -144,7 +124,7 @@ def copysign(input, other):  # noqa: A002
     x = _floating(input, "copysign")
     s = np.signbit(other._data if isinstance(other, Tensor) else np.asarray(other))
     sign = _plain(np.where(s, -1.0, 1.0).astype(x._data.dtype))
-    return M.abs(x) * sign
+    return FU.abs(x) * sign
 
 
 def signbit(input):  # noqa: A002
@@ -174,7 +154,7 @@ def frexp(input):  # noqa: A002
     if input._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = np.frexp(input._data)
-    from .reductions_extra import _Frexp
+    from ._common import _Frexp
 
     return _Frexp(_plain(m), _plain(e.astype(np.int32)))
 
@@ -213,21 +193,21 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
     info = np.finfo(a.dtype)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
-    out = M.where(M.isnan(input), nan, input)
-    out = M.where(_plain(np.isposinf(a)), hi, out)
-    return M.where(_plain(np.isneginf(a)), lo, out)
+    out = FE.where(FE.isnan(input), nan, input)
+    out = FE.where(_plain(np.isposinf(a)), hi, out)
+    return FE.where(_plain(np.isneginf(a)), lo, out)
 
 
 def clamp_min(input, min):  # noqa: A002
-    return M.clamp(input, min=min)
+    return FE.clamp(input, min=min)
 
 
 def clamp_max(input, max):  # noqa: A002
-    return M.clamp(input, max=max)
+    return FE.clamp(input, max=max)
 
 
 def fix(input):  # noqa: A002
-    return M.trunc(input)
+    return FE.trunc(input)
 
 
 def positive(input):  # noqa: A002
@@ -265,7 +245,7 @@ def angle(input):  # noqa: A002
     """The argument of a real number: pi where input < 0, else 0 (nan stays nan); zero
     gradient."""
     x = _floating(input, "angle")
-    return M.where(x < 0, math.pi, M.where(M.isnan(x), x, 0.0))
+    return FE.where(x < 0, math.pi, FE.where(FE.isnan(x), x, 0.0))
 
 
 def _int_only(np_fn, name):
@@ -301,7 +281,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):  # noqa: A002
 
 def rsub(input, other, *, alpha=1):  # noqa: A002
     """other - alpha * input."""
-    return M.sub(other, input * alpha if alpha != 1 else input) if isinstance(other, Tensor) \
+    return FE.sub(other, input * alpha if alpha != 1 else input) if isinstance(other, Tensor) \
         else -(input * alpha if alpha != 1 else input) + other
 
 
@@ -309,10 +289,9 @@ __all__ = [
     "acos", "acosh", "addcdiv", "addcmul", "angle", "arccos", "arccosh", "arcsin", "arcsinh",
     "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh",
     "bitwise_left_shift", "bitwise_right_shift", "clamp_max", "clamp_min", "conj",
-    "conj_physical", "copysign", "cosh", "deg2rad", "digamma", "erfc", "erfinv", "exp2", "fix",
-    "float_power", "fmax", "fmin", "frexp", "gcd", "heaviside", "hypot", "i0", "igamma",
-    "igammac", "imag", "is_complex", "is_conj", "is_neg", "isneginf", "isposinf", "isreal",
-    "lcm", "ldexp", "lgamma", "logaddexp", "logaddexp2", "logit", "mvlgamma", "nan_to_num",
-    "nextafter", "polygamma", "positive", "rad2deg", "real", "resolve_conj", "resolve_neg",
-    "rsub", "signbit", "sinc", "sinh", "xlogy",
+    "conj_physical", "copysign", "cosh", "deg2rad", "exp2", "fix", "float_power", "fmax",
+    "fmin", "frexp", "gcd", "heaviside", "hypot", "imag", "is_complex", "is_conj", "is_neg",
+    "isneginf", "isposinf", "isreal", "lcm", "ldexp", "logaddexp", "logaddexp2", "logit",
+    "nan_to_num", "nextafter", "polygamma", "positive", "rad2deg", "real", "resolve_conj",
+    "resolve_neg", "rsub", "signbit", "sinc", "sinh", "xlogy"
 ]
