@@ -7,16 +7,8 @@ the default float dtype (as PyTorch)."""
 from __future__ import annotations
 
 from ..ops import special as SP
-from ..special import _floating, gammainc, gammaincc, multigammaln
-
-
-def _float_fn(prim, name):
-    def fn(input):  # noqa: A002
-        return prim.apply(_floating(input, name))
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"{name}(x) elementwise ({prim.__doc__.split('.')[0]})."
-    return fn
+from ..special import gammainc, gammaincc, multigammaln
+from .elementwise_extra import _float_fn
 
 
 erfc = _float_fn(SP.Erfc, "erfc")
