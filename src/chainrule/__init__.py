@@ -43,6 +43,7 @@ from .creation import *  # noqa: F401,F403
 from .linalg_ops import *  # noqa: F401,F403  (diag, tril, kron, cdist, ...)
 from .functions.linalg_einsum import einsum  # noqa: F401  (ellipsis, diagonals, sublists)
 from . import linalg  # noqa: E402,F401  (torch.linalg)
+from . import return_types  # noqa: E402,F401  (torch.return_types)
 from .linalg import det, logdet, slogdet  # noqa: F401
 from .linalg import _cholesky_top as cholesky  # noqa: F401
 from .linalg import inv as inverse  # noqa: F401

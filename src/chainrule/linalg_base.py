@@ -4,10 +4,10 @@ decompositions and solvers (``linalg_decomp.py``, ``linalg_solvers.py``) build o
 
 from __future__ import annotations
 
-from collections import namedtuple
 
 import numpy as np
 
+from .return_types import make as make_rt
 from .linalg_ops import cross as _cross
 from .linalg_ops import diagonal as _diagonal
 from .ops.linalg_decomp import SVD
@@ -33,7 +33,7 @@ def matrix_arg(A, op, square=False):
     return A
 
 
-_SVD = namedtuple("svd", ["U", "S", "Vh"])
+_SVD = make_rt("linalg_svd", ["U", "S", "Vh"])
 
 
 def svd(A, full_matrices=True, *, driver=None):
@@ -140,10 +140,9 @@ def det(A):
 
 def slogdet(A):
     """(sign, log|det A|): a named pair ``(sign, logabsdet)``."""
-    from collections import namedtuple
 
     sign, logabs = SlogDet.apply(_square(A, "slogdet"))
-    return namedtuple("slogdet", ["sign", "logabsdet"])(sign, logabs)
+    return make_rt("linalg_slogdet", ["sign", "logabsdet"])(sign, logabs)
 
 
 def inv(A):
@@ -170,9 +169,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
     L, info = Cholesky.apply(_square(A, "cholesky_ex"))
     if check_errors:
         _pd_check(info, "linalg.cholesky_ex")
-    from collections import namedtuple
 
-    return namedtuple("cholesky_ex", ["L", "info"])(L.transpose(-2, -1) if upper else L, info)
+    return make_rt("linalg_cholesky_ex", ["L", "info"])(L.transpose(-2, -1) if upper else L, info)
 
 
 def _pd_check(info, op):
@@ -199,10 +197,9 @@ def eigh(A, UPLO="L"):  # noqa: N803
     ``UPLO`` triangle is read."""
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    from collections import namedtuple
 
     w, v = Eigh.apply(_square(A, "eigh"), UPLO)
-    return namedtuple("eigh", ["eigenvalues", "eigenvectors"])(w, v)
+    return make_rt("linalg_eigh", ["eigenvalues", "eigenvectors"])(w, v)
 
 
 def eigvalsh(A, UPLO="L"):  # noqa: N803

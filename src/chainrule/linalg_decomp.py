@@ -6,17 +6,17 @@ functions check arguments and shape the results as PyTorch does."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 
 import numpy as np
 
+from .return_types import make as make_rt
 from .linalg_base import matrix_arg, svdvals
 from .ops.linalg_decomp import QR, Lstsq, Pinv
 from .ops.matrix_fn import MatrixExp
 from .tensor import Tensor
 
-_QR = namedtuple("qr", ["Q", "R"])
-_Lstsq = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+_QR = make_rt("linalg_qr", ["Q", "R"])
+_Lstsq = make_rt("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 def qr(A, mode="reduced"):

@@ -11,6 +11,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from .return_types import make as make_rt
 from . import linalg_decomp as D
 from . import linalg_solvers as S
 from .linalg_base import matrix_arg, svdvals
@@ -18,7 +19,7 @@ from .linalg_base import svd as _linalg_svd
 from .linalg_solvers import cholesky_inverse, cholesky_solve, lu_unpack  # noqa: F401
 from .tensor import Tensor
 
-_Svd = namedtuple("svd", ["U", "S", "V"])
+_Svd = make_rt("svd", ["U", "S", "V"])
 _Qr = namedtuple("qr", ["Q", "R"])
 _TriSolve = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 _Geqrf = namedtuple("geqrf", ["a", "tau"])

@@ -8,23 +8,23 @@ vmap come from the primitives' rules."""
 
 from __future__ import annotations
 
-from collections import namedtuple
 
 import numpy as np
 
+from .return_types import make as make_rt
 from .linalg_base import matrix_arg
 from .ops.linalg_ldl import LDLFactor, LDLSolve
 from .ops.linalg_lu import LUFactor, PivotsToPermutation, SolveTriangular
 from .tensor import Tensor
 
-_LUFactor = namedtuple("lu_factor", ["LU", "pivots"])
-_LUFactorEx = namedtuple("lu_factor_ex", ["LU", "pivots", "info"])
-_LU = namedtuple("lu", ["P", "L", "U"])
-_LUUnpack = namedtuple("lu_unpack", ["P", "L", "U"])
-_InvEx = namedtuple("inv_ex", ["inverse", "info"])
-_SolveEx = namedtuple("solve_ex", ["result", "info"])
-_LDL = namedtuple("ldl_factor", ["LD", "pivots"])
-_LDLEx = namedtuple("ldl_factor_ex", ["LD", "pivots", "info"])
+_LUFactor = make_rt("linalg_lu_factor", ["LU", "pivots"])
+_LUFactorEx = make_rt("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_LU = make_rt("linalg_lu", ["P", "L", "U"])
+_LUUnpack = make_rt("lu_unpack", ["P", "L", "U"])
+_InvEx = make_rt("linalg_inv_ex", ["inverse", "info"])
+_SolveEx = make_rt("linalg_solve_ex", ["result", "info"])
+_LDL = make_rt("linalg_ldl_factor", ["LD", "pivots"])
+_LDLEx = make_rt("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 def _physical(t):

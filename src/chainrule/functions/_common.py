@@ -7,10 +7,10 @@ and the (values, indices) result of max/min/sort/topk."""
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 import numpy as np
 
+from ..return_types import make as make_rt
 from .. import _dtype
 from ..ops.elementwise import Cast
 from ..tensor import Tensor
@@ -113,12 +113,12 @@ def _scalar_np(v):
         _dtype.get_default_dtype().np)
 
 
-MinMax = namedtuple("MinMax", ["values", "indices"])
+MinMax = {n: make_rt(n, ["values", "indices"]) for n in ("max", "min", "sort", "topk")}
 
 
 # the named results of the reductions and scans (reduction_extra.py, scan.py, frexp)
 def _rt(name, fields):
-    return namedtuple(name, fields)
+    return make_rt(name, fields)
 
 
 _Values = {n: _rt(n, ["values", "indices"]) for n in (

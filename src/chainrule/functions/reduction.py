@@ -84,7 +84,7 @@ def _minmax(input, dim, keepdim, other, is_max):  # noqa: A002
     if not keepdim:
         values = values.squeeze(d)
         idx = np.squeeze(idx, d)
-    return MinMax(values, Tensor._make(idx.astype(np.int64), False, None, 0))
+    return MinMax[name](values, Tensor._make(idx.astype(np.int64), False, None, 0))
 
 
 def max(input, dim=None, keepdim=False, *, other=None):  # noqa: A001, A002

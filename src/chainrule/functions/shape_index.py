@@ -146,7 +146,7 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     d = _norm_dim(dim, input._data.ndim, "sort")
     a = input._data
     idx = np.argsort(-a if descending else a, axis=d, kind="stable")
-    return MinMax(gather(input, d, Tensor._make(idx, False, None, 0)),
+    return MinMax["sort"](gather(input, d, Tensor._make(idx, False, None, 0)),
                   Tensor._make(idx.astype(np.int64), False, None, 0))
 
 
@@ -157,7 +157,7 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     values, indices = sort(input, dim, descending=largest)
     d = _norm_dim(dim, input._data.ndim, "topk")
-    return MinMax(narrow(values, d, 0, k), narrow(indices, d, 0, k))
+    return MinMax["topk"](narrow(values, d, 0, k), narrow(indices, d, 0, k))
 
 
 __all__ = [

@@ -8,16 +8,16 @@ tensor that does not require grad (float-weighted ``bincount`` and histograms in
 
 from __future__ import annotations
 
-from collections import namedtuple
 
 import numpy as np
 
+from ..return_types import make as make_rt
 from .. import _dtype
 from ..ops import shape as P
 from ..tensor import Tensor, _norm_dim
 
-_Histogram = namedtuple("histogram", ["hist", "bin_edges"])
-_Histogramdd = namedtuple("histogramdd", ["hist", "bin_edges"])
+_Histogram = make_rt("histogram", ["hist", "bin_edges"])
+_Histogramdd = make_rt("histogramdd", ["hist", "bin_edges"])
 
 
 def _plain(arr):
