@@ -12,3 +12,8 @@ from .api import OptimizedModule, compile, disable, is_compiling, reset  # noqa:
 from .capture import Unsupported  # noqa: F401
 from .compiled import CompiledFunction, CompileWarning  # noqa: F401
 from .program import Node, Program, Value  # noqa: F401
+from .torch_api import (  # noqa: F401  (the rest of torch.compiler)
+    allow_in_graph, assume_constant_result, cudagraph_mark_step_begin, get_default_backend,
+    is_dynamo_compiling, is_exporting, list_backends, set_default_backend, set_stance,
+    substitute_in_graph, wrap_numpy,
+)

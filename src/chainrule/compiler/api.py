@@ -121,7 +121,7 @@ class disable:  # noqa: N801
     """Run compiled functions eagerly inside this block (a context manager, or a decorator:
     ``torch.compiler.disable``-like, for code that must always run eagerly)."""
 
-    def __init__(self, fn=None):
+    def __init__(self, fn=None, recursive=True, *, reason=None):
         self._fn = fn
         if fn is not None:
             functools.update_wrapper(self, fn)

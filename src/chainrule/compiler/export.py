@@ -19,6 +19,7 @@ from ..autograd.grad_mode import no_grad
 from ..nn.module import Module
 from ..tensor import Tensor
 from .compiled import CompiledFunction
+from .torch_api import _exporting
 from .guards import data_of, signature
 from .program import Program, Value
 from .replay import GuardMissError, plan
@@ -160,8 +161,12 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False,
     kwargs = kwargs or {}
     name = type(mod).__name__ if isinstance(mod, Module) else getattr(mod, "__name__", "fn")
     cf = CompiledFunction(mod, fullgraph=True, name=name)
-    with no_grad():
-        cf(*args, **kwargs)
+    _exporting[0] += 1
+    try:
+        with no_grad():
+            cf(*args, **kwargs)
+    finally:
+        _exporting[0] -= 1
     entry = cf.last
     _, tensors = signature(args, kwargs)
     ep = ExportedProgram(entry.program, [(data_of(t).shape, data_of(t).dtype) for t in tensors],
