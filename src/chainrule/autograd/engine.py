@@ -273,7 +273,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                     # (no local name for g's array: _accumulate counts its references)
                     if g._data.shape != shape:
                         g = _sum_to_shape(g, shape)
-                    if g._data.dtype != dt:
+                    if g._data.dtype is not dt and g._data.dtype != dt:
                         g = g.to(dt)
                 if k < 0:
                     if g is not None:
