@@ -97,12 +97,18 @@ class Function:
             return ()
         out = []
         versions = self._versions
-        for i, s in enumerate(saved):
+        i = 0
+        for s in saved:
             if s.__class__ is _OutRef:
                 s = self._output(s.k)
-            if versions is not None and versions[i] is not None and s._version != versions[i]:
-                raise _modified_error(self, s, versions[i])
+            if versions is not None:
+                expected = versions[i]
+                if expected is not None:
+                    vc = s._vc  # (Tensor._version, inline)
+                    if (0 if vc is None else vc[0]) != expected:
+                        raise _modified_error(self, s, expected)
             out.append(s)
+            i += 1
         return tuple(out)
 
     def mark_non_differentiable(self, *outputs):
