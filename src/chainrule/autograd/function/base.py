@@ -26,8 +26,7 @@ itself, the hot path of every operation -- is in ``apply.py``.
 
 from __future__ import annotations
 
-
-
+from ...tensor import Tensor
 
 _FREED = object()  # sentinel: saved values released by a backward pass
 
@@ -163,8 +162,6 @@ class Function:
         ref = self._out_refs[k]
         t = ref() if ref is not None else None
         if t is None:  # the output tensor is gone: rebuild it (same array, same node)
-            from ...tensor import Tensor
-
             t = Tensor._make(self._out_arrays[k], True, self, k)
             fw = self._out_fw[k] if self._out_fw is not None else None
             t._fw = fw
