@@ -125,11 +125,17 @@ class Function:
     @property
     def needs_input_grad(self):
         """Per argument, whether its gradient is needed (derived from the graph edges)."""
-        if self._needs is None:
+        needs = self._needs
+        if needs is None:
             edges = self._edges
-            self._needs = (tuple([e is not None for e in edges]) if edges is not None
-                           else (False,) * 16)
-        return self._needs
+            if edges is None:
+                needs = (False,) * 16
+            elif len(edges) == 2:  # binary ops, the common case (no list comprehension)
+                needs = (edges[0] is not None, edges[1] is not None)
+            else:
+                needs = tuple([e is not None for e in edges])
+            self._needs = needs
+        return needs
 
     @needs_input_grad.setter
     def needs_input_grad(self, value):
