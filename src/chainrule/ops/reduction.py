@@ -40,9 +40,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        g = grad
-        if not (ctx.keepdim or ctx.axis is None):  # (a 0-d sum broadcasts as it is)
-            g = Reshape.apply(grad, _kept_shape(ctx.x_shape, ctx.axis))
+        g = grad if ctx.keepdim else Reshape.apply(grad, _kept_shape(ctx.x_shape, ctx.axis))
         return Expand.apply(g, ctx.x_shape), None, None
 
     @staticmethod
