@@ -32,6 +32,7 @@ def _primitives():
 
 
 _Add = _Sum = _Reshape = None
+_make = Tensor._make
 
 
 def _sum_to_shape(g, shape):
@@ -241,6 +242,9 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     n_callbacks = len(_CALLBACKS)
     try:
         anomaly = STATE.anomaly
+        # summing two gradients of a node is Add.apply, or plain NumPy when nothing records,
+        # checks, traces or batches the pass (the same np.add, without apply's bookkeeping)
+        plain = not (create_graph or anomaly or STATE.vmap_level or STATE.tracer is not None)
         while ready:
             node = ready.pop()
             out_grads = buffers.pop(node, None)
@@ -273,7 +277,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                     # (no local name for g's array: _accumulate counts its references)
                     if g._data.shape != shape:
                         g = _sum_to_shape(g, shape)
-                    if g._data.dtype != dt:
+                    if g._data.dtype is not dt and g._data.dtype != dt:
                         g = g.to(dt)
                 if k < 0:
                     if g is not None:
@@ -290,8 +294,14 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                     if buf is None:
                         buf = buffers[target] = [None] * target._n_out
                     old = buf[k]
-                    # same shape and dtype (both summed/cast to the edge's): Add directly
-                    buf[k] = g if old is None else _Add.apply(old, g)
+                    if old is None:
+                        buf[k] = g
+                    elif plain:  # same shape and dtype (summed/cast to the edge's): add arrays
+                        a = old._data + g._data
+                        buf[k] = _make(a if a.__class__ is np.ndarray else np.asarray(a),
+                                       False, None, 0)
+                    else:  # recorded (create_graph), checked (anomaly), traced or batched
+                        buf[k] = _Add.apply(old, g)
                 n = deps[target] - 1
                 deps[target] = n
                 if n == 0:

@@ -113,11 +113,17 @@ def _owned(g, in_grads, out_grads) -> bool:
     accumulated into a leaf: not given to another edge of the node (``Add`` returns the
     same tensor for both inputs), not kept by anyone else (another node's buffer, a hook).
     References: the loop's name, getrefcount's argument, ``in_grads``, ``out_grads``."""
-    n_in = sum(1 for t in in_grads if t is g)
-    if n_in > 1:
+    n = 3  # the loop name, the parameter, getrefcount's argument
+    for t in in_grads:
+        if t is g:
+            n += 1
+    if n > 4:
         return False
-    n_out = sum(1 for t in out_grads if t is g) if out_grads is not None else 0
-    return sys.getrefcount(g) <= 3 + n_in + n_out  # + the loop name, the parameter, the call
+    if out_grads is not None:
+        for t in out_grads:
+            if t is g:
+                n += 1
+    return sys.getrefcount(g) <= n
 
 
 def _last_edge(post, leaf, got):

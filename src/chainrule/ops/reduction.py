@@ -33,6 +33,9 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim):
         ctx.x_shape, ctx.axis, ctx.keepdim = x.shape, axis, keepdim
+        if x.__class__ is np.ndarray:  # what np.sum calls, without its ~2 us of Python
+            out = np.add.reduce(x, axis=axis, keepdims=keepdim)
+            return out if out.__class__ is np.ndarray else np.asarray(out)  # 0-d: an array
         return np.sum(x, axis=axis, keepdims=keepdim)
 
     @staticmethod

@@ -175,7 +175,12 @@ class Cat(Function):
 
 def _is_basic(idx) -> bool:
     """True when an index tuple has only ints, slices, None and Ellipsis (a view, no repeats)."""
-    return all(i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer)) for i in idx)
+    if idx.__class__ is int:
+        return True
+    for i in idx:
+        if not (i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))):
+            return False
+    return True
 
 
 class Getitem(_View):

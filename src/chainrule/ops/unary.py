@@ -35,7 +35,7 @@ def _unary(name, fn, doc, vjp, jvp=None, save="x"):
 
     def backward(ctx, grad):
         x, out = _unpack(ctx)
-        return vjp(x, out, grad)
+        return (vjp(x, out, grad),)  # a tuple: the engine's check of the result is then free
 
     def jvp_rule(ctx, x_dot):
         x, out = _unpack(ctx)

@@ -29,6 +29,8 @@ class _Plugins:
 PLUGINS = _Plugins()
 _make = Tensor._make
 _new = object.__new__
+_ref = weakref.ref
+_OUT0 = _OutRef(0)  # "output 0" in ctx._saved (read only, so one instance serves all nodes)
 
 
 def apply(cls, *args):
@@ -103,7 +105,15 @@ def apply(cls, *args):
                 return out
         to_save = ctx._to_save
         if to_save is not None:
-            _save(ctx, to_save, args, vals, (raw,), [raw], [out])
+            if len(to_save) == 1 and to_save[0] is raw and len(vals) == 1 and raw is not vals[0]:
+                # a unary op that saved only its output (exp, tanh, sigmoid, sqrt)
+                ctx._to_save = None
+                ctx._saved = [_OUT0]
+                ctx._versions = [0]
+                ctx._out_arrays = [raw]
+                ctx._out_refs = [_ref(out)]
+            else:
+                _save(ctx, to_save, args, vals, (raw,), [raw], [out])
         return out
     return _finish(cls, ctx, args, vals, raw, record, fw, edges)
 

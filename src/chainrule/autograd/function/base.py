@@ -26,8 +26,7 @@ itself, the hot path of every operation -- is in ``apply.py``.
 
 from __future__ import annotations
 
-
-
+from ...tensor import Tensor
 
 _FREED = object()  # sentinel: saved values released by a backward pass
 
@@ -97,12 +96,18 @@ class Function:
             return ()
         out = []
         versions = self._versions
-        for i, s in enumerate(saved):
+        i = 0
+        for s in saved:
             if s.__class__ is _OutRef:
                 s = self._output(s.k)
-            if versions is not None and versions[i] is not None and s._version != versions[i]:
-                raise _modified_error(self, s, versions[i])
+            if versions is not None:
+                expected = versions[i]
+                if expected is not None:
+                    vc = s._vc  # (Tensor._version, inline)
+                    if (0 if vc is None else vc[0]) != expected:
+                        raise _modified_error(self, s, expected)
             out.append(s)
+            i += 1
         return tuple(out)
 
     def mark_non_differentiable(self, *outputs):
@@ -120,11 +125,17 @@ class Function:
     @property
     def needs_input_grad(self):
         """Per argument, whether its gradient is needed (derived from the graph edges)."""
-        if self._needs is None:
+        needs = self._needs
+        if needs is None:
             edges = self._edges
-            self._needs = (tuple([e is not None for e in edges]) if edges is not None
-                           else (False,) * 16)
-        return self._needs
+            if edges is None:
+                needs = (False,) * 16
+            elif len(edges) == 2:  # binary ops, the common case (no list comprehension)
+                needs = (edges[0] is not None, edges[1] is not None)
+            else:
+                needs = tuple([e is not None for e in edges])
+            self._needs = needs
+        return needs
 
     @needs_input_grad.setter
     def needs_input_grad(self, value):
@@ -157,8 +168,6 @@ class Function:
         ref = self._out_refs[k]
         t = ref() if ref is not None else None
         if t is None:  # the output tensor is gone: rebuild it (same array, same node)
-            from ...tensor import Tensor
-
             t = Tensor._make(self._out_arrays[k], True, self, k)
             fw = self._out_fw[k] if self._out_fw is not None else None
             t._fw = fw
