@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import warnings
 
 import numpy as np
@@ -51,6 +52,31 @@ def _reached_leaves(outputs) -> set:
                 seen.add(id(e[0]))
                 stack.append(e[0])
     return leaves
+
+
+def _check_comm_hook(hook) -> None:
+    """PyTorch's checks of a communication hook: callable, and if annotated, taking a
+    GradBucket and returning a Future."""
+    if not callable(hook):
+        raise TypeError("Communication hook must be callable.")
+    try:
+        sig = inspect.signature(hook)
+    except (TypeError, ValueError):
+        return
+    bucket = sig.parameters.get("bucket")
+    if bucket is not None and bucket.annotation is not inspect.Parameter.empty and \
+            not _names(bucket.annotation, "GradBucket"):
+        raise ValueError("Communication hook: bucket annotation should be dist.GradBucket.")
+    ret = sig.return_annotation
+    if ret is not inspect.Signature.empty and not _names(ret, "Future"):
+        raise ValueError("Communication hook: return annotation should be "
+                         "torch.futures.Future[torch.Tensor].")
+
+
+def _names(annotation, cls_name: str) -> bool:
+    if isinstance(annotation, str):  # from __future__ import annotations
+        return cls_name in annotation
+    return getattr(annotation, "__name__", "") == cls_name
 
 
 class DistributedDataParallel(Module):
@@ -305,9 +331,48 @@ class DistributedDataParallel(Module):
         for w in works:
             w.wait()
 
-    def register_comm_hook(self, state, hook):
-        raise NotImplementedError("DistributedDataParallel.register_comm_hook is not supported: "
-                                  "gradients are always averaged with an MPI allreduce")
+    def register_comm_hook(self, state: object, hook) -> None:
+        """Reduce each gradient bucket with ``hook(state, bucket)`` instead of the default
+        averaging allreduce (PyTorch's DDP communication hook).
+
+        The hook gets a ``chainrule.distributed.GradBucket`` holding this rank's local
+        gradients (not divided by the world size: dividing is the hook's job) and returns a
+        ``chainrule.futures.Future`` whose value, a tensor of the bucket's size, DDP copies
+        into the parameters' ``.grad`` at the end of the backward pass. It is called once per
+        bucket in every synchronising backward, in bucket order (``bucket.is_last()`` on the
+        last one); not inside ``no_sync()``. A hook can be registered once.
+        ``chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks`` has
+        ``allreduce_hook`` (the default behaviour) and ``fp16_compress_hook``.
+
+        Args:
+            state: passed to every call (e.g. the process group).
+            hook: ``hook(state, bucket) -> Future`` of the reduced flat bucket tensor.
+
+        Example::
+
+            def allreduce_avg(process_group, bucket):
+                t = bucket.buffer().div_(dist.get_world_size())
+                return dist.all_reduce(t, async_op=True).get_future().then(
+                    lambda fut: fut.value()[0])
+
+            ddp.register_comm_hook(None, allreduce_avg)
+        """
+        _check_comm_hook(hook)
+        if self.reducer.comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be "
+                               "called once.")
+        self.reducer.comm_hook = (state, hook)
+
+    def _register_builtin_comm_hook(self, comm_hook_type) -> None:
+        """``comm_hook_type``: ``dist.BuiltinCommHookType.ALLREDUCE`` or ``FP16_COMPRESS``."""
+        from ...distributed.algorithms.ddp_comm_hooks import default_hooks
+        hooks = {"ALLREDUCE": default_hooks.allreduce_hook,
+                 "FP16_COMPRESS": default_hooks.fp16_compress_hook}
+        name = getattr(comm_hook_type, "name", comm_hook_type)
+        if name not in hooks:
+            raise ValueError(f"_register_builtin_comm_hook: unknown comm_hook_type "
+                             f"{comm_hook_type!r}; use ALLREDUCE or FP16_COMPRESS")
+        self.register_comm_hook(self.process_group, hooks[name])
 
     def extra_repr(self) -> str:
         pg = self.process_group
