@@ -1,6 +1,8 @@
 """DDP communication hooks (register_comm_hook, GradBucket, default_hooks) and
 chainrule.futures."""
 
+import sys
+
 import pytest
 
 import chainrule.futures as futures
@@ -14,6 +16,36 @@ def test_comm_hooks_on_two_processes():
     hook; torch's registration errors; Work.get_future."""
     out = _mpi.check(_mpi.run(2, "comm_hooks"))
     assert out.count("ok") == 2
+
+
+def test_join_uneven_inputs_on_two_processes():
+    """Join([ddp]) and ddp.join() equal a reference averaging the active ranks' gradients
+    (over N or over the active ranks; summed with a comm hook); throw_on_early_termination
+    raises on every rank at the same iteration; a user Joinable's hooks run as torch's."""
+    out = _mpi.check(_mpi.run(2, "join", CHAINRULE_DIST_TIMEOUT=30))
+    assert out.count("ok") == 2
+
+
+def test_torch_paths_under_torch_compat():
+    from chainrule import torch_compat
+
+    real = {k: sys.modules.pop(k) for k in list(sys.modules)
+            if k == "torch" or k.startswith("torch.")}  # PyTorch itself, if imported
+    torch_compat.install()
+    try:
+        import torch
+        from torch.distributed.algorithms import Join
+        from torch.distributed.algorithms.ddp_comm_hooks import default_hooks
+
+        import chainrule
+        assert torch.futures.Future is futures.Future
+        assert torch.distributed.GradBucket is chainrule.distributed.GradBucket
+        assert default_hooks.fp16_compress_hook is \
+            chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks.fp16_compress_hook
+        assert Join is chainrule.distributed.algorithms.Join
+    finally:
+        torch_compat.uninstall()
+        sys.modules.update(real)
 
 
 def test_future_then_chains_and_completes_once():
