@@ -28,7 +28,9 @@ def grads(hook=None, state=None, cap=None, steps=2, dtype=cr.float64):
     data, with ``hook`` registered (or the default reduction)."""
     model = mlp().to(dtype)
     ddp = DDP(model, bucket_cap_mb=cap)
-    if hook is not None:
+    if isinstance(hook, str):
+        ddp._register_builtin_comm_hook(hook)
+    elif hook is not None:
         ddp.register_comm_hook(state, hook)
     g = np.random.default_rng(100 + r)
     for _ in range(steps):
@@ -60,6 +62,7 @@ for cap in (None, 0.001):
     assert close(grads(sum_hook, cap=cap), [n * g for g in base], 1e-12), "sum hook != n x"
     assert close(grads(allreduce_avg, cap=cap), base, 1e-12), "avg hook != default"
     assert close(grads(default_hooks.allreduce_hook, cap=cap), base, 1e-14)
+    assert close(grads("ALLREDUCE", cap=cap), base, 1e-14)
     f16 = grads(default_hooks.fp16_compress_hook, cap=cap)
     scale = max(np.abs(g).max() for g in base)
     err = max(np.abs(a - b).max() for a, b in zip(f16, base))

@@ -21,6 +21,10 @@ The design of PyTorch's ``Reducer``, on MPI:
   backward pass ends: it waits for every bucket (with the group's deadline) and copies the
   averaged values back into ``param.grad`` — or, with ``gradient_as_bucket_view``, makes
   ``param.grad`` the bucket view itself (no copy back).
+* **Communication hooks.** With ``register_comm_hook`` the gradients are copied into the
+  buckets undivided and each ready bucket is handed, in order, to ``hook(state,
+  GradBucket)``; the returned futures are waited at the end of the pass and their values
+  copied into the buckets.
 * **Unused parameters.** With ``find_unused_parameters``, parameters that the forward
   outputs do not reach are marked ready at the start of the backward pass (their bucket
   slots hold their current gradient, or zeros), and a bitmap allreduce tells which were used
