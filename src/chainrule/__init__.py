@@ -63,6 +63,7 @@ from . import nn  # noqa: E402,F401  (chainrule.nn, like torch.nn)
 from . import optim  # noqa: E402,F401  (chainrule.optim, like torch.optim)
 from . import distributed  # noqa: E402,F401  (torch.distributed on MPI; mpi4py loads on init)
 from . import distributions  # noqa: E402,F401  (torch.distributions)
+from . import futures  # noqa: E402,F401  (torch.futures)
 from .serialization import load, save  # noqa: E402,F401
 from .nn.summary import summary  # noqa: E402,F401
 from .nn._functional_act import erf  # noqa: E402,F401  (torch.erf)

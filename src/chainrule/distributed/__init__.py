@@ -23,19 +23,21 @@ from .c10d import (  # noqa: F401
     is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,
     is_torchelastic_launched, is_ucc_available, new_group,
 )
+from . import algorithms  # noqa: F401,E402  (ddp_comm_hooks)
 from ._work import Work  # noqa: F401
 from .collectives import (  # noqa: F401
     all_gather, all_gather_into_tensor, all_reduce, all_to_all, all_to_all_single, barrier,
     broadcast, gather, monitored_barrier, reduce, reduce_scatter, reduce_scatter_tensor,
     scatter,
 )
+from .grad_bucket import GradBucket  # noqa: F401
 from .p2p import (  # noqa: F401
     P2POp, all_gather_object, batch_isend_irecv, broadcast_object_list, gather_object, irecv,
     isend, recv, recv_object_list, scatter_object_list, send, send_object_list,
 )
 
 __all__ = [
-    "Backend", "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work", "all_gather",
+    "Backend", "GradBucket", "GroupMember", "P2POp", "ProcessGroup", "ReduceOp", "Work", "all_gather",
     "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
     "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast", "broadcast_object_list",
     "default_pg_timeout", "destroy_process_group", "gather", "gather_object", "get_backend",

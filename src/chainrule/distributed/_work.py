@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..futures import _from_work
 from ..tensor import Tensor
 from . import mpi
 from .c10d import ReduceOp, RedOpType
@@ -137,6 +138,12 @@ class Work:
     def result(self) -> list:
         self.wait()
         return list(self._result)
+
+    def get_future(self):
+        """A ``chainrule.futures.Future`` completed with the list of the call's tensors when
+        the operation finishes (``fut.value()[0]`` is the reduced tensor of an
+        ``all_reduce``); as in PyTorch, the way DDP communication hooks return results."""
+        return _from_work(self, list(self._result))
 
     def source_rank(self) -> int:
         """The global rank a completed ``irecv`` received from."""

@@ -21,6 +21,10 @@ The design of PyTorch's ``Reducer``, on MPI:
   backward pass ends: it waits for every bucket (with the group's deadline) and copies the
   averaged values back into ``param.grad`` — or, with ``gradient_as_bucket_view``, makes
   ``param.grad`` the bucket view itself (no copy back).
+* **Communication hooks.** With ``register_comm_hook`` the gradients are copied into the
+  buckets undivided and each ready bucket is handed, in order, to ``hook(state,
+  GradBucket)``; the returned futures are waited at the end of the pass and their values
+  copied into the buckets.
 * **Unused parameters.** With ``find_unused_parameters``, parameters that the forward
   outputs do not reach are marked ready at the start of the backward pass (their bucket
   slots hold their current gradient, or zeros), and a bitmap allreduce tells which were used
@@ -35,6 +39,8 @@ import numpy as np
 
 from ...autograd.engine import queue_callback
 from ...distributed import mpi
+from ...distributed.grad_bucket import GradBucket
+from ...futures import Future
 from ...tensor import Tensor
 
 FIRST_BUCKET_BYTES = 1024 * 1024
@@ -61,7 +67,7 @@ def assign_buckets(nbytes, keys, order, limits, sort: bool) -> list[list[int]]:
 
 
 class _Bucket:
-    __slots__ = ("params", "flat", "views", "pending", "request")
+    __slots__ = ("params", "flat", "views", "pending", "request", "future")
 
     def __init__(self, params, dtype):
         self.params = params
@@ -72,7 +78,7 @@ class _Bucket:
             self.views.append(self.flat[start:start + p._data.size].reshape(p._data.shape))
             start += p._data.size
         self.pending = len(params)
-        self.request = None
+        self.request = self.future = None
 
 
 class Reducer:
@@ -91,6 +97,7 @@ class Reducer:
         self.rebuild_pending = static_graph or not find_unused
         self.divisor = None  # None: the group size (join() may set the number of active ranks)
         self.num_iterations = 0
+        self.comm_hook = None  # (state, hook) from DistributedDataParallel.register_comm_hook
         nbytes = [p._data.nbytes for p in params]
         keys = [p._data.dtype.str for p in params]
         if self.rebuild_pending:
@@ -154,7 +161,7 @@ class Reducer:
         self._marked = [False] * len(self.params)
         self.next_bucket = 0
         for b in self.buckets:
-            b.pending, b.request = len(b.params), None
+            b.pending, b.request, b.future = len(b.params), None, None
         queue_callback(self._finalize)
         skip = list(self.unused)
         if self.static_unused:
@@ -189,6 +196,10 @@ class Reducer:
         n = self.pg.size()
         while self.next_bucket < len(self.buckets) and not self.buckets[self.next_bucket].pending:
             b = self.buckets[self.next_bucket]
+            if self.comm_hook is not None:  # the user's reduction (it divides, if it wants)
+                b.future = self._run_hook(self.next_bucket)
+                self.next_bucket += 1
+                continue
             if n > 1:
                 np.divide(b.flat, self.divisor or n, out=b.flat, casting="unsafe")
                 b.request = self.pg._comm.Iallreduce(MPI.IN_PLACE, b.flat, op=MPI.SUM)
@@ -197,7 +208,40 @@ class Reducer:
             self.pg._seq += 1
             self.next_bucket += 1
         if n > 1 and self.next_bucket:  # drive MPI's progress engine: overlap
-            MPI.Request.Testall([b.request for b in self.buckets[:self.next_bucket]])
+            if self.comm_hook is not None:
+                for b in self.buckets[:self.next_bucket]:
+                    b.future.done()
+            else:
+                MPI.Request.Testall([b.request for b in self.buckets[:self.next_bucket]])
+
+    def _run_hook(self, k: int):
+        """Call the communication hook on bucket ``k``; return its future."""
+        state, hook = self.comm_hook
+        b = self.buckets[k]
+        bucket = GradBucket(k, Tensor._make(b.flat, False, None, 0),
+                            [Tensor._make(v, False, None, 0) for v in b.views], b.params,
+                            k == len(self.buckets) - 1)
+        fut = hook(state, bucket)
+        if not isinstance(fut, Future):
+            raise RuntimeError("DistributedDataParallel: the communication hook must return a "
+                               "chainrule.futures.Future object (e.g. dist.all_reduce(t, "
+                               "async_op=True).get_future()), but got "
+                               f"{type(fut).__name__}")
+        return fut
+
+    def _hook_results(self) -> None:
+        """Wait for each bucket's hook future and copy its value into the bucket."""
+        for k, b in enumerate(self.buckets):
+            value = b.future.wait()
+            data = getattr(value, "_data", None)
+            if not isinstance(value, Tensor) or data.size != b.flat.size:
+                raise RuntimeError(
+                    "DistributedDataParallel: the communication hook's future must hold a "
+                    f"tensor of the bucket's {b.flat.size} elements (bucket {k}), got "
+                    + (f"{value.numel()} elements" if isinstance(value, Tensor)
+                       else type(value).__name__))
+            if data is not b.flat:
+                np.copyto(b.flat, data.reshape(-1), casting="unsafe")
 
     def _finalize(self) -> None:
         if self.static_graph and self.num_iterations == 0:
@@ -207,8 +251,11 @@ class Reducer:
         if self.next_bucket < len(self.buckets):
             return  # some parameter got no gradient: prepare_for_forward reports it
         MPI = mpi.load()
-        requests = [b.request for b in self.buckets]
-        mpi.wait(requests, self.pg, "DistributedDataParallel gradient all_reduce")
+        if self.comm_hook is not None:
+            self._hook_results()
+        else:
+            requests = [b.request for b in self.buckets]
+            mpi.wait(requests, self.pg, "DistributedDataParallel gradient all_reduce")
         used = None
         if self.find_unused:
             used = np.array([0 if i in self.unused else 1 for i in range(len(self.params))],
@@ -237,11 +284,17 @@ class Reducer:
         MPI = mpi.load()
         self.prepare_for_forward()
         requests = []
-        for b in self.buckets:
+        for k, b in enumerate(self.buckets):
             b.flat.fill(0)
+            if self.comm_hook is not None:  # the hook's collectives, on zeros
+                b.future = self._run_hook(k)
+                continue
             requests.append(self.pg._comm.Iallreduce(MPI.IN_PLACE, b.flat, op=MPI.SUM))
             self.pg._seq += 1
-        mpi.wait(requests, self.pg, "DistributedDataParallel.join shadow all_reduce")
+        if self.comm_hook is not None:
+            self._hook_results()
+        else:
+            mpi.wait(requests, self.pg, "DistributedDataParallel.join shadow all_reduce")
         if self.find_unused:
             used = np.zeros(len(self.params), np.int32)
             req = self.pg._comm.Iallreduce(MPI.IN_PLACE, used, op=MPI.MAX)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import warnings
 
-import numpy as np
-
+from ... import _device
 from ... import distributed as dist
+from ...distributed.algorithms.join import Join, Joinable, _JoinConfig
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...tensor import Tensor
 from ..module import Module
+from ._join import DDPJoinHook
 from ._reducer import FIRST_BUCKET_BYTES, Reducer
 
 __all__ = ["DistributedDataParallel"]
@@ -53,7 +55,32 @@ def _reached_leaves(outputs) -> set:
     return leaves
 
 
-class DistributedDataParallel(Module):
+def _check_comm_hook(hook) -> None:
+    """PyTorch's checks of a communication hook: callable, and if annotated, taking a
+    GradBucket and returning a Future."""
+    if not callable(hook):
+        raise TypeError("Communication hook must be callable.")
+    try:
+        sig = inspect.signature(hook)
+    except (TypeError, ValueError):
+        return
+    bucket = sig.parameters.get("bucket")
+    if bucket is not None and bucket.annotation is not inspect.Parameter.empty and \
+            not _names(bucket.annotation, "GradBucket"):
+        raise ValueError("Communication hook: bucket annotation should be dist.GradBucket.")
+    ret = sig.return_annotation
+    if ret is not inspect.Signature.empty and not _names(ret, "Future"):
+        raise ValueError("Communication hook: return annotation should be "
+                         "torch.futures.Future[torch.Tensor].")
+
+
+def _names(annotation, cls_name: str) -> bool:
+    if isinstance(annotation, str):  # from __future__ import annotations
+        return cls_name in annotation
+    return getattr(annotation, "__name__", "") == cls_name
+
+
+class DistributedDataParallel(Module, Joinable):
     """Data parallelism: each process runs ``module`` on its share of every batch and the
     gradients are averaged over the processes during ``backward()``, so every replica
     takes the same optimizer step (PyTorch's ``DistributedDataParallel``, on MPI).
@@ -170,7 +197,8 @@ class DistributedDataParallel(Module):
                                self.gradient_as_bucket_view, self.static_graph)
         self._param_ids = [id(p) for _, p in named]
         self._buffers_to_sync = list(module.buffers())  # as PyTorch, fixed when wrapped
-        self._join = None  # inside join(): {"divide_by_initial_world_size", "iterations"}
+        self._join_config = _JoinConfig.construct_disabled_join_config()  # Joinable
+        self._divide_by_initial_world_size = True
 
     @property
     def broadcast_buffers(self) -> bool:
@@ -207,12 +235,11 @@ class DistributedDataParallel(Module):
     # -- forward --------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
         sync = is_grad_enabled() and self.require_backward_grad_sync
-        if sync and self._join is not None:
-            self._join["iterations"] += 1
-            active = self._active_ranks(1)  # pairs with the joined ranks' shadow loop
-            if not self._join["divide_by_initial_world_size"]:
-                self.reducer.divisor = active
         if sync:
+            # inside Join: "still active" (pairs with the joined ranks' shadowing)
+            active = Join.notify_join_context(self) if self._join_config.enable else None
+            self.reducer.divisor = None if active is None or \
+                self._divide_by_initial_world_size else active
             self.reducer.prepare_for_forward()
         if self.forward_sync_buffers and self.require_forward_param_sync and \
                 self._buffers_to_sync:
@@ -246,16 +273,19 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = previous
 
-    @contextlib.contextmanager
     def join(self, divide_by_initial_world_size: bool = True, enable: bool = True,
              throw_on_early_termination: bool = False):
-        """Train on uneven inputs: a rank that runs out of batches leaves the ``with`` block
-        and then takes part in the others' collectives with zero gradients until every
-        rank has left (PyTorch's ``Join``); then every rank gets the parameters and buffers
-        of a rank that ran the most iterations.
+        """Train on uneven inputs: ``Join([self], ...)`` (PyTorch's ``ddp.join()``). A rank
+        that runs out of batches leaves the ``with`` block and then takes part in the
+        others' collectives with zero gradients until every rank has left; then every rank
+        gets the parameters and buffers of a rank that ran the most iterations.
 
-        With ``divide_by_initial_world_size`` (default) the gradients stay divided by the
-        world size N (joined ranks count as zeros); otherwise by the ranks still active.
+        Args:
+            divide_by_initial_world_size: keep dividing the gradients by the world size N
+                (joined ranks count as zeros; default) rather than by the ranks still active.
+            enable: False turns the detection (and its allreduce per iteration) off.
+            throw_on_early_termination: raise RuntimeError on every rank at the iteration
+                where some rank has run out of inputs, instead of shadowing it.
 
         Example::
 
@@ -263,51 +293,64 @@ class DistributedDataParallel(Module):
                 for xb, yb in my_uneven_batches:      # a different count on each rank
                     opt.zero_grad(); loss_fn(ddp(xb), yb).backward(); opt.step()
         """
-        if throw_on_early_termination:
-            raise NotImplementedError("DistributedDataParallel.join: "
-                                      "throw_on_early_termination is not supported")
-        if not enable or self.process_group.size() < 2:
-            yield
-            return
-        self._join = {"divide_by_initial_world_size": bool(divide_by_initial_world_size),
-                      "iterations": 0}
-        try:
-            yield
-        finally:
-            state, self._join = self._join, None
-        while True:  # this rank ran out of inputs: shadow the others' iterations
-            active = self._active_ranks(0)
-            if active == 0:
-                break
-            if self.forward_sync_buffers and self._buffers_to_sync:
-                self._broadcast(self._buffers_to_sync)
-            if not state["divide_by_initial_world_size"]:
-                self.reducer.divisor = active
-            self.reducer.shadow()
-        self.reducer.divisor = None
-        self._sync_final_model(state["iterations"])
+        return Join([self], enable, throw_on_early_termination,
+                    divide_by_initial_world_size=divide_by_initial_world_size)
 
-    def _active_ranks(self, mine: int) -> int:
-        t = Tensor._make(np.array([mine], np.int64), False, None, 0)
-        dist.all_reduce(t, group=self.process_group)
-        return int(t._data[0])
+    def join_hook(self, **kwargs) -> DDPJoinHook:
+        """The ``JoinHook`` ``Join`` runs on this rank once it has joined (kwargs:
+        ``divide_by_initial_world_size``, default True)."""
+        return DDPJoinHook(self, kwargs.get("divide_by_initial_world_size", True))
 
-    def _sync_final_model(self, iterations: int) -> None:
-        pg = self.process_group
-        key = Tensor._make(np.array([iterations * pg.size() + pg.rank()], np.int64), False,
-                           None, 0)
-        dist.all_reduce(key, op=dist.ReduceOp.MAX, group=pg)
-        source = int(key._data[0]) % pg.size()  # the highest rank among the longest-running
-        with no_grad():
-            tensors = list(self.module.parameters()) + self._buffers_to_sync
-            works = [dist.broadcast(t, group=pg, group_src=source, async_op=True)
-                     for t in tensors]
-        for w in works:
-            w.wait()
+    @property
+    def join_device(self):
+        return _device.device("cpu")
 
-    def register_comm_hook(self, state, hook):
-        raise NotImplementedError("DistributedDataParallel.register_comm_hook is not supported: "
-                                  "gradients are always averaged with an MPI allreduce")
+    @property
+    def join_process_group(self):
+        return self.process_group
+
+    def register_comm_hook(self, state: object, hook) -> None:
+        """Reduce each gradient bucket with ``hook(state, bucket)`` instead of the default
+        averaging allreduce (PyTorch's DDP communication hook).
+
+        The hook gets a ``chainrule.distributed.GradBucket`` holding this rank's local
+        gradients (not divided by the world size: dividing is the hook's job) and returns a
+        ``chainrule.futures.Future`` whose value, a tensor of the bucket's size, DDP copies
+        into the parameters' ``.grad`` at the end of the backward pass. It is called once per
+        bucket in every synchronising backward, in bucket order (``bucket.is_last()`` on the
+        last one); not inside ``no_sync()``. A hook can be registered once.
+        ``chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks`` has
+        ``allreduce_hook`` (the default behaviour) and ``fp16_compress_hook``.
+
+        Args:
+            state: passed to every call (e.g. the process group).
+            hook: ``hook(state, bucket) -> Future`` of the reduced flat bucket tensor.
+
+        Example::
+
+            def allreduce_avg(process_group, bucket):
+                t = bucket.buffer().div_(dist.get_world_size())
+                return dist.all_reduce(t, async_op=True).get_future().then(
+                    lambda fut: fut.value()[0])
+
+            ddp.register_comm_hook(None, allreduce_avg)
+        """
+        _check_comm_hook(hook)
+        if self.reducer.comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be "
+                               "called once.")
+        self.reducer.comm_hook = (state, hook)
+
+    def _register_builtin_comm_hook(self, comm_hook_type) -> None:
+        """``comm_hook_type``: ``dist.BuiltinCommHookType.ALLREDUCE`` or ``FP16_COMPRESS``."""
+        from ...distributed.algorithms.ddp_comm_hooks import default_hooks
+        hooks = {"ALLREDUCE": default_hooks.allreduce_hook,
+                 "FP16_COMPRESS": default_hooks.fp16_compress_hook}
+        name = getattr(comm_hook_type, "name", comm_hook_type)
+        if name not in hooks:
+            raise ValueError(f"_register_builtin_comm_hook: unknown comm_hook_type "
+                             f"{comm_hook_type!r}; use ALLREDUCE or FP16_COMPRESS")
+        self.register_comm_hook(self.process_group, hooks[name])
 
     def extra_repr(self) -> str:
         pg = self.process_group
