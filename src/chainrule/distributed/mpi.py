@@ -183,6 +183,10 @@ def _timed_out(pg, what: str, waited: float) -> None:
           "CHAINRULE_DIST_TIMEOUT, in seconds)")
 
 
+#: seconds between printing the reason and MPI_Abort (see ``abort``)
+ABORT_GRACE_S = 0.5
+
+
 def abort(message: str, code: int = 1) -> None:
     """Print ``chainrule.distributed: message`` on stderr and end every rank of the job."""
     for stream in (sys.stdout, sys.stderr):
@@ -191,6 +195,10 @@ def abort(message: str, code: int = 1) -> None:
         except (OSError, ValueError):
             pass
     print(f"chainrule.distributed: {message}", file=sys.stderr, flush=True)
+    # MPI_Abort tears the launcher's proxies down at once: output this rank has written
+    # but the proxy has not forwarded yet is lost (seen under load: a traceback cut after
+    # its first line). A short pause lets it through; it costs nothing on the good path.
+    time.sleep(ABORT_GRACE_S)
     _MPI.COMM_WORLD.Abort(code)
 
 
