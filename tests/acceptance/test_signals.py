@@ -24,6 +24,13 @@ from chainrule.cli import main
 SRC = str(Path(cr.__file__).resolve().parents[1])
 
 
+def _terminal_sigint():
+    """In the child: SIGINT as a terminal gives it. A shell that starts a job in the
+    background (`make test &`, nohup) hands its children SIGINT ignored, and Python keeps
+    it ignored, so a real Ctrl-C would not be what these tests send."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("signals")
@@ -48,7 +55,8 @@ class Proc:
     def __init__(self, cmd, pause, cwd):
         env = {**os.environ, "PYTHONPATH": SRC, "CHAINRULE_PAUSE_AT": pause}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env, cwd=cwd)
+                                     text=True, env=env, cwd=cwd,
+                                     preexec_fn=_terminal_sigint)
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 

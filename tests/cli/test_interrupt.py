@@ -64,7 +64,8 @@ class _Run:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chainrule.cli", "train", str(data / "d.csv"), "--out",
              str(self.out)] + ARGS, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=_env(pause), cwd=data)
+            env=_env(pause), cwd=data,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a terminal
         self.lines: queue.Queue = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()

@@ -24,6 +24,13 @@ from chainrule.utils.data import _transport
 Pair = collections.namedtuple("Pair", "x y")
 
 
+def _terminal_sigint():
+    """In the child: SIGINT as a terminal gives it. A shell that starts a job in the
+    background (`make test &`, nohup) hands its children SIGINT ignored, and Python keeps
+    it ignored, so a real Ctrl-C would not be what these tests send."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Box:
     def __init__(self, x):
         self.x = x
@@ -414,7 +421,8 @@ def test_ctrl_c_leaves_no_orphans(tmp_path):
     """))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+                            preexec_fn=_terminal_sigint)
     assert proc.stdout.readline().strip() == "ready"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group
     _, err = proc.communicate(timeout=30)
