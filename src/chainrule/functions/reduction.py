@@ -107,24 +107,22 @@ def amin(input, dim=(), keepdim=False):  # noqa: A002
     return P.Amin.apply(input, axes, keepdim)
 
 
-def argmax(input, dim=None, keepdim=False):  # noqa: A002
-    if dim is None:
-        arr = np.asanyarray(np.argmax(input._data))
-        return Tensor._make(arr.reshape((1,) * input._data.ndim if keepdim else ()).astype(
-            np.int64), False, None, 0)
-    d = _norm_dim(dim, input._data.ndim, "argmax")
-    return Tensor._make(np.argmax(input._data, axis=d, keepdims=keepdim).astype(np.int64),
-                        False, None, 0)
+def _arg_extreme(find, name):
+    def fn(input, dim=None, keepdim=False):  # noqa: A002
+        if dim is None:
+            arr = np.asanyarray(find(input._data))
+            return Tensor._make(arr.reshape((1,) * input._data.ndim if keepdim else ()).astype(
+                np.int64), False, None, 0)
+        d = _norm_dim(dim, input._data.ndim, name)
+        return Tensor._make(find(input._data, axis=d, keepdims=keepdim).astype(np.int64),
+                            False, None, 0)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
 
 
-def argmin(input, dim=None, keepdim=False):  # noqa: A002
-    if dim is None:
-        arr = np.asanyarray(np.argmin(input._data))
-        return Tensor._make(arr.reshape((1,) * input._data.ndim if keepdim else ()).astype(
-            np.int64), False, None, 0)
-    d = _norm_dim(dim, input._data.ndim, "argmin")
-    return Tensor._make(np.argmin(input._data, axis=d, keepdims=keepdim).astype(np.int64),
-                        False, None, 0)
+argmax = _arg_extreme(np.argmax, "argmax")
+argmin = _arg_extreme(np.argmin, "argmin")
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
