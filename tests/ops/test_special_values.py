@@ -32,6 +32,42 @@ def test_relu_gradient_at_zero_is_zero():
                                   [0.0, 0.0, 1.0])
 
 
+def test_relu_backward_selects_like_threshold_backward():
+    # PyTorch: grad where out > 0, else 0, as a selection: a NaN/inf gradient at an inactive
+    # unit gives 0 (not inf * 0), and a NaN output passes its gradient
+    for dtype in (cr.float16, cr.float32, cr.float64):
+        x = cr.tensor([-1.0, 0.0, 2.0, float("nan"), -3.0], dtype=dtype, requires_grad=True)
+        cr.relu(x).backward(cr.tensor([float("nan"), float("inf"), 1.0, 3.0, -float("inf")],
+                                      dtype=dtype))
+        np.testing.assert_array_equal(x.grad.numpy(), np.array([0, 0, 1, 3, 0], x.grad.numpy().dtype))
+
+
+@pytest.mark.parametrize("shape", [(3,), (4096,), (64, 16, 28, 28), (5, 4097)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_relu_values_at_every_size_and_layout(shape, dtype):
+    # large contiguous inputs take rows of 4,096 against a zero row; the rest np.maximum
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(shape) * 10).astype(dtype)
+    if dtype is not np.int64:
+        a.reshape(-1)[:3] = [np.nan, -0.0, np.inf]
+    for arr in (a, a.T):
+        out = cr.relu(cr.from_numpy(np.ascontiguousarray(arr) if arr is a else arr)).numpy()
+        np.testing.assert_array_equal(out, np.maximum(arr, 0))
+        assert out.dtype == arr.dtype and not np.signbit(out[out == 0]).any()
+
+
+def test_relu_double_backward_and_forward_mode():
+    x = cr.tensor([-1.0, 0.5, 2.0], dtype=cr.float64, requires_grad=True)
+    g = cr.tensor([1.0, 2.0, 3.0], dtype=cr.float64, requires_grad=True)
+    (gx,) = cr.autograd.grad(cr.relu(x), x, g, create_graph=True)
+    np.testing.assert_array_equal(gx.detach().numpy(), [0.0, 2.0, 3.0])
+    gg, xx = cr.autograd.grad((gx * cr.tensor([5.0, 6.0, 7.0], dtype=cr.float64)).sum(),
+                              (g, x), allow_unused=True)
+    np.testing.assert_array_equal(gg.numpy(), [0.0, 6.0, 7.0])
+    assert xx is None or not xx.numpy().any()
+    assert cr.autograd.gradgradcheck(cr.relu, (x,))
+
+
 def test_abs_and_sign_gradients_at_zero_are_zero():
     np.testing.assert_array_equal(_grad(cr.abs, [-2.0, 0.0, 3.0]), [-1.0, 0.0, 1.0])
     np.testing.assert_array_equal(_grad(cr.sign, [-2.0, 0.0, 3.0]), [0.0, 0.0, 0.0])

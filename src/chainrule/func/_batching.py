@@ -10,7 +10,7 @@ is. Most rules move the batch dim to the front.
 
 | kind | primitives | rule |
 | --- | --- | --- |
-| elementwise | Add Sub Mul Div Pow Maximum Minimum Where TanhGrad SigmoidGrad BCEWithLogits BinaryCrossEntropy | batch first, operands padded to a common rank, broadcasting does the rest |
+| elementwise | Add Sub Mul Div Pow Maximum Minimum Where TanhGrad SigmoidGrad ReluGrad BCEWithLogits BinaryCrossEntropy | batch first, operands padded to a common rank, broadcasting does the rest |
 | unary | Neg Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid Relu Abs Erf Clamp Cast ZeroGrad | the same call, batch dim unchanged |
 | reduction | Sum Amax Amin Prod LogSumExp Cumsum Softmax LogSoftmax | axes shifted past the batch dim |
 | shape | Reshape Permute Expand Flip Cat Pad | the batch dim prepended to the shape argument |
@@ -310,7 +310,7 @@ def linear_rule(info, vals, bdims):
 
 
 _ELEMENTWISE = ("Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "Where", "TanhGrad",
-                "SigmoidGrad")
+                "SigmoidGrad", "ReluGrad")
 _UNARY = ("Neg", "Exp", "Expm1", "Log", "Log1p", "Sqrt", "Sin", "Cos", "Tan", "Tanh",
           "Sigmoid", "Relu", "Abs", "Clamp", "Cast", "ZeroGrad")
 

@@ -10,13 +10,15 @@ Vocabulary used by every rule below (one meaning each):
 
 ``forward`` computes with NumPy; ``backward`` and ``jvp`` compose tensor operations, so they
 can themselves be differentiated (``create_graph=True``). Gradients of broadcast inputs are
-summed back to the input's shape once, by the engine, never inside a rule. TanhGrad and
-SigmoidGrad are the fused backward nodes of Tanh and Sigmoid (one node, still differentiable).
+summed back to the input's shape once, by the engine, never inside a rule. TanhGrad,
+SigmoidGrad and ReluGrad are the fused backward nodes of Tanh, Sigmoid and Relu (one node,
+still differentiable).
 
 The primitives, by kind (everything else in chainrule is composed from these):
 
 elementwise  Add Sub Mul Div Neg Pow Maximum Minimum Where Clamp Cast ZeroGrad
 unary        Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid Relu Abs TanhGrad SigmoidGrad
+             ReluGrad
              (ops/unary.py)
 reduction    Sum Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
 shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut CopySlices Gather
@@ -47,7 +49,8 @@ from .elementwise import (  # noqa: F401
     Add, Cast, Clamp, Div, Maximum, Minimum, Mul, Neg, Pow, Sub, Where, ZeroGrad,
 )
 from .unary import (  # noqa: F401
-    Abs, Cos, Exp, Expm1, Log, Log1p, Relu, Sigmoid, SigmoidGrad, Sin, Sqrt, Tan, Tanh, TanhGrad,
+    Abs, Cos, Exp, Expm1, Log, Log1p, Relu, ReluGrad, Sigmoid, SigmoidGrad, Sin, Sqrt, Tan, Tanh,
+    TanhGrad,
 )
 from .conv import Conv2d, ConvInputGrad, ConvWeightGrad, Fold, Pad, Unfold  # noqa: F401
 from .linalg import Linear, MatMul  # noqa: F401
