@@ -40,12 +40,20 @@ def test_relu_backward_selects_like_threshold_backward():
         cr.relu(x).backward(cr.tensor([float("nan"), float("inf"), 1.0, 3.0, -float("inf")],
                                       dtype=dtype))
         np.testing.assert_array_equal(x.grad.numpy(), np.array([0, 0, 1, 3, 0], x.grad.numpy().dtype))
+        # larger arrays take the bitwise selection (two ways to build the mask): same rule
+        for reps in (1000, 20000):
+            x = cr.tensor(np.tile([-1.0, 0.0, 2.0, np.nan, -3.0], reps), dtype=dtype,
+                          requires_grad=True)
+            cr.relu(x).backward(cr.tensor(np.tile([np.nan, np.inf, 1.0, 3.0, -np.inf], reps),
+                                          dtype=dtype))
+            np.testing.assert_array_equal(x.grad.numpy(), np.tile([0, 0, 1, 3, 0], reps))
 
 
-@pytest.mark.parametrize("shape", [(3,), (4096,), (64, 16, 28, 28), (5, 4097)])
+@pytest.mark.parametrize("shape", [(3,), (4096,), (64, 16, 28, 28), (5, 4097), (17, 4099)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
 def test_relu_values_at_every_size_and_layout(shape, dtype):
-    # large contiguous inputs take rows of 4,096 against a zero row; the rest np.maximum
+    # large contiguous inputs take rows of 4,096 against a zero row (and the remainder); the
+    # rest np.maximum
     rng = np.random.default_rng(0)
     a = (rng.standard_normal(shape) * 10).astype(dtype)
     if dtype is not np.int64:
