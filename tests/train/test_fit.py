@@ -103,6 +103,20 @@ def test_progress_lines_and_silence(capsys):
     assert len(lines) == 3 and lines[0].startswith("Epoch 1/3") and "loss:" in lines[0]
 
 
+def test_long_runs_keep_about_twenty_epoch_lines(capsys):
+    from chainrule.train import ProgressBar
+
+    X, y = _line_data(16)
+    fit(nn.Linear(3, 1), (X, y), loss=nn.MSELoss(), optimizer="sgd", epochs=45, verbose=1)
+    lines = capsys.readouterr().out.strip().splitlines()
+    epochs = [int(ln.split()[1].split("/")[0]) for ln in lines]
+    assert epochs == [1] + list(range(3, 46, 3))  # the first, every 3rd, the last
+    buf = io.StringIO()
+    fit(nn.Linear(3, 1), (X, y), loss=nn.MSELoss(), optimizer="sgd", epochs=45, verbose=0,
+        callbacks=[ProgressBar(stream=buf, bars=False, keep=None)])
+    assert len(buf.getvalue().strip().splitlines()) == 45
+
+
 def test_progress_bar_draws_tqdm_bars():
     from chainrule.train import ProgressBar
 

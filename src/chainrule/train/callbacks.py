@@ -281,23 +281,36 @@ def _fmt(logs: dict) -> dict:
 
 
 class ProgressBar(Callback):
-    """One tqdm bar per epoch (loss and metrics in the postfix, ETA) when ``stream`` is a
-    terminal; otherwise one plain line per epoch. ``fit(verbose=1)`` adds it.
+    """Progress of ``fit``: a tqdm bar per epoch (loss and metrics in the postfix, ETA) when
+    ``stream`` is a terminal, otherwise one plain line per epoch. ``fit(verbose=1)`` adds it.
+
+    A long run keeps about ``keep`` epochs on screen: the first, the last and every
+    ``ceil(epochs / keep)``-th (a 150-epoch run leaves 21 lines, not 150); on a terminal
+    the other epochs' bars are drawn and then cleared.
 
     Args:
         stream: where to write (default ``sys.stdout``).
         bars: force bars (True) or lines (False); default: bars on a terminal.
+        keep: about how many epoch lines a run leaves (``None``: every epoch).
     """
 
     order = 90
 
-    def __init__(self, stream=None, bars: bool | None = None):
+    def __init__(self, stream=None, bars: bool | None = None, keep: int | None = 20):
         self.stream = stream
         self.bars = bars
+        self.keep = keep
         self._bar = None
 
     def _out(self):
         return self.stream if self.stream is not None else sys.stdout
+
+    def _kept(self, epoch) -> bool:
+        total = self.run.epochs
+        if not self.keep or total <= self.keep:
+            return True
+        every = -(-total // self.keep)
+        return epoch == 0 or epoch == total - 1 or (epoch + 1) % every == 0
 
     def on_train_begin(self, logs=None):
         out = self._out()
@@ -311,7 +324,8 @@ class ProgressBar(Callback):
 
             width = shutil.get_terminal_size((100, 20)).columns or 100
             self._bar = tqdm(total=self.run.steps, desc=f"Epoch {epoch + 1}/{self.run.epochs}",
-                             file=self._out(), leave=True, ncols=width, unit="batch")
+                             file=self._out(), leave=self._kept(epoch), ncols=width,
+                             unit="batch")
 
     def on_batch_end(self, batch, logs=None):
         if self._bar is not None:
@@ -323,6 +337,8 @@ class ProgressBar(Callback):
             self._bar.set_postfix(_fmt(logs), refresh=True)
             self._bar.close()
             self._bar = None
+            return
+        if not self._kept(epoch):
             return
         parts = [f"Epoch {epoch + 1}/{self.run.epochs}",
                  f"{time.perf_counter() - self._t0:.2f}s"]
