@@ -18,6 +18,9 @@ from ._dtype import (  # noqa: F401
     bool_ as bool, double, dtype, float, float16, float32, float64, get_default_dtype, half,
     int, int8, int16, int32, int64, long, set_default_dtype, uint8,
 )
+from ._dtype import (  # noqa: F401  (names only: making such a tensor is a TypeError)
+    bfloat16, cdouble, cfloat, chalf, complex32, complex64, complex128, uint16, uint32, uint64,
+)
 from .tensor import Size, Tensor  # noqa: F401
 from . import autograd  # noqa: E402,F401
 from .autograd.grad_mode import (  # noqa: F401

@@ -22,6 +22,14 @@ class dtype:  # noqa: N801 - mirrors torch.dtype
     def __repr__(self) -> str:
         return f"chainrule.{self.name}"
 
+    @property
+    def is_complex(self) -> bool:
+        return self._category == 3
+
+    @property
+    def is_signed(self) -> bool:
+        return self._category >= 2 or (self._category == 1 and self.name[0] != "u")
+
     def __reduce__(self):
         raise TypeError("chainrule dtypes are not picklable")
 
@@ -49,6 +57,40 @@ long = int64
 int = int32  # noqa: A001 - torch.int
 
 _BY_NP = {d.np: d for d in (float32, float64, float16, int64, int32, int16, int8, uint8, bool_)}
+
+
+class _Absent(dtype):
+    """A PyTorch dtype chainrule has no tensors of (NumPy has no bfloat16 or complex32
+    arithmetic; complex and wide unsigned tensors are not implemented). The name exists, so
+    that code naming it (``autocast(dtype=torch.bfloat16)``, ``x.dtype == torch.cfloat``,
+    ``torch.finfo(torch.bfloat16)``) runs; making a tensor of it raises ``TypeError``."""
+
+    __slots__ = ("why",)
+
+    def __init__(self, name, itemsize, category, why):
+        self.name, self.np, self.itemsize = name, None, itemsize
+        self.is_floating_point = category == 2
+        self._category = category
+        self.why = why
+
+
+_NO_MATH = "NumPy has no {} arithmetic"
+bfloat16 = _Absent("bfloat16", 2, 2, _NO_MATH.format("bfloat16"))
+complex32 = _Absent("complex32", 4, 3, _NO_MATH.format("complex32"))
+complex64 = _Absent("complex64", 8, 3, "complex tensors are not implemented")
+complex128 = _Absent("complex128", 16, 3, "complex tensors are not implemented")
+uint16 = _Absent("uint16", 2, 1, "unsigned integers wider than uint8 are not implemented")
+uint32 = _Absent("uint32", 4, 1, "unsigned integers wider than uint8 are not implemented")
+uint64 = _Absent("uint64", 8, 1, "unsigned integers wider than uint8 are not implemented")
+cfloat, cdouble, chalf = complex64, complex128, complex32
+ABSENT = (bfloat16, complex32, complex64, complex128, uint16, uint32, uint64)
+
+
+def _refuse(d: _Absent):
+    return TypeError(f"chainrule has no {d.name} tensors ({d.why}); use "
+                     + ("float32 (or float16)" if d.is_floating_point else
+                        "two float tensors (real and imaginary parts)" if d._category == 3 else
+                        "int64 (or uint8)"))
 
 _default_float = float32
 
@@ -81,6 +123,8 @@ def from_np(np_dtype) -> dtype:
 def to_dtype(d) -> dtype:
     """Accept a chainrule dtype, a NumPy dtype/type or a Python type (float, int, bool)."""
     if isinstance(d, dtype):
+        if d.__class__ is _Absent:
+            raise _refuse(d)
         return d
     if d is builtins.float:
         return _default_float

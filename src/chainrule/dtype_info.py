@@ -23,7 +23,16 @@ class finfo:  # noqa: N801 - mirrors torch.finfo
     """
 
     def __init__(self, type=None):  # noqa: A002
-        d = _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type)
+        d = type if type.__class__ is _dtype._Absent else (
+            _dtype.get_default_dtype() if type is None else _dtype.to_dtype(type))
+        if d is _dtype.bfloat16:  # 8 exponent bits as float32, 7 fraction bits
+            self.bits, self.eps, self.resolution, self.dtype = 16, 2.0 ** -7, 0.01, d.name
+            self.max = float((2 - 2.0 ** -7) * 2.0 ** 127)
+            self.min, self.tiny = -self.max, 2.0 ** -126
+            self.smallest_normal = self.tiny
+            return
+        if d._category == 3:  # complex: the limits of its real part, as PyTorch
+            d = {4: _dtype.float16, 8: _dtype.float32, 16: _dtype.float64}[d.itemsize]
         if not d.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
@@ -46,7 +55,12 @@ class iinfo:  # noqa: N801 - mirrors torch.iinfo
     """Machine limits of an integer dtype: bits, max, min, dtype (the name)."""
 
     def __init__(self, type):  # noqa: A002
-        d = _dtype.to_dtype(type)
+        if type in (_dtype.uint16, _dtype.uint32, _dtype.uint64):
+            info = np.iinfo(f"u{type.itemsize}")
+            self.bits, self.max, self.min, self.dtype = int(info.bits), int(info.max), 0, \
+                type.name
+            return
+        d = type if type.__class__ is _dtype._Absent else _dtype.to_dtype(type)
         if d is _dtype.bool_:
             raise TypeError("torch.bool is not supported by torch.iinfo")
         if d.is_floating_point:
