@@ -41,6 +41,8 @@ def trace(sched, n=25):
     (lambda o: ls.LinearLR(o, 0.25, 1.0, total_iters=8),
      lambda e: 0.1 * (0.25 + 0.75 * min(e, 8) / 8)),
     (lambda o: ls.ConstantLR(o, 0.5, total_iters=6), lambda e: 0.1 * (0.5 if e < 6 else 1.0)),
+    (lambda o: ls.PolynomialLR(o, total_iters=9, power=1.5),
+     lambda e: 0.1 * (1 - min(e, 9) / 9) ** 1.5),
     (lambda o: ls.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0.0),
      lambda e: 0.05 * (1 + math.cos(math.pi * _sgdr(e, 3, 2)[0] / _sgdr(e, 3, 2)[1]))),
 ])
@@ -101,6 +103,10 @@ def test_step_with_epoch_uses_closed_form():
     sched = ls.ExponentialLR(opt, 0.5)
     sched.step(3)
     assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5**3)
+    opt = make_opt()
+    sched = ls.PolynomialLR(opt, total_iters=5, power=2.0)
+    sched.step(3)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * (1 - 3 / 5) ** 2)
 
 
 def test_chainable_schedulers_compose():

@@ -150,6 +150,9 @@ SCHEDULERS = [
                       mode="triangular2"), "SGD"),
     ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, mode="exp_range",
                       gamma=0.9), "Adam"),
+    ("PolynomialLR", dict(), "SGD"),
+    ("PolynomialLR", dict(total_iters=12, power=0.9), "Adam"),
+    ("PolynomialLR", dict(total_iters=7, power=2.0), "SGD"),
 ]
 
 

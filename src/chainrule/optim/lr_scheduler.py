@@ -19,6 +19,7 @@ __all__ = [
     "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts", "LambdaLR", "MultiplicativeLR", "LinearLR", "ConstantLR",
     "OneCycleLR", "CyclicLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler",
+    "PolynomialLR",
 ]
 
 _LRScheduler = LRScheduler
@@ -253,3 +254,31 @@ class ConstantLR(LRScheduler):
     def _get_closed_form_lr(self):
         done = self.last_epoch >= self.total_iters
         return [b * (self.factor + done * (1 - self.factor)) for b in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """``lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power``: a polynomial
+    decay reaching 0 at ``total_iters`` (then kept), applied as PyTorch's chainable ratio of
+    consecutive factors.
+
+    Example::
+
+        sched = PolynomialLR(opt, total_iters=50, power=0.9)
+    """
+
+    def __init__(self, optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        e, n = self.last_epoch, self.total_iters
+        if e == 0 or e > n:
+            return _lrs(self)
+        factor = ((1.0 - e / n) / (1.0 - (e - 1) / n)) ** self.power
+        return [lr * factor for lr in _lrs(self)]
+
+    def _get_closed_form_lr(self):
+        e, n = self.last_epoch, self.total_iters
+        return [b * (1.0 - min(n, e) / n) ** self.power for b in self.base_lrs]
