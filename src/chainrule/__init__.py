@@ -78,6 +78,7 @@ from . import multiprocessing  # noqa: E402,F401  (torch.multiprocessing; Tensor
 from .compiler import compile  # noqa: E402,F401,A004  (torch.compile)
 from . import _dynamo  # noqa: E402,F401  (torch._dynamo)
 from . import sparse  # noqa: E402,F401  (torch.sparse: COO tensors; Tensor.to_sparse, is_sparse)
+from . import testing  # noqa: E402,F401  (torch.testing: assert_close, make_tensor)
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402,F401  (layouts: chainrule._legacy)
 mm = sparse.dense_mm_dispatch(mm, "mm")  # noqa: E402,F405  (torch.mm takes a sparse left operand)
 matmul = sparse.dense_mm_dispatch(matmul, "matmul")  # noqa: E402,F405  (likewise)
