@@ -44,6 +44,12 @@ def test_typed_constructors_and_isinstance(torch):
         with pytest.raises(TypeError):
             L.LongTensor(L.ones(2))  # a float tensor is not a LongTensor
     assert cr.ones(2).type() == "chainrule.FloatTensor"
+    for L in (cr, torch):  # t.type(typed constructor / its name / a dtype) converts
+        x = L.tensor([1.5, -2.0])
+        assert x.type(L.LongTensor).dtype == L.int64 and x.type(L.LongTensor).tolist() == [1, -2]
+        assert x.type("torch.DoubleTensor").dtype == L.float64
+        assert x.type(L.int32).dtype == L.int32
+        assert x.type(L.FloatTensor) is x
 
 
 def test_variable_is_deprecated_tensor(torch):

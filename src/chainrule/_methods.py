@@ -82,10 +82,15 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
 
 
 def _type(self, dtype=None, non_blocking=False):
-    """``t.type()`` names the tensor type ('chainrule.FloatTensor'); ``t.type(dtype)`` converts."""
+    """``t.type()`` names the tensor type ('chainrule.FloatTensor'); ``t.type(dtype)`` converts
+    (a dtype, a typed constructor such as ``LongTensor``, or its name, 'torch.LongTensor')."""
     if dtype is None:
         return "chainrule." + _TYPE_NAMES[self.dtype.name]
-    if isinstance(dtype, str):
+    if isinstance(getattr(dtype, "dtype", None), _dtype.dtype) and isinstance(dtype, type):
+        dtype = dtype.dtype  # a typed constructor: t.type(torch.LongTensor)
+    elif isinstance(dtype, str):
+        if ".cuda." in dtype:
+            return _cuda(self)
         name = dtype.rsplit(".", 1)[-1]
         lookup = {v: k for k, v in _TYPE_NAMES.items()}
         if name not in lookup:
