@@ -79,5 +79,8 @@ class ASGD(Optimizer):
                 ax += s1
             else:
                 np.copyto(ax, w)
-            eta_arr[...] = lr / ((1.0 + lambd * lr * t) ** alpha)
-            mu_arr[...] = 1.0 / max(1.0, t - t0)
+            # PyTorch rounds the new values to its scalar dtype (then stores them in the
+            # state's dtype, the parameter's after a load_state_dict)
+            sd = scalar_dtype().type
+            eta_arr[...] = sd(lr / ((1.0 + lambd * lr * t) ** alpha))
+            mu_arr[...] = sd(1.0 / max(1.0, t - t0))
