@@ -13,7 +13,7 @@ from chainrule import nn
 from chainrule.compiler import CompileWarning
 
 SIMPLE = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RMSprop", "Adagrad", "Adadelta",
-          "GD", "Momentum"]
+          "GD", "Momentum", "RAdam", "Rprop", "ASGD", "Adafactor"]
 CLOSURE = ["LBFGS", "BFGS", "Newton", "LineSearchGD"]
 
 
