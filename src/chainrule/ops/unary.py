@@ -50,8 +50,19 @@ def _unary(name, fn, doc, vjp, jvp=None, save="x"):
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    """exp(min(x, 0)) / (1 + exp(-|x|)): 1 / (1 + exp(-x)) for x >= 0 (PyTorch's formula)
+    and exp(x) / (1 + exp(x)) for x < 0, so no exp overflows (no warning, no inf, also in
+    compiled replays) and tiny values keep their relative precision. Branch-free:
+    ``np.where`` on a mask of signs costs 10x more on large arrays. float16 is computed in
+    float32 and rounded once, as PyTorch does."""
+    if x.dtype == np.float16:
+        return _sigmoid(x.astype(np.float32)).astype(np.float16)
+    e = np.exp(np.negative(np.abs(x)))
+    m = np.exp(np.minimum(x, 0))
+    if e.__class__ is not np.ndarray:  # 0-d input: NumPy returned scalars
+        return np.asarray(m / (1 + e), x.dtype)
+    e += 1
+    return np.divide(m, e, out=e)
 
 
 Exp = _unary("Exp", np.exp, "out = exp(x).   VJP: grad * out.   JVP: x_dot * out.",
