@@ -170,3 +170,24 @@ def test_std_of_a_constant_has_zero_gradient():
     assert s.tolist() == [0.0, 1.0]
     s.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[0, 0, 0], [-0.5, 0, 0.5]])
+
+
+def test_sigmoid_extremes_and_float16_match_torch(torch):
+    import warnings
+
+    vals = np.r_[[-1e4, -100.0, -88.0, -20.0, 0.0, 20.0, 100.0, 1e4],
+                 np.random.default_rng(0).standard_normal(2000) * 8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning, eager or compiled
+        for dt in ("float16", "float32", "float64"):
+            ours = cr.sigmoid(cr.tensor(vals, dtype=getattr(cr, dt))).numpy()
+            theirs = torch.sigmoid(torch.tensor(vals, dtype=getattr(torch, dt))).numpy()
+            if dt == "float16":  # computed in float32 and rounded once, as PyTorch
+                np.testing.assert_array_equal(ours, theirs)
+            else:
+                np.testing.assert_allclose(ours, theirs, rtol=4 * np.finfo(dt).eps, atol=1e-37)
+        f = cr.compile(lambda x: cr.sigmoid(x) * 2)
+        x = cr.tensor([-1e4, 0.0, 3.0])
+        for _ in range(3):
+            out = f(x)
+        np.testing.assert_allclose(out.numpy(), [0.0, 1.0, 2 / (1 + np.exp(-3.0))], rtol=1e-6)
