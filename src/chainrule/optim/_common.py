@@ -36,6 +36,15 @@ def refuse_sparse(name: str, group: dict) -> None:
             raise RuntimeError(f"{name} does not support sparse gradients")
 
 
+def refuse_complex_sparse(name: str, params) -> None:
+    """PyTorch's errors of Adafactor and Muon, checked before any parameter moves."""
+    for p in params:
+        if p._data.dtype.kind == "c":
+            raise RuntimeError(f"{name} does not support complex parameters")
+        if p.grad.is_sparse:
+            raise RuntimeError(f"{name} does not support sparse gradients")
+
+
 def scalar_dtype() -> np.dtype:
     """The dtype PyTorch keeps 0-d optimizer state in (``_get_scalar_dtype``): float64 when
     the default dtype is float64, float32 otherwise."""

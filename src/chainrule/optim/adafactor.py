@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import lerp
+from ._common import lerp, refuse_complex_sparse
 from .optimizer import Optimizer, check
 
 
@@ -74,11 +74,7 @@ class Adafactor(Optimizer):
         wd = float(group["weight_decay"])
         maximize = group["maximize"]
         params = [p for p in group["params"] if p.grad is not None]
-        for p in params:  # checked before any parameter moves, as PyTorch does
-            if p._data.dtype.kind == "c":
-                raise RuntimeError("Adafactor does not support complex parameters")
-            if p.grad.is_sparse:
-                raise RuntimeError("Adafactor does not support sparse gradients")
+        refuse_complex_sparse("Adafactor", params)
         for p in params:
             w = p._data
             g = p.grad._data

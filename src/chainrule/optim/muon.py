@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ._common import lerp
+from ._common import lerp, refuse_complex_sparse
 from .optimizer import Optimizer, check
 
 EPS = 1e-7
@@ -80,11 +80,8 @@ class Muon(Optimizer):
         wd = float(group["weight_decay"])
         mom = float(group["momentum"])
         params = [p for p in group["params"] if p.grad is not None]
-        for p in params:  # checked before any parameter moves, as PyTorch does
-            if p._data.dtype.kind == "c":
-                raise RuntimeError("Muon does not support complex parameters")
-            if p.grad.is_sparse:
-                raise RuntimeError("Muon does not support sparse gradients")
+        refuse_complex_sparse("Muon", params)
+        for p in params:
             self.state.setdefault(p, {})
             self._state_tensor(self.state[p], "momentum_buffer", p)
         for p in params:
