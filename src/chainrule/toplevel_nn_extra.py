@@ -103,7 +103,7 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
 
     The three int64 companions are the ones PyTorch returns: ``offset2bag`` the bag of each
     index (empty for mode 0), ``bag_size`` each bag's count without padding (zeros for mode
-    0), ``max_indices`` the winning row per (bag, column) in mode 2, else ``bag_size`` (mode 1)
+    0 in float32), ``max_indices`` the winning row per (bag, column) in mode 2, else ``bag_size`` (mode 1)
     or zeros (mode 0). A negative ``padding_idx`` means none.
     """
     if mode not in (0, 1, 2):
@@ -122,10 +122,12 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
     if pad is not None:
         kept &= idx != pad
     sizes = np.bincount(bag[kept], minlength=nbags).astype(np.int64)
-    if mode == 0:
-        zeros = np.zeros(nbags, np.int64)
-        return out, _const(np.zeros(0, np.int64)), _const(zeros), _const(zeros.copy())
     offset2bag = _const(np.minimum(bag, nbags - 1).astype(np.int64))
+    if mode == 0:  # ATen's float32 sum path leaves offset2bag empty
+        zeros = np.zeros(nbags, np.int64)
+        if weight._data.dtype == np.float32:
+            offset2bag = _const(np.zeros(0, np.int64))
+        return out, offset2bag, _const(zeros), _const(zeros.copy())
     if mode == 1:
         return out, offset2bag, _const(sizes), _const(sizes.copy())
     return out, offset2bag, _const(sizes), _const(_max_rows(weight._data, idx, bag, kept,
