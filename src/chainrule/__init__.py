@@ -124,4 +124,5 @@ from .creation_extra import *  # noqa: E402,F401,F403  (asarray, windows, poisso
 from .dtype_info import *  # noqa: E402,F401,F403  (finfo, iinfo, promote_types, ...)
 from .switches import *  # noqa: E402,F401,F403  (set_printoptions, determinism, ...)
 from .toplevel_misc import *  # noqa: E402,F401,F403  (gradient, nonzero_static, abs_, ...)
+from .toplevel_nn import *  # noqa: E402,F401,F403  (torch.conv2d, dropout, layer_norm, cpu, ...)
 from . import _methods_extra  # noqa: E402,F401  (binds the Tensor methods of the above)

@@ -29,6 +29,7 @@ from .dtype_info import is_nonzero, is_same_size
 from .linalg_ops import tril, triu
 from .tensor import Tensor
 from .toplevel_misc import nonzero_static as _nonzero_static
+from .nn import _functional_act as _act, _functional_act_extra as _act_extra
 
 
 def _method(fn):
@@ -76,6 +77,7 @@ _METHODS.update({"as_strided_scatter": L.as_strided_scatter})
 _METHODS.update({n: getattr(PR, n) for n in (
     "addmv", "addr", "addbmm", "baddbmm", "addmm", "adjoint", "cov", "corrcoef", "vdot")})
 _METHODS.update({"is_nonzero": is_nonzero, "is_same_size": is_same_size})
+_METHODS.update({"hardshrink": _act.hardshrink, "prelu": _act_extra.prelu})  # t.hardshrink(0.5)
 
 
 def _reflected(fn):
@@ -207,16 +209,43 @@ def map2_(self, x, y, callable):  # noqa: A002
     return self
 
 
+def _storage(arr):
+    """(the C-contiguous array owning ``arr``'s memory, flat, and arr's offset in it), or
+    None when arr does not sit in such an array."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not root.flags.c_contiguous:
+        return None
+    start = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return root.reshape(-1), start // arr.itemsize
+
+
 def resize_(self, *sizes, memory_format=None):
-    """Give self the shape ``sizes`` in place, keeping the leading elements in row-major
-    order (new elements are uninitialised)."""
+    """Give self the shape ``sizes`` in place, as PyTorch: the same shape changes nothing;
+    another shape makes self contiguous over its storage from its first element (so a
+    smaller or equal size keeps sharing memory with the tensors self views or is viewed by,
+    and reads the storage's following elements); a size beyond the storage gets new memory
+    holding the old storage elements first, then zeros (PyTorch leaves them uninitialised,
+    and its other views keep following the grown storage; here they keep the old one)."""
     shape = FS._size_arg(sizes)
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
-    new = np.empty(shape, self._data.dtype)
-    n = min(new.size, self._data.size)
-    new.reshape(-1)[:n] = self._data.reshape(-1)[:n]
-    self._data = new
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"resize_: negative size in {list(shape)}: sizes must be >= 0")
+    arr = self._data
+    if tuple(arr.shape) == shape:
+        return self
+    n = int(np.prod(shape, dtype=np.int64))
+    store = _storage(arr)
+    if store is not None and store[1] + n <= store[0].size:
+        self._data = store[0][store[1]:store[1] + n].reshape(shape)
+    else:
+        old = store[0][store[1]:] if store is not None else arr.ravel(order="K")
+        new = np.zeros(shape, arr.dtype)
+        m = min(n, old.size)
+        new.reshape(-1)[:m] = old[:m]
+        self._data = new
     _bump(self, "resize_")
     return self
 

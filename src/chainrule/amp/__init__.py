@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import warnings
 
+from . import autocast_state as _state
+
 
 class autocast:  # noqa: N801 - mirrors torch.autocast
     """A context manager and decorator that leaves computation in its own dtypes."""
@@ -19,6 +21,7 @@ class autocast:  # noqa: N801 - mirrors torch.autocast
 
     def __init__(self, device_type="cpu", dtype=None, enabled=True, cache_enabled=None):
         self.device_type, self.dtype, self.enabled = device_type, dtype, enabled
+        self.cache_enabled = cache_enabled
         if enabled and dtype is not None and not autocast._warned:
             name = getattr(dtype, "name", str(dtype))
             if name not in ("float32", "float"):
@@ -27,9 +30,19 @@ class autocast:  # noqa: N801 - mirrors torch.autocast
                               "mixed precision on its NumPy CPU backend)", stacklevel=2)
 
     def __enter__(self):
+        # PyTorch's bookkeeping (read back by torch.get_autocast_dtype and friends)
+        self._prev = _state.get_autocast_dtype(self.device_type), _state.is_autocast_cache_enabled()
+        _state.set_autocast_dtype(self.device_type, self.dtype or self._prev[0])
+        if self.cache_enabled is not None:
+            _state.set_autocast_cache_enabled(self.cache_enabled)
+        _state.autocast_increment_nesting()
         return self
 
     def __exit__(self, *exc):
+        if _state.autocast_decrement_nesting() == 0:
+            _state.clear_autocast_cache()
+        _state.set_autocast_dtype(self.device_type, self._prev[0])
+        _state.set_autocast_cache_enabled(self._prev[1])
         return False
 
     def __call__(self, fn):

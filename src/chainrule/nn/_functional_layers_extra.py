@@ -161,8 +161,8 @@ def _bags(idx, offsets, include_last_offset):
     if np.any(np.diff(off) < 0) or off[-1] > n:
         raise ValueError(f"embedding_bag: offsets must be non-decreasing and at most the input "
                          f"length {n}, got {off.tolist()[:8]}")
-    if include_last_offset:
-        nbags, ends = off.size - 1, off[1:]
+    if include_last_offset:  # as ATen: the last bag runs to the end of the input
+        nbags, ends = off.size - 1, np.append(off[1:-1], n)
     else:
         nbags, ends = off.size, np.append(off[1:], n)
     # bag b holds positions off[b] <= j < ends[b]; positions past the last end get nbags
