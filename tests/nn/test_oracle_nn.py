@@ -272,6 +272,9 @@ def test_probabilistic_losses_match_torch(torch, reduction):
         x = X if kw.get("log_input", True) else np.exp(X)
         _check_loss(torch, "poisson_nll_loss", [(x, True), (counts, False)],
                     {"reduction": reduction, **kw})
+        # the target's gradient too (Stirling's term with full=True); PyTorch's is nan at 0
+        _check_loss(torch, "poisson_nll_loss", [(x, True), (counts + 0.5, True)],
+                    {"reduction": reduction, **kw})
     logp = X - np.log(np.exp(X).sum(1, keepdims=True))
     q = np.exp(Y) / np.exp(Y).sum(1, keepdims=True)
     q0 = q.copy()

@@ -269,18 +269,20 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None,  # noqa: A002
                      eps=1e-8, reduce=None, reduction="mean", *, _op="poisson_nll_loss"):
     """exp(x) - y x (log_input) or x - y log(x + eps); with ``full`` the Stirling term
-    y log y - y + 0.5 log(2 pi y) is added where y > 1."""
+    y log y - y + 0.5 log(2 pi y) is added where y > 1 (its gradient in y flows too; where
+    y = 0 it is 0, where PyTorch gives NaN from 0 * log 0)."""
     _check_same(_op, input, target)
     target = _as_tensor(target, input)
     if log_input:
         loss = input.exp() - target * input
     else:
         loss = input - target * (input + eps).log()
-    if full:
-        y = target._data
-        safe = np.where(y > 1, y, 1.0)
-        st = safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe)
-        loss = loss + _const(np.where(y > 1, st, 0.0).astype(input._data.dtype))
+    if full:  # differentiable in the target too, as PyTorch's (0 where y <= 1)
+        big = target > 1
+        one = _const(np.ones((), target._data.dtype))
+        safe = where(big, target, one)
+        st = safe * safe.log() - safe + 0.5 * (safe * (2 * math.pi)).log()
+        loss = loss + where(big, st, one - 1)
     return _reduce(loss, _legacy(size_average, reduce, reduction), _op)
 
 
