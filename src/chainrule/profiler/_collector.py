@@ -128,6 +128,8 @@ class Collector:
         evt = FunctionEvent(self._next_id, name, tid, 0.0, input_shapes=shapes,
                             stack=_py_stack() if self.with_stack else None, kind=kind,
                             flops=flops)
+        if name.startswith("ProfilerStep#"):  # PyTorch's events say "ProfilerStep*" (the trace keeps #N)
+            evt.trace_name, evt.name = name, "ProfilerStep*"
         if stack:
             parent = stack[-1]
             evt.cpu_parent = parent

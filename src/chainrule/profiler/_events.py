@@ -278,7 +278,8 @@ def chrome_trace(events, metadata=None) -> dict:
             args["Input Dims"] = evt.input_shapes
         if evt.stack:
             args["Call stack"] = ";".join(evt.stack)
-        trace.append({"ph": "X", "cat": getattr(evt, "kind", "cpu_op"), "name": evt.name,
+        trace.append({"ph": "X", "cat": getattr(evt, "kind", "cpu_op"),
+                      "name": getattr(evt, "trace_name", evt.name),
                       "pid": pid, "tid": evt.thread, "ts": round(evt.start_us, 3),
                       "dur": round(evt.cpu_time_total, 3), "args": args})
     trace.append({"name": "process_name", "ph": "M", "ts": 0, "pid": pid, "tid": 0,

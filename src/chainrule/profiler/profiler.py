@@ -88,6 +88,9 @@ def schedule(*, wait: int, warmup: int, active: int, repeat: int = 0, skip_first
     return schedule_fn
 
 
+_WARNED = []  # the "clears events" warning was given (once per process, as PyTorch's)
+
+
 def _default_schedule_fn(_: int) -> ProfilerAction:
     return ProfilerAction.RECORD
 
@@ -155,6 +158,11 @@ class _KinetoProfile:
                               stacklevel=3)
         if ProfilerActivity.CPU not in self.activities:
             raise AssertionError("No activities specified for the profiler")
+        if self.profiler is not None and not self.acc_events and not _WARNED:
+            _WARNED.append(True)
+            warnings.warn("Warning: Profiler clears events at the end of each cycle. Only "
+                          "events from the current cycle will be reported. To keep events "
+                          "across cycles, set acc_events=True.", stacklevel=3)
         if self.profiler is None or not self.acc_events:
             self._events = EventList()
         self.profiler = Collector(self.record_shapes, self.with_stack, self.profile_memory,
