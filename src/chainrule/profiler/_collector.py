@@ -21,6 +21,7 @@ import threading
 import time
 
 from .._state import STATE
+from ..autograd.hooks import _DEPTH  # > 0 while the engine runs a backward pass
 from ._events import FunctionEvent
 from ._names import node_name, op_names
 
@@ -153,8 +154,6 @@ class Collector:
 
     # -- the hooks ----------------------------------------------------------------------
     def apply(self, cls, args):
-        from ..autograd.engine import _DEPTH
-
         names = op_names(cls, args, _DEPTH[0] > 0)
         shapes = [_shape(a) for a in args] if self.record_shapes else None
         flops = _flops(names, args) if self.with_flops else 0

@@ -116,6 +116,21 @@ def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None,
     return handler_fn
 
 
+def _groups(activities) -> set:
+    """The activity groups asked for (items: a ``ProfilerActivity``, or a dict of them to
+    lists of activity type names, which a CPU-only collector has no use for)."""
+    out = set()
+    for a in activities:
+        if isinstance(a, dict):
+            for k in a:
+                if k in out:
+                    raise ValueError(f"profile: activity {k} appears more than once")
+                out.add(k)
+        else:
+            out.add(a)
+    return out
+
+
 class _KinetoProfile:
     """Start/stop recording and read the results (the base of ``profile``)."""
 
@@ -123,7 +138,7 @@ class _KinetoProfile:
                  with_stack=False, with_flops=False, with_modules=False,
                  experimental_config=None, execution_trace_observer=None, acc_events=False,
                  custom_trace_id_callback=None, post_processing_timeout_s=None):
-        self.activities = set(activities) if activities else supported_activities()
+        self.activities = _groups(activities) if activities else supported_activities()
         self.record_shapes = record_shapes
         self.with_flops = with_flops
         self.profile_memory = profile_memory
@@ -262,7 +277,7 @@ class profile(_KinetoProfile):  # noqa: N801  (PyTorch's name)
                  with_flops=False, with_modules=False, experimental_config=None,
                  execution_trace_observer=None, acc_events=False, use_cuda=None,
                  custom_trace_id_callback=None, post_processing_timeout_s=None):
-        activities = set(activities) if activities else supported_activities()
+        activities = _groups(activities) if activities else supported_activities()
         if use_cuda is not None:
             warnings.warn("`use_cuda` is deprecated, use `activities` argument instead",
                           FutureWarning, stacklevel=2)
