@@ -116,7 +116,7 @@ def test_table_memory_columns_and_time_unit():
         y = x @ x
     t = prof.key_averages().table(time_unit="ms")
     assert _cols(t.splitlines()[1])[6:9] == ["CPU Mem", "Self CPU Mem", "# of Calls"]
-    assert "19.53 KB" in t  # the 50 x 50 float32 product
+    assert "9.77 KB" in t  # the 50 x 50 float32 product
     assert re.search(r"\d\.\d{3}ms", t.splitlines()[3])
     assert y.shape == (50, 50)
 
@@ -241,7 +241,7 @@ def test_user_function_and_names():
             return g * 3 * x ** 2
 
     x = cr.randn(2, 3, requires_grad=True)
-    w = cr.randn(4, 3, 3)
+    w = cr.randn(2, 4, 3, 3)
     with profile() as prof:
         Cube.apply(x).sum().backward()
         cr.nn.functional.conv2d(cr.randn(1, 4, 5, 5), w)
@@ -289,7 +289,11 @@ def test_profile_inside_compiled_function():
     want = step(w, x).item()
     got = [f(w, x).item() for _ in range(3)]
     assert got == pytest.approx([want] * 3, rel=1e-6)
-    assert len(seen) == 4 and all(c["aten::relu"] == 1 for c in seen)
+    # the body runs (and its profile records) eagerly and when the call is recorded; the
+    # replays run the recorded program, not the Python body (as PyTorch's dynamo ignores
+    # a profiler context inside a compiled region)
+    assert len(seen) == 2 and all(c["aten::relu"] == 1 for c in seen)
+    assert len(f.programs) == 1
     assert STATE.tracer is None
 
 
@@ -365,11 +369,13 @@ def test_stacks_flops_and_step_markers(tmp_path):
     assert mm.flops == 2 * 8 * 4 * 5
     assert any("test_profiler.py" in s for s in mm.stack)
     t = prof.key_averages().table()
-    assert "Total FLOPs" in t and "Source Location" in t
+    assert "Total FLOPs" in t and "Source Location" not in t  # stacks: only when grouped
+    t = prof.key_averages(group_by_stack_n=3).table()
+    assert "Source Location" in t and "test_profiler.py(" in t
     prof.export_stacks(str(tmp_path / "s.txt"))
     line = (tmp_path / "s.txt").read_text().splitlines()[0]
     assert re.search(r";aten::matmul \d+$", line)
-    with profile(schedule=schedule(wait=0, warmup=1, active=2)) as p:
+    with profile(schedule=schedule(wait=0, warmup=1, active=2, repeat=1)) as p:
         for _ in range(3):
             x + 1
             p.step()
