@@ -207,7 +207,10 @@ class Collector:
         name = node_name(node)
         outer = self.open("autograd::engine::evaluate_function: " + name)
         inner = self.open(name)
+        outer_hook = getattr(self.prev, "node_backward", None)  # an outer profiler's ranges too
         try:
+            if outer_hook is not None:
+                return outer_hook(node, out_grads)
             return type(node).backward(node, *out_grads)
         finally:
             self.close(inner)
