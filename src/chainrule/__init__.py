@@ -65,6 +65,7 @@ from . import utils  # noqa: E402,F401  (chainrule.utils.data, like torch.utils.
 from . import data  # noqa: E402,F401  (chainrule.data: CSV and built-in datasets)
 from . import nn  # noqa: E402,F401  (chainrule.nn, like torch.nn)
 from . import optim  # noqa: E402,F401  (chainrule.optim, like torch.optim)
+from . import profiler  # noqa: E402,F401  (torch.profiler: where the time goes)
 from . import distributed  # noqa: E402,F401  (torch.distributed on MPI; mpi4py loads on init)
 from . import distributions  # noqa: E402,F401  (torch.distributions)
 from . import futures  # noqa: E402,F401  (torch.futures)

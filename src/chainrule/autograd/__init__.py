@@ -14,3 +14,4 @@ from . import functional  # noqa: E402,F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401
 from .variable import Variable  # noqa: E402,F401  (deprecated; tensors are Variables)
 from . import graph  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401  (torch.autograd.profiler)

@@ -245,6 +245,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
         # summing two gradients of a node is Add.apply, or plain NumPy when nothing records,
         # checks, traces or batches the pass (the same np.add, without apply's bookkeeping)
         plain = not (create_graph or anomaly or STATE.vmap_level or STATE.tracer is not None)
+        slow = anomaly or STATE.tracer is not None  # nodes go through _call_backward
         while ready:
             node = ready.pop()
             out_grads = buffers.pop(node, None)
@@ -258,7 +259,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                     for k, g in enumerate(out_grads):
                         if g is not None:
                             _capture(capture, results, (id(node), k), g)
-                if len(out_grads) == 1 and not anomaly and node._node_hooks is None:
+                if len(out_grads) == 1 and not slow and node._node_hooks is None:
                     in_grads = type(node).backward(node, out_grads[0])  # the common case
                     if in_grads.__class__ is not tuple or len(in_grads) != len(node._edges):
                         in_grads = _check_result(node, in_grads)
@@ -355,7 +356,8 @@ def _call_backward(node, out_grads):
 
         result = backward_unchecked(node, out_grads)
     else:
-        result = type(node).backward(node, *out_grads)
+        timed = getattr(STATE.tracer, "node_backward", None)  # a profiler times the node
+        result = type(node).backward(node, *out_grads) if timed is None else timed(node, out_grads)
     result = _check_result(node, result)
     if STATE.anomaly:
         from .anomaly import check_backward

@@ -114,7 +114,7 @@ def is_compiling() -> bool:
     """True while a call is being recorded (``torch.compiler.is_compiling``)."""
     from .._state import STATE
 
-    return STATE.tracer is not None
+    return STATE.tracer is not None and STATE.tracer.compiling  # (not a profiler alone)
 
 
 class disable:  # noqa: N801

@@ -77,7 +77,10 @@ class Tracer(TrackedValues, NumpyRecorder):
     """Records one call (see the module docstring). ``start()`` installs it, ``finish()``
     removes every patch and gives the arrays back to their tensors."""
 
+    compiling = True  # (a profiler installed over it answers from its own ``prev``)
+
     def __init__(self, fullgraph: bool = False):
+        self.prev = None  # the tracer installed before (a profiler recording), restored after
         self.recording = False
         self.fullgraph = fullgraph
         self.broken = None  # why this call cannot be replayed (the first reason)
@@ -142,7 +145,7 @@ class Tracer(TrackedValues, NumpyRecorder):
 
     # -- the hooks in Function.apply and Optimizer -----------------------------------------
     def apply(self, cls, args):
-        STATE.tracer = None
+        STATE.tracer = self.prev
         try:
             if not self.recording or self.scope is not None:
                 return cls.apply(*args)
@@ -178,7 +181,7 @@ class Tracer(TrackedValues, NumpyRecorder):
         return out
 
     def host(self, obj, name, *args, **kwargs):
-        STATE.tracer = None
+        STATE.tracer = self.prev
         method = getattr(type(obj), name)
         try:
             if not self.recording:
@@ -234,13 +237,14 @@ class Tracer(TrackedValues, NumpyRecorder):
         trace.patch_numpy()
         install(self)
         trace.set_tracer(self)
+        self.prev = STATE.tracer
         STATE.tracer = self
         self.recording = True
 
     def finish(self) -> None:
         """Remove the patches; give every tensor its own array back."""
         self.recording = False
-        STATE.tracer = None
+        STATE.tracer = self.prev
         trace.set_tracer(None)
         trace.unpatch_numpy()
         for owner, name, old in reversed(self._patches):

@@ -136,7 +136,8 @@ class CompiledFunction:
         return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args, **kwargs):
-        if STATE.tracer is not None or _disabled[0] or self._eager_only:
+        if (STATE.tracer is not None and STATE.tracer.compiling) or _disabled[0] \
+                or self._eager_only:  # (a profiler alone is not a capture)
             return self._fn(*args, **kwargs)  # inside another capture: record it inline
         sig, tensors = signature(args, kwargs)
         roots = self._roots
