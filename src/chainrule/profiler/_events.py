@@ -27,7 +27,18 @@ import os
 from ._format import build_table, format_time
 
 
-class FunctionEvent:
+class _Times:
+    """The formatted times both event kinds show (no device: device times are 0)."""
+
+    device_time = cuda_time = property(lambda self: 0.0)
+    cpu_time_str = property(lambda self: format_time(self.cpu_time))
+    cpu_time_total_str = property(lambda self: format_time(self.cpu_time_total))
+    self_cpu_time_total_str = property(lambda self: format_time(self.self_cpu_time_total))
+    device_time_str = device_time_total_str = self_device_time_total_str = property(
+        lambda self: format_time(0.0))
+
+
+class FunctionEvent(_Times):
     """One recorded range (``torch.autograd.profiler_util.FunctionEvent``)."""
 
     device_type = "CPU"
@@ -99,13 +110,6 @@ class FunctionEvent:
     def self_cpu_memory_usage(self):
         return self.cpu_memory_usage - sum(c.cpu_memory_usage for c in self.cpu_children)
 
-    device_time = cuda_time = property(lambda self: 0.0)
-    cpu_time_str = property(lambda self: format_time(self.cpu_time))
-    cpu_time_total_str = property(lambda self: format_time(self.cpu_time_total))
-    self_cpu_time_total_str = property(lambda self: format_time(self.self_cpu_time_total))
-    device_time_str = device_time_total_str = self_device_time_total_str = property(
-        lambda self: format_time(0.0))
-
     def __repr__(self):
         return (f"<FunctionEvent id={self.id} name={self.name} thread={self.thread} "
                 f"cpu_time={self.cpu_time_total_str} start_us={self.start_us:.3f} "
@@ -113,7 +117,7 @@ class FunctionEvent:
                 f"input_shapes={self.input_shapes} cpu_memory_usage={self.cpu_memory_usage}>")
 
 
-class FunctionEventAvg:
+class FunctionEventAvg(_Times):
     """The events of one key, summed (``FunctionEventAvg``): one row of the table."""
 
     is_async = False
@@ -161,13 +165,6 @@ class FunctionEventAvg:
     @property
     def cpu_time(self):
         return 0.0 if self.count == 0 else self.cpu_time_total / self.count
-
-    device_time = cuda_time = property(lambda self: 0.0)
-    cpu_time_str = property(lambda self: format_time(self.cpu_time))
-    cpu_time_total_str = property(lambda self: format_time(self.cpu_time_total))
-    self_cpu_time_total_str = property(lambda self: format_time(self.self_cpu_time_total))
-    device_time_str = device_time_total_str = self_device_time_total_str = property(
-        lambda self: format_time(0.0))
 
     def __repr__(self):
         return (f"<FunctionEventAvg key={self.key} self_cpu_time={self.self_cpu_time_total_str}"
