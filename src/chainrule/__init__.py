@@ -81,6 +81,8 @@ from . import _dynamo  # noqa: E402,F401  (torch._dynamo)
 from . import sparse  # noqa: E402,F401  (torch.sparse: COO tensors; Tensor.to_sparse, is_sparse)
 from . import testing  # noqa: E402,F401  (torch.testing: assert_close, make_tensor)
 from . import signal  # noqa: E402,F401  (torch.signal.windows)
+from . import _absent_modules  # noqa: E402
+_absent_modules.install(__name__)  # noqa: E402  (torch.fft, hub, ...: one clear error each)
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402,F401  (layouts: chainrule._legacy)
 mm = sparse.dense_mm_dispatch(mm, "mm")  # noqa: E402,F405  (torch.mm takes a sparse left operand)
 matmul = sparse.dense_mm_dispatch(matmul, "matmul")  # noqa: E402,F405  (likewise)
