@@ -1,7 +1,8 @@
-"""Recurrent cells (one time step), composed from tensor operations: ``RNNCell``,
-``LSTMCell``, ``GRUCell`` and their functional forms ``rnn_tanh_cell``, ``rnn_relu_cell``,
-``lstm_cell``, ``gru_cell``. Being composed, they support double backward and forward mode
-(the whole-sequence layers in ``nn.rnn`` use a fused primitive instead).
+"""Recurrent cells (one time step): ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their
+functional forms ``rnn_tanh_cell``, ``rnn_relu_cell``, ``lstm_cell``, ``gru_cell``, composed
+from tensor operations (the LSTM's gate arithmetic is one primitive, ``LSTMCellAct``, whose
+rules are differentiable too). They support double backward and forward mode (the
+whole-sequence layers in ``nn.rnn`` use a first-order fused primitive instead).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 
 from .. import _dtype
 from ..creation import empty, zeros
+from ..ops.rnn_cell_ops import LSTMCellAct
 from ..tensor import Tensor
 from . import init
 from ._functional_layers import linear
@@ -38,9 +40,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None):  # noqa: 
     (times W_hr^T when a projection weight is given).
     """
     h, c = hx
-    i, f, g, o = _gates(input, h, w_ih, w_hh, b_ih, b_hh).chunk(4, -1)
-    c2 = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h2 = o.sigmoid() * c2.tanh()
+    h2, c2 = LSTMCellAct.apply(_gates(input, h, w_ih, w_hh, b_ih, b_hh), c).chunk(2, -1)
     if w_hr is not None:
         h2 = linear(h2, w_hr)
     return h2, c2

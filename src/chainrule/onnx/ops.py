@@ -201,6 +201,17 @@ def _getitem(b, n):
     return [index(b, b.inp(n.args[0]), n.args[0], n.args[1])]
 
 
+def _lstm_cell_act(b, n):
+    """[o * tanh(c'), c'] with c' = f * c + i * g from the gates [i, f, g, o] (LSTMCellAct)."""
+    a, c = n.args
+    h = a.shape[-1] // 4
+    an = b.inp(a)
+    i, f, g, o = (b.op(op, [index(b, an, a, (Ellipsis, slice(k * h, (k + 1) * h)))])
+                  for k, op in enumerate(("Sigmoid", "Sigmoid", "Tanh", "Sigmoid")))
+    c2 = b.op("Add", [b.op("Mul", [f, b.inp(c, n.outputs[0])]), b.op("Mul", [i, g])])
+    return [b.op("Concat", [b.op("Mul", [o, b.op("Tanh", [c2])]), c2], axis=-1)]
+
+
 def _gather(b, n):
     x, dim, ind = n.args
     return [b.op("GatherElements", [b.inp(x), b.inp(ind)], axis=int(dim))]
@@ -288,7 +299,7 @@ PRIMITIVES = {
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Cumsum": lambda b, n: [b.op("CumSum", [b.inp(n.args[0]), b.inp(np.int64(n.args[1]))])],
     "Reshape": _reshape, "Permute": _permute, "Expand": _expand, "Flip": _flip,
-    "Cat": _cat, "Getitem": _getitem, "Gather": _gather,
+    "Cat": _cat, "Getitem": _getitem, "Gather": _gather, "LSTMCellAct": _lstm_cell_act,
     "MatMul": _matmul, "Linear": _linear, "Conv2d": _conv, "MaxPool2d": _maxpool,
     "WindowGather": _window_gather, "Pad": _pad, "RNNLayer": rnn_layer,
 }
