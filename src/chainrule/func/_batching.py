@@ -10,7 +10,7 @@ is. Most rules move the batch dim to the front.
 
 | kind | primitives | rule |
 | --- | --- | --- |
-| elementwise | Add Sub Mul Div Pow Maximum Minimum Where TanhGrad SigmoidGrad ReluGrad LSTMCellAct BCEWithLogits BinaryCrossEntropy | batch first, operands padded to a common rank, broadcasting does the rest |
+| elementwise | Add Sub Mul Div Pow Maximum Minimum Where TanhGrad SigmoidGrad ReluGrad LSTMCellAct GRUCellAct BCEWithLogits BinaryCrossEntropy | batch first, operands padded to a common rank, broadcasting does the rest |
 | unary | Neg Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid Relu Abs Erf Clamp Cast ZeroGrad | the same call, batch dim unchanged |
 | reduction | Sum Amax Amin Prod LogSumExp Cumsum Softmax LogSoftmax | axes shifted past the batch dim |
 | shape | Reshape Permute Expand Flip Cat Pad | the batch dim prepended to the shape argument |
@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops as P
-from ..ops.rnn_cell_ops import LSTMCellAct
+from ..ops.rnn_cell_ops import GRUCellAct, LSTMCellAct
 from ..tensor import Tensor
 from ._dispatch import loop
 
@@ -316,7 +316,7 @@ _UNARY = ("Neg", "Exp", "Expm1", "Log", "Log1p", "Sqrt", "Sin", "Cos", "Tan", "T
           "Sigmoid", "Relu", "Abs", "Clamp", "Cast", "ZeroGrad")
 
 RULES = {getattr(P, n): elementwise for n in _ELEMENTWISE}
-RULES[LSTMCellAct] = elementwise  # gates and state: leading dims broadcast
+RULES[LSTMCellAct] = RULES[GRUCellAct] = elementwise  # gates, state: leading dims broadcast
 RULES.update({getattr(P, n): unary for n in _UNARY})
 RULES.update({
     P.Sum: reduction, P.Amax: reduction, P.Amin: reduction, P.Prod: reduction,

@@ -1,7 +1,7 @@
 """Recurrent cells (one time step): ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their
 functional forms ``rnn_tanh_cell``, ``rnn_relu_cell``, ``lstm_cell``, ``gru_cell``, composed
-from tensor operations (the LSTM's gate arithmetic is one primitive, ``LSTMCellAct``, whose
-rules are differentiable too). They support double backward and forward mode (the
+from tensor operations (the LSTM's and GRU's gate arithmetic are one primitive each,
+``LSTMCellAct`` and ``GRUCellAct``, whose rules are differentiable too). They support double backward and forward mode (the
 whole-sequence layers in ``nn.rnn`` use a first-order fused primitive instead).
 """
 
@@ -11,7 +11,7 @@ import math
 
 from .. import _dtype
 from ..creation import empty, zeros
-from ..ops.rnn_cell_ops import LSTMCellAct
+from ..ops.rnn_cell_ops import GRUCellAct, LSTMCellAct
 from ..tensor import Tensor
 from . import init
 from ._functional_layers import linear
@@ -52,12 +52,7 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     r = sigmoid(W_ir x + b_ir + W_hr h + b_hr),  z = sigmoid(W_iz x + b_iz + W_hz h + b_hz),
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) * n + z * h.
     """
-    xr, xz, xn = linear(input, w_ih, b_ih).chunk(3, -1)
-    hr, hz, hn = linear(hx, w_hh, b_hh).chunk(3, -1)
-    r = (xr + hr).sigmoid()
-    z = (xz + hz).sigmoid()
-    n = (xn + r * hn).tanh()
-    return n + z * (hx - n)
+    return GRUCellAct.apply(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
 
 
 class RNNCellBase(Module):

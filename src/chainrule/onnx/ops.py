@@ -212,6 +212,20 @@ def _lstm_cell_act(b, n):
     return [b.op("Concat", [b.op("Mul", [o, b.op("Tanh", [c2])]), c2], axis=-1)]
 
 
+def _gru_cell_act(b, n):
+    """n + z * (h - n) with r, z = sigmoid(gi + gh), n = tanh(gi_n + r * gh_n) (GRUCellAct)."""
+    gi, gh, h = n.args
+    k = gi.shape[-1] // 3
+    gin, ghn = b.inp(gi), b.inp(gh)
+
+    def part(name, v, j):
+        return index(b, name, v, (Ellipsis, slice(j * k, (j + 1) * k)))
+
+    r, z = (b.op("Sigmoid", [b.op("Add", [part(gin, gi, j), part(ghn, gh, j)])]) for j in (0, 1))
+    new = b.op("Tanh", [b.op("Add", [part(gin, gi, 2), b.op("Mul", [r, part(ghn, gh, 2)])])])
+    return [b.op("Add", [new, b.op("Mul", [z, b.op("Sub", [b.inp(h, n.outputs[0]), new])])])]
+
+
 def _gather(b, n):
     x, dim, ind = n.args
     return [b.op("GatherElements", [b.inp(x), b.inp(ind)], axis=int(dim))]
@@ -300,6 +314,7 @@ PRIMITIVES = {
     "Cumsum": lambda b, n: [b.op("CumSum", [b.inp(n.args[0]), b.inp(np.int64(n.args[1]))])],
     "Reshape": _reshape, "Permute": _permute, "Expand": _expand, "Flip": _flip,
     "Cat": _cat, "Getitem": _getitem, "Gather": _gather, "LSTMCellAct": _lstm_cell_act,
+    "GRUCellAct": _gru_cell_act,
     "MatMul": _matmul, "Linear": _linear, "Conv2d": _conv, "MaxPool2d": _maxpool,
     "WindowGather": _window_gather, "Pad": _pad, "RNNLayer": rnn_layer,
 }

@@ -100,3 +100,81 @@ class LSTMCellAct(Function):
         dots = a_dot.chunk(4, -1) if a_dot is not None else (0.0,) * 4
         h_dot, c2_dot = _jvp(_acts_tensors(a, c), c, *dots, c_dot)
         return cat([h_dot, c2_dot], -1)
+
+
+# -- GRU -------------------------------------------------------------------------------------
+# gi = x W_ih^T + b_ih = [gi_r, gi_z, gi_n], gh = h W_hh^T + b_hh = [gh_r, gh_z, gh_n] (3H):
+#   r = sigmoid(gi_r + gh_r), z = sigmoid(gi_z + gh_z), n = tanh(gi_n + r * gh_n),
+#   h' = n + z * (h - n)   (PyTorch's order of operations)
+# VJP for G (``_gru_vjp``): dn = G (1 - z) (1 - n^2), dz = G (h - n) z (1 - z),
+#   dr = dn * gh_n * r (1 - r):  d_gi = [dr, dz, dn], d_gh = [dr, dz, dn * r], dh = G z
+# JVP (``_gru_jvp``): r' = r (1 - r) (gi_r' + gh_r'), z' = z (1 - z) (gi_z' + gh_z'),
+#   n' = (1 - n^2) (gi_n' + r' gh_n + r gh_n'),  h'' = n' + z' (h - n) + z (h' - n')
+
+
+def _gru_acts_arrays(gi, gh):
+    k = gi.shape[-1] // 3
+    r = _sigmoid(gi[..., :k] + gh[..., :k])
+    z = _sigmoid(gi[..., k:2 * k] + gh[..., k:2 * k])
+    hn = gh[..., 2 * k:]
+    return r, z, np.tanh(gi[..., 2 * k:] + r * hn), hn
+
+
+def _gru_acts_tensors(gi, gh):
+    (ir, iz, i_n), (hr, hz, hn) = gi.chunk(3, -1), gh.chunk(3, -1)
+    r, z = (ir + hr).sigmoid(), (iz + hz).sigmoid()
+    return r, z, (i_n + r * hn).tanh(), hn
+
+
+def _gru_vjp(acts, h, g):
+    r, z, n, hn = acts
+    dn = g * (1 - z) * (1 - n * n)
+    dz = g * (h - n) * z * (1 - z)
+    dr = dn * hn * r * (1 - r)
+    return (dr, dz, dn), (dr, dz, dn * r), g * z
+
+
+def _gru_jvp(acts, h, gi_dot, gh_dot, h_dot):
+    r, z, n, hn = acts
+    r_dot = r * (1 - r) * (gi_dot[0] + gh_dot[0])
+    z_dot = z * (1 - z) * (gi_dot[1] + gh_dot[1])
+    n_dot = (1 - n * n) * (gi_dot[2] + r_dot * hn + r * gh_dot[2])
+    out = n_dot + z_dot * (h - n) - z * n_dot
+    return out if h_dot is None else out + z * h_dot
+
+
+class GRUCellAct(Function):
+    """h' = n + z * (h - n) from the GRU's two gate projections (see above).
+    VJP and JVP: ``_gru_vjp`` / ``_gru_jvp``, on arrays or on tensors (as LSTMCellAct)."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, gi, gh, h):
+        acts = _gru_acts_arrays(gi, gh)
+        ctx.save_for_backward(gi, gh, h)
+        ctx.acts = acts
+        n, z = acts[2], acts[1]
+        return n + z * (h - n)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ..functions.shape import cat
+        from ..tensor import Tensor
+
+        gi, gh, h = ctx.saved_tensors
+        if STATE.grad_enabled:  # recorded (create_graph=True): on tensors, differentiable
+            d_gi, d_gh, dh = _gru_vjp(_gru_acts_tensors(gi, gh), h, grad)
+            return cat(list(d_gi), -1), cat(list(d_gh), -1), dh
+        d_gi, d_gh, dh = _gru_vjp(ctx.acts, h._data, grad._data)
+        return tuple(Tensor._make(np.asarray(x), False, None, 0) for x in (
+            np.concatenate(np.broadcast_arrays(*d_gi), -1),
+            np.concatenate(np.broadcast_arrays(*d_gh), -1), dh))
+
+    @staticmethod
+    def jvp(ctx, gi_dot, gh_dot, h_dot):
+        gi, gh, h = ctx.saved_tensors
+        zero = (0.0, 0.0, 0.0)
+        return _gru_jvp(_gru_acts_tensors(gi, gh), h,
+                        zero if gi_dot is None else gi_dot.chunk(3, -1),
+                        zero if gh_dot is None else gh_dot.chunk(3, -1), h_dot)

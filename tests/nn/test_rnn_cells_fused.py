@@ -1,6 +1,7 @@
-"""LSTMCellAct: the LSTM cell's gate arithmetic as one node. Its values and gradients equal
-PyTorch's LSTMCell; its array VJP (the common case) equals its tensor VJP (recorded for
-double backward); double backward, forward mode, vmap, compile and ONNX export work."""
+"""LSTMCellAct and GRUCellAct: the LSTM and GRU cells' gate arithmetic as one node each.
+Values and gradients equal PyTorch's cells; the array VJP (the common case) equals the
+tensor VJP (recorded for double backward); double backward, forward mode, vmap, compile
+and ONNX export work."""
 
 from __future__ import annotations
 
@@ -133,3 +134,89 @@ def test_onnx_export_runs_in_onnxruntime(tmp_path):
     want = net(*args)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w.detach().numpy(), atol=1e-5)
+
+
+# -- GRUCellAct ------------------------------------------------------------------------------
+from chainrule.ops.rnn_cell_ops import GRUCellAct  # noqa: E402
+
+
+def test_gru_values_and_gradients_match_torch(torch):
+    rng = np.random.default_rng(5)
+    cell, tcell = nn.GRUCell(4, 5).double(), torch.nn.GRUCell(4, 5).double()
+    with torch.no_grad():
+        for p, q in zip(cell.parameters(), tcell.parameters()):
+            q.copy_(torch.from_numpy(p.detach().numpy().copy()))
+    x, h = rng.standard_normal((3, 4)), rng.standard_normal((3, 5))
+    xs = [cr.tensor(a, requires_grad=True) for a in (x, h)]
+    ts = [torch.tensor(a, requires_grad=True) for a in (x, h)]
+    out, tout = cell(*xs), tcell(*ts)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), atol=1e-14)
+    g = rng.standard_normal((3, 5))
+    out.backward(cr.tensor(g))
+    tout.backward(torch.tensor(g))
+    for a, b in [*zip(xs, ts), *zip(cell.parameters(), tcell.parameters())]:
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-13)
+
+
+def test_gru_rules_on_arrays_and_tensors_agree_and_differentiate():
+    rng = np.random.default_rng(6)
+    gi = cr.tensor(rng.standard_normal((2, 9)), requires_grad=True)
+    gh = cr.tensor(rng.standard_normal((2, 9)), requires_grad=True)
+    h = cr.tensor(rng.standard_normal(3), requires_grad=True)  # broadcast over the batch
+    g = cr.tensor(rng.standard_normal((2, 3)))
+    fast = cr.autograd.grad(GRUCellAct.apply(gi, gh, h), (gi, gh, h), g)
+    slow = cr.autograd.grad(GRUCellAct.apply(gi, gh, h), (gi, gh, h), g, create_graph=True)
+    for f, s in zip(fast, slow):
+        assert f.shape == s.shape
+        np.testing.assert_allclose(f.numpy(), s.detach().numpy(), rtol=1e-13, atol=1e-14)
+    assert cr.autograd.gradcheck(GRUCellAct.apply, (gi, gh, h))
+    assert cr.autograd.gradgradcheck(GRUCellAct.apply, (gi, gh, h))
+    dots = [cr.tensor(rng.standard_normal(t.shape)) for t in (gi, gh, h)]
+    prim = [t.detach() for t in (gi, gh, h)]
+    _, tangent = cr.func.jvp(GRUCellAct.apply, tuple(prim), tuple(dots))
+    eps = 1e-6
+    num = (GRUCellAct.apply(*[p + eps * d for p, d in zip(prim, dots)])
+           - GRUCellAct.apply(*[p - eps * d for p, d in zip(prim, dots)])) / (2 * eps)
+    np.testing.assert_allclose(tangent.numpy(), num.numpy(), atol=1e-8)
+
+
+def test_gru_vmap_compile_and_onnx(tmp_path):
+    from chainrule.nn._rnn_cells import gru_cell
+
+    rng = np.random.default_rng(7)
+    cell = nn.GRUCell(3, 4).double()
+    w = [p.detach() for p in cell.parameters()]
+    xs, h = cr.tensor(rng.standard_normal((5, 2, 3))), cr.tensor(rng.standard_normal((2, 4)))
+    batched = cr.func.vmap(lambda x: gru_cell(x, h, *w))(xs)
+    looped = cr.stack([gru_cell(xs[k], h, *w) for k in range(5)])
+    np.testing.assert_allclose(batched.numpy(), looped.numpy(), atol=1e-14)
+
+    def run(compiled):
+        cr.manual_seed(0)
+        c = nn.GRUCell(3, 4)
+        opt = cr.optim.SGD(c.parameters(), lr=0.1)
+        x = cr.randn(3, 2, 3)
+
+        def step():
+            opt.zero_grad()
+            s = cr.zeros(2, 4)
+            for t in range(3):
+                s = c(x[t], s)
+            loss = (s ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = cr.compile(step) if compiled else step
+        return [float(f()) for _ in range(4)]
+
+    assert run(False) == run(True)
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    cr.manual_seed(0)
+    net = nn.GRUCell(3, 4)
+    args = (cr.randn(2, 3), cr.randn(2, 4))
+    cr.onnx.export(net, args, str(tmp_path / "gru.onnx"), input_names=["x", "h"])
+    sess = ort.InferenceSession(str(tmp_path / "gru.onnx"), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"x": args[0].numpy(), "h": args[1].numpy()})[0]
+    np.testing.assert_allclose(got, net(*args).detach().numpy(), atol=1e-5)
