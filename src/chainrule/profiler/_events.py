@@ -28,7 +28,16 @@ from ._format import build_table, format_time
 
 
 class _Times:
-    """The formatted times both event kinds show (no device: device times are 0)."""
+    """What both event kinds share: the fixed attributes of a CPU event and the formatted
+    times (no device: device times are 0)."""
+
+    device_type = "CPU"
+    is_async = False
+    is_legacy = False
+    is_user_annotation = False
+    use_device = None
+    node_id = -1
+    overload_name = ""
 
     device_time = cuda_time = property(lambda self: 0.0)
     cpu_time_str = property(lambda self: format_time(self.cpu_time))
@@ -41,13 +50,6 @@ class _Times:
 class FunctionEvent(_Times):
     """One recorded range (``torch.autograd.profiler_util.FunctionEvent``)."""
 
-    device_type = "CPU"
-    is_async = False
-    is_legacy = False
-    is_user_annotation = False
-    use_device = None
-    node_id = -1
-    overload_name = ""
     device_time_total = self_device_time_total = 0
     cuda_time_total = self_cuda_time_total = 0
     device_memory_usage = self_device_memory_usage = 0
@@ -120,13 +122,6 @@ class FunctionEvent(_Times):
 class FunctionEventAvg(_Times):
     """The events of one key, summed (``FunctionEventAvg``): one row of the table."""
 
-    is_async = False
-    is_legacy = False
-    is_user_annotation = False
-    use_device = None
-    node_id = -1
-    overload_name = ""
-    device_type = "CPU"
     cpu_parent = None
     device_time_total = self_device_time_total = 0
     cuda_time_total = self_cuda_time_total = 0
