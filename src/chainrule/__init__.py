@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 from . import _console  # noqa: F401  (first: Ctrl-C while the chainrule command imports)
 from . import _malloc  # noqa: F401  (glibc keeps freed array memory for the next step)
+from . import _quiet_numpy  # noqa: F401  (no NumPy floating-point warnings from inside)
 
 from . import _dtype
 from ._dtype import (  # noqa: F401

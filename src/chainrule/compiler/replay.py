@@ -387,6 +387,7 @@ def plan(nodes, entry, results, name="program", exposed=(), buffers=True) -> Pla
                  exposed, buffers)
     source = p.run(name)
     code = compile(source, f"<chainrule.compile {name}>", "exec")
+    p.ns.setdefault("__name__", "chainrule.compiler.replayed")  # warnings see chainrule code
     exec(code, p.ns)  # noqa: S102  (code generated above: calls and assignments only)
     p.ns["_setup"]()
     p.stats["lines"] = len(p.body)
