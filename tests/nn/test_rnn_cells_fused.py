@@ -128,12 +128,14 @@ def test_onnx_export_runs_in_onnxruntime(tmp_path):
     args = (cr.randn(2, 3), cr.randn(2, 4), cr.randn(2, 4))
     path = tmp_path / "cell.onnx"
     cr.onnx.export(net, args, str(path), input_names=["x", "h", "c"],
-                   output_names=["h2", "c2"])
+                   output_names=["h2", "c2"],
+                   dynamic_axes={k: {0: "batch"} for k in ("x", "h", "c", "h2", "c2")})
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = sess.run(None, {k: a.numpy() for k, a in zip(["x", "h", "c"], args)})
-    want = net(*args)
-    for g, w in zip(got, want):
-        np.testing.assert_allclose(g, w.detach().numpy(), atol=1e-5)
+    for run_args in (args, (cr.randn(5, 3), cr.randn(5, 4), cr.randn(5, 4))):  # any batch
+        got = sess.run(None, {k: a.numpy() for k, a in zip(["x", "h", "c"], run_args)})
+        want = net(*run_args)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w.detach().numpy(), atol=1e-5)
 
 
 # -- GRUCellAct ------------------------------------------------------------------------------
@@ -216,7 +218,9 @@ def test_gru_vmap_compile_and_onnx(tmp_path):
     cr.manual_seed(0)
     net = nn.GRUCell(3, 4)
     args = (cr.randn(2, 3), cr.randn(2, 4))
-    cr.onnx.export(net, args, str(tmp_path / "gru.onnx"), input_names=["x", "h"])
+    cr.onnx.export(net, args, str(tmp_path / "gru.onnx"), input_names=["x", "h"],
+                   output_names=["out"], dynamic_axes={k: {0: "batch"} for k in ("x", "h", "out")})
     sess = ort.InferenceSession(str(tmp_path / "gru.onnx"), providers=["CPUExecutionProvider"])
-    got = sess.run(None, {"x": args[0].numpy(), "h": args[1].numpy()})[0]
-    np.testing.assert_allclose(got, net(*args).detach().numpy(), atol=1e-5)
+    for run_args in (args, (cr.randn(6, 3), cr.randn(6, 4))):  # any batch
+        got = sess.run(None, {"x": run_args[0].numpy(), "h": run_args[1].numpy()})[0]
+        np.testing.assert_allclose(got, net(*run_args).detach().numpy(), atol=1e-5)
