@@ -102,9 +102,19 @@ def _window(name, fn):
     return window
 
 
+# the window formulas at points k of a symmetric window of n points (also signal.windows)
 def _cos_sum(k, n, *coeffs):
     x = 2 * math.pi * k / (n - 1)
     return sum(c * np.cos(j * x) * (-1) ** j for j, c in enumerate(coeffs))
+
+
+def _triangle(k, n):
+    return 1 - np.abs(2 * k / (n - 1) - 1)
+
+
+def _kaiser(k, n, beta=12.0):
+    return (B.i0(beta * np.sqrt(np.maximum(0.0, 1 - (2 * k / (n - 1) - 1) ** 2)))
+            / B.i0(np.asarray(beta, np.float64)))
 
 
 hann_window = _window("hann_window", lambda k, n: _cos_sum(k, n, 0.5, 0.5))
@@ -114,12 +124,9 @@ hamming_window = _window("hamming_window",
 hamming_window.__doc__ = "alpha - beta cos(2 pi k / (N - 1)) (alpha 0.54, beta 0.46)."
 blackman_window = _window("blackman_window", lambda k, n: _cos_sum(k, n, 0.42, 0.5, 0.08))
 blackman_window.__doc__ = "0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))."
-bartlett_window = _window("bartlett_window", lambda k, n: 1 - np.abs(2 * k / (n - 1) - 1))
+bartlett_window = _window("bartlett_window", _triangle)
 bartlett_window.__doc__ = "1 - |2k / (N - 1) - 1| (triangular)."
-kaiser_window = _window(
-    "kaiser_window",
-    lambda k, n, beta=12.0: B.i0(beta * np.sqrt(np.maximum(0.0, 1 - (2 * k / (n - 1) - 1) ** 2)))
-    / B.i0(np.asarray(beta, np.float64)))
+kaiser_window = _window("kaiser_window", _kaiser)
 kaiser_window.__doc__ = "I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta) (beta 12)."
 
 

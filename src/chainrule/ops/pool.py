@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from .unary import select
 
 
 def pool_out_size(n, k, s, p, d, ceil_mode):
@@ -108,22 +109,11 @@ def _max_axis(x, ax, geom, has_nan):
     return m, arg
 
 
-_INT = {2: np.int16, 4: np.int32, 8: np.int64}
-
-
 def _mask(arg, i, k):
     """int8 -1 where arg == i, else 0 (for k = 2, arg is 0/1: no comparison needed)."""
     if k == 2:
         return -arg if i == 1 else arg - 1
     return -(arg == i).view(np.int8)
-
-
-def _select(v, mask, out=None):
-    """v where mask is -1, else +0.0, as a bitwise AND of the float bits: exact, and an inf or
-    NaN gradient goes only where selected (v * [arg == i] would spread NaN = inf * 0)."""
-    it = _INT[v.itemsize]
-    res = np.bitwise_and(v.view(it), mask, out=None if out is None else out.view(it))
-    return res.view(v.dtype)
 
 
 def _gather_axis(x, arg, ax, geom):
@@ -132,7 +122,7 @@ def _gather_axis(x, arg, ax, geom):
     for i in range(k):
         v = x[_sl(ax, i, k, s, d, o)]
         if arg is not None:
-            v = _select(v, _mask(arg, i, k))
+            v = select(v, _mask(arg, i, k))
         if out is None:
             out = v.copy() if arg is None else v
         else:
@@ -155,9 +145,9 @@ def _scatter_axis(g, arg, ax, geom):
             else:
                 buf[idx] = g
         elif overlap:
-            buf[idx] += _select(g, _mask(arg, i, k))
+            buf[idx] += select(g, _mask(arg, i, k))
         else:  # disjoint windows: write straight into the slice
-            _select(g, _mask(arg, i, k), out=buf[idx])
+            select(g, _mask(arg, i, k), out=buf[idx])
     return buf
 
 

@@ -139,7 +139,16 @@ def _relu(x):
     return out
 
 
-_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+_INT = {2: np.int16, 4: np.int32, 8: np.int64}  # the integer type of a float's bits
+
+
+def select(v, mask, out=None):
+    """v where mask is -1, else +0.0, as a bitwise AND of the float bits with an integer
+    mask (0 or -1; int8 or v's width): exact, and an inf or NaN goes only where selected
+    (v * [mask] would spread NaN = inf * 0). Also ReLU's and max pooling's gradients."""
+    it = _INT[v.itemsize]
+    res = np.bitwise_and(v.view(it), mask, out=None if out is None else out.view(it))
+    return res.view(v.dtype)
 
 
 class ReluGrad(Function):
@@ -168,7 +177,7 @@ class ReluGrad(Function):
         else:
             mask = drop.view(np.int8).astype(it)
             np.subtract(mask, 1, out=mask)  # dropped: 0, kept: -1 (all bits set)
-        return np.bitwise_and(grad.view(it), mask, out=mask).view(grad.dtype)
+        return select(grad, mask, out=mask.view(grad.dtype))
 
     @staticmethod
     def backward(ctx, g):

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import _dtype
 from .._device import check_cpu
+from ..creation_extra import _cos_sum, _kaiser, _triangle
 from ..tensor import Tensor
 
 __all__ = ["bartlett", "blackman", "cosine", "exponential", "gaussian", "general_cosine",
@@ -58,13 +59,14 @@ def _window(name, M, dtype, layout, device, requires_grad, values):
 
 
 def _n(M, sym):
+    """N, the formulas' denominator: M - 1 (symmetric) or M (periodic)."""
     return M - 1 if sym else M
 
 
 def bartlett(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
     """1 - |2n / N - 1|."""
     return _window("bartlett", M, dtype, layout, device, requires_grad,
-                   lambda n: 1 - np.abs(2 * n / _n(M, sym) - 1))
+                   lambda n: _triangle(n, _n(M, sym) + 1))
 
 
 def cosine(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
@@ -101,8 +103,7 @@ def kaiser(M, *, beta=12.0, sym=True, dtype=None, layout=None, device=None,
     if beta < 0:
         raise ValueError(f"beta must be non-negative, got: {beta} instead.")
     return _window("kaiser", M, dtype, layout, device, requires_grad,
-                   lambda n: np.i0(beta * np.sqrt(np.clip(
-                       1 - (2 * n / _n(M, sym) - 1) ** 2, 0, None))) / np.i0(beta))
+                   lambda n: _kaiser(n, _n(M, sym) + 1, beta))
 
 
 def general_cosine(M, *, a, sym=True, dtype=None, layout=None, device=None,
@@ -114,11 +115,8 @@ def general_cosine(M, *, a, sym=True, dtype=None, layout=None, device=None,
     if not coeffs:
         raise ValueError("Coefficients cannot be empty")
 
-    def values(n):
-        x = 2 * np.pi * n / _n(M, sym)
-        return sum((-1) ** i * c * np.cos(i * x) for i, c in enumerate(coeffs))
-
-    return _window("general_cosine", M, dtype, layout, device, requires_grad, values)
+    return _window("general_cosine", M, dtype, layout, device, requires_grad,
+                   lambda n: _cos_sum(n, _n(M, sym) + 1, *coeffs))
 
 
 def general_hamming(M, *, alpha=0.54, sym=True, dtype=None, layout=None, device=None,
