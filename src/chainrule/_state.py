@@ -2,7 +2,7 @@
 
 
 class _State:
-    __slots__ = ("grad_enabled", "fw_level", "anomaly", "vmap_level", "tracer")
+    __slots__ = ("grad_enabled", "fw_level", "anomaly", "vmap_level", "tracer", "arrays")
 
     def __init__(self):
         self.grad_enabled = True  # record operations for reverse mode
@@ -10,6 +10,9 @@ class _State:
         self.anomaly = False  # detect_anomaly() is on
         self.vmap_level = 0  # > 0 inside chainrule.vmap (Function.apply batches)
         self.tracer = None  # chainrule.compiler is recording (compiler/capture.py)
+        # the engine runs backward rules on NumPy arrays (autograd/engine.py): primitives'
+        # apply returns forward's array, saved_tensors gives arrays
+        self.arrays = False
 
 
 STATE = _State()

@@ -14,41 +14,27 @@ contribution to its parents' partial derivatives"):
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
 from ..tensor import Tensor
 from .grad_mode import STATE
+from .engine_grads import (
+    _accumulate, _accumulate_array, _see_grads, _sum_to_shape, _sum_to_shape_array, _wrap,
+    _wrap_all,
+)
 from .hooks import (  # noqa: F401  (queue_callback: this module's public name, as PyTorch's)
-    _CALLBACKS, _DEPTH, _as_grad, _capture, _last_edge, _owned, _run_tensor_hooks, queue_callback,
+    _CALLBACKS, _DEPTH, _as_grad, _capture, _last_edge, _owned, queue_callback,
 )
 
 
 def _primitives():
-    """The primitives the engine applies itself (bound once ops is importable)."""
-    global _Add, _Sum, _Reshape
-    from ..ops import Add as _Add, Reshape as _Reshape, Sum as _Sum  # noqa: F811
+    """The primitive the engine applies itself (bound once ops is importable)."""
+    global _Add
+    from ..ops import Add as _Add  # noqa: F811
 
 
-_Add = _Sum = _Reshape = None
-_make = Tensor._make
-
-
-def _sum_to_shape(g, shape):
-    """Sum a broadcast gradient back to ``shape`` (differentiable: primitives)."""
-    gshape = g._data.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
-    )
-    if axes:
-        g = _Sum.apply(g, axes, True)
-    if g._data.shape != shape:
-        g = _Reshape.apply(g, shape)
-    return g
+_Add = None
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -140,44 +126,6 @@ def _prepare(tensors, grad_tensors, op, create_graph=False):
     return roots, grads
 
 
-# references to an array held only by one gradient tensor, as sys.getrefcount sees it
-# inside _accumulate: the tensor's slot, the local name, and getrefcount's own argument
-_EXCLUSIVE_REFS = 3
-
-
-def _accumulate(leaf, g, create_graph, defer_post=False, own=False):
-    """Add ``g`` into ``leaf.grad`` (in place when possible; float32 stays float32). Post-
-    accumulate hooks run here unless ``defer_post`` (``run`` calls them once per pass).
-    ``own``: the caller holds the only reference to the tensor ``g`` (see ``_owned``), so
-    its array may become ``leaf.grad`` without a copy."""
-    hooks = leaf._hooks
-    if hooks is not None:
-        for hook in hooks.pre:
-            r = hook(g)
-            if r is not None:
-                g = r
-    old = leaf.grad
-    if create_graph:
-        leaf.grad = g if old is None else old + g
-    elif old is None:
-        d = g._data
-        # Take the array itself when nothing else can see it (a fresh result such as a
-        # GEMM output: no base array, no other reference); otherwise own a copy, since the
-        # same gradient may also go to another input or be the caller's tensor.
-        if own and hooks is None and d.base is None and d.flags.writeable and \
-                sys.getrefcount(d) <= _EXCLUSIVE_REFS:
-            leaf.grad = Tensor._make(d, False, None, 0)
-        else:
-            leaf.grad = Tensor._make(np.array(d, copy=True), False, None, 0)
-    elif old.requires_grad:
-        leaf.grad = Tensor._make(old._data + g._data, False, None, 0)
-    else:
-        np.add(old._data, g._data, out=old._data, casting="unsafe")
-    if hooks is not None and hooks.post and not defer_post:
-        for hook in hooks.post:
-            hook(leaf)
-
-
 def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=False):
     """Run the backward pass. With ``inputs``, return their gradients instead of
     accumulating into ``.grad``."""
@@ -209,13 +157,20 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                 deps[nxt] = 1
                 stack.append(nxt)
 
-    capture = None
+    capture = results = None
     if inputs is not None:
         capture = {}
         for pos, t in enumerate(inputs):
             key = id(t) if t.grad_fn is None else (id(t.grad_fn), t._out_idx)
             capture.setdefault(key, []).append(pos)
         results = [None] * len(inputs)
+
+    # In the plain pass -- nothing records (create_graph), checks (anomaly), traces
+    # (compile) or batches (vmap) it -- every gradient in flight is a NumPy array: the rules
+    # marked _vjp_arrays run on arrays (STATE.arrays, see ops/_array_rules.py), two gradients
+    # of a node are summed with NumPy, and only hooks, grad()'s results and the other rules
+    # see tensors. Otherwise gradients are tensors and every operation is a primitive's apply.
+    plain = not (create_graph or STATE.anomaly or STATE.vmap_level or STATE.tracer is not None)
 
     # 2. seed the buffers with the output gradients
     buffers = {}
@@ -231,6 +186,8 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
         if buf is None:
             buf = buffers[fn] = [None] * fn._n_out
         k = r._out_idx
+        if plain:
+            g = g._data
         buf[k] = g if buf[k] is None else buf[k] + g
 
     if _Add is None:
@@ -241,11 +198,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     _DEPTH[0] += 1
     n_callbacks = len(_CALLBACKS)
     try:
-        anomaly = STATE.anomaly
-        # summing two gradients of a node is Add.apply, or plain NumPy when nothing records,
-        # checks, traces or batches the pass (the same np.add, without apply's bookkeeping)
-        plain = not (create_graph or anomaly or STATE.vmap_level or STATE.tracer is not None)
-        slow = anomaly or STATE.tracer is not None  # nodes go through _call_backward
+        slow = STATE.anomaly or STATE.tracer is not None  # nodes go through _call_backward
         while ready:
             node = ready.pop()
             out_grads = buffers.pop(node, None)
@@ -253,18 +206,24 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                                      else all(g is None for g in out_grads)):
                 in_grads = None  # nothing flows through this node: only release its parents
             else:
-                if node._tensor_hooks is not None or node._retained is not None:
-                    _run_tensor_hooks(node, out_grads)
-                if capture is not None:
-                    for k, g in enumerate(out_grads):
-                        if g is not None:
-                            _capture(capture, results, (id(node), k), g)
+                if node._tensor_hooks is not None or node._retained is not None \
+                        or capture is not None:
+                    out_grads = _see_grads(node, out_grads, plain, capture, results)
+                cls = type(node)
                 if len(out_grads) == 1 and not slow and node._node_hooks is None:
-                    in_grads = type(node).backward(node, out_grads[0])  # the common case
+                    if plain:
+                        if cls._vjp_arrays:
+                            STATE.arrays = True
+                            in_grads = cls.backward(node, out_grads[0])  # on arrays
+                            STATE.arrays = False
+                        else:
+                            in_grads = cls.backward(node, _wrap(out_grads[0]))
+                    else:
+                        in_grads = cls.backward(node, out_grads[0])  # the common case
                     if in_grads.__class__ is not tuple or len(in_grads) != len(node._edges):
                         in_grads = _check_result(node, in_grads)
                 else:
-                    in_grads = _call_backward(node, out_grads)
+                    in_grads = _call_backward(node, _wrap_all(out_grads) if plain else out_grads)
             i = -1
             for e in node._edges:
                 i += 1
@@ -273,17 +232,28 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                 target, k, shape, dt = e
                 g = None if in_grads is None else in_grads[i]
                 if g is not None:
-                    if g.__class__ is not Tensor:
-                        g = _as_grad(g)
-                    # (no local name for g's array: _accumulate counts its references)
-                    if g._data.shape != shape:
-                        g = _sum_to_shape(g, shape)
-                    if g._data.dtype is not dt and g._data.dtype != dt:
-                        g = g.to(dt)
+                    if plain:  # an array of the edge's shape and dtype
+                        if g.__class__ is not np.ndarray:
+                            g = g._data if isinstance(g, Tensor) else np.asarray(g)
+                        if g.shape != shape:
+                            g = _sum_to_shape_array(g, shape)
+                        if g.dtype is not dt and g.dtype != dt:
+                            g = g.astype(dt, order="C")
+                    else:
+                        if g.__class__ is not Tensor:
+                            g = _as_grad(g)
+                        # (no local name for g's array: _accumulate counts its references)
+                        if g._data.shape != shape:
+                            g = _sum_to_shape(g, shape)
+                        if g._data.dtype is not dt and g._data.dtype != dt:
+                            g = g.to(dt)
                 if k < 0:
                     if g is not None:
                         if capture is not None:
-                            _capture(capture, results, id(target), g)
+                            _capture(capture, results, id(target), _wrap(g) if plain else g)
+                        elif plain:
+                            _accumulate_array(target, g, id(target) in post,
+                                              _owned(g, in_grads, out_grads))
                         else:
                             own = _owned(g, in_grads, out_grads)
                             _accumulate(target, g, create_graph, id(target) in post, own)
@@ -297,10 +267,8 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                     old = buf[k]
                     if old is None:
                         buf[k] = g
-                    elif plain:  # same shape and dtype (summed/cast to the edge's): add arrays
-                        a = old._data + g._data
-                        buf[k] = _make(a if a.__class__ is np.ndarray else np.asarray(a),
-                                       False, None, 0)
+                    elif plain:  # same shape and dtype (summed/cast to the edge's)
+                        buf[k] = old + g
                     else:  # recorded (create_graph), checked (anomaly), traced or batched
                         buf[k] = _Add.apply(old, g)
                 n = deps[target] - 1
@@ -312,6 +280,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
         while len(_CALLBACKS) > n_callbacks:
             _CALLBACKS.pop(n_callbacks)()
     finally:
+        STATE.arrays = False
         _DEPTH[0] -= 1
         del _CALLBACKS[n_callbacks:]
         STATE.grad_enabled = prev_mode

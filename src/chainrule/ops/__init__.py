@@ -60,3 +60,4 @@ from .shape import (  # noqa: F401
     Cat, CopySlices, Expand, Flip, Gather, Getitem, IndexAdd, IndexPut, Permute, Reshape,
     ScatterAdd,
 )
+from . import _array_rules  # noqa: F401,E402  (marks the rules the engine runs on arrays)

@@ -86,11 +86,14 @@ class LSTMCellAct(Function):
             gh, gc = grad.chunk(2, -1)
             da, dc = _vjp(_acts_tensors(a, c), c, gh, gc)
             return cat(list(da), -1), dc
-        gd = grad._data
+        arrays = STATE.arrays  # the engine's plain pass: arrays in, arrays out
+        gd = grad if arrays else grad._data
         h = gd.shape[-1] // 2
-        da, dc = _vjp(ctx.acts, c._data, gd[..., :h], gd[..., h:])
-        da = np.concatenate(np.broadcast_arrays(*da), -1)
-        return Tensor._make(da, False, None, 0), Tensor._make(np.asarray(dc), False, None, 0)
+        da, dc = _vjp(ctx.acts, c if arrays else c._data, gd[..., :h], gd[..., h:])
+        da, dc = np.concatenate(np.broadcast_arrays(*da), -1), np.asarray(dc)
+        if arrays:
+            return da, dc
+        return Tensor._make(da, False, None, 0), Tensor._make(dc, False, None, 0)
 
     @staticmethod
     def jvp(ctx, a_dot, c_dot):
@@ -166,10 +169,14 @@ class GRUCellAct(Function):
         if STATE.grad_enabled:  # recorded (create_graph=True): on tensors, differentiable
             d_gi, d_gh, dh = _gru_vjp(_gru_acts_tensors(gi, gh), h, grad)
             return cat(list(d_gi), -1), cat(list(d_gh), -1), dh
-        d_gi, d_gh, dh = _gru_vjp(ctx.acts, h._data, grad._data)
-        return tuple(Tensor._make(np.asarray(x), False, None, 0) for x in (
-            np.concatenate(np.broadcast_arrays(*d_gi), -1),
-            np.concatenate(np.broadcast_arrays(*d_gh), -1), dh))
+        arrays = STATE.arrays  # the engine's plain pass: arrays in, arrays out
+        d_gi, d_gh, dh = _gru_vjp(ctx.acts, h if arrays else h._data,
+                                  grad if arrays else grad._data)
+        res = (np.concatenate(np.broadcast_arrays(*d_gi), -1),
+               np.concatenate(np.broadcast_arrays(*d_gh), -1), np.asarray(dh))
+        if arrays:
+            return res
+        return tuple(Tensor._make(x, False, None, 0) for x in res)
 
     @staticmethod
     def jvp(ctx, gi_dot, gh_dot, h_dot):

@@ -72,6 +72,8 @@ def apply(cls, *args):
                 edges.append(None)
         ctx._edges = edges  # so needs_input_grad is right inside forward (and not cached wrong)
     else:
+        if STATE.arrays:  # a backward rule run on arrays by the engine: forward, nothing else
+            return cls.forward(_new(cls), *args)
         edges = None
         for a in args:
             if isinstance(a, Tensor):
@@ -81,6 +83,8 @@ def apply(cls, *args):
             else:
                 vals.append(a)
     raw = cls.forward(ctx, *vals)
+    if raw.__class__ is not np.ndarray and isinstance(raw, np.generic):
+        raw = _scalar_output(ctx, raw)
     if fw:
         fw = STATE.fw_level > 0
     if raw.__class__ is np.ndarray and not fw and not STATE.anomaly:
@@ -116,6 +120,16 @@ def apply(cls, *args):
                 _save(ctx, to_save, args, vals, (raw,), [raw], [out])
         return out
     return _finish(cls, ctx, args, vals, raw, record, fw, edges)
+
+
+def _scalar_output(ctx, raw):
+    """A NumPy scalar from forward (a ufunc on 0-d arrays returns one) as the 0-d array it
+    stands for, also where forward saved it, so the call stays on ``apply``'s inline path."""
+    arr = np.asarray(raw)
+    to_save = ctx._to_save
+    if to_save is not None and any(t is raw for t in to_save):
+        ctx._to_save = tuple(arr if t is raw else t for t in to_save)
+    return arr
 
 
 def _apply_user(cls, args):

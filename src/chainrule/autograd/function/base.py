@@ -26,6 +26,7 @@ itself, the hot path of every operation -- is in ``apply.py``.
 
 from __future__ import annotations
 
+from ..._state import STATE
 from ...tensor import Tensor
 
 _FREED = object()  # sentinel: saved values released by a backward pass
@@ -59,6 +60,9 @@ class Function:
     """
 
     _arrays = False  # True for built-in primitives: forward works on NumPy arrays
+    # True for primitives whose backward rule also runs on NumPy arrays (the engine's plain
+    # passes call it so: see ops/_array_rules.py, which sets it after checking each rule)
+    _vjp_arrays = False
     # per-call state, with class-level defaults so a call sets only what it uses
     _needs = None
     _edges = None
@@ -96,17 +100,27 @@ class Function:
             return ()
         out = []
         versions = self._versions
+        arrays = STATE.arrays  # the engine runs this rule on arrays: give the arrays
         i = 0
         for s in saved:
             if s.__class__ is _OutRef:
-                s = self._output(s.k)
+                if arrays:  # the output's array; its tensor, if alive, for the version check
+                    ref = self._out_refs[s.k]
+                    t = None if ref is None else ref()
+                    if t is None:
+                        out.append(self._out_arrays[s.k])
+                        i += 1
+                        continue
+                    s = t
+                else:
+                    s = self._output(s.k)
             if versions is not None:
                 expected = versions[i]
                 if expected is not None:
                     vc = s._vc  # (Tensor._version, inline)
                     if (0 if vc is None else vc[0]) != expected:
                         raise _modified_error(self, s, expected)
-            out.append(s)
+            out.append(s._data if arrays and isinstance(s, Tensor) else s)
             i += 1
         return tuple(out)
 
