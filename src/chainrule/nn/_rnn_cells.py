@@ -12,6 +12,7 @@ import math
 from .. import _dtype
 from ..creation import empty, zeros
 from ..ops.rnn_cell_ops import GRUCellAct, LSTMCellAct
+from ..ops.shape import Getitem
 from ..tensor import Tensor
 from . import init
 from ._functional_layers import linear
@@ -40,7 +41,11 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None):  # noqa: 
     (times W_hr^T when a projection weight is given).
     """
     h, c = hx
-    h2, c2 = LSTMCellAct.apply(_gates(input, h, w_ih, w_hh, b_ih, b_hh), c).chunk(2, -1)
+    out = LSTMCellAct.apply(_gates(input, h, w_ih, w_hh, b_ih, b_hh), c)
+    # out.chunk(2, -1), without chunk's argument handling (the same Getitem nodes)
+    n = out._data.shape[-1] // 2
+    lead = (slice(None),) * (out._data.ndim - 1)
+    h2, c2 = Getitem.apply(out, lead + (slice(0, n),)), Getitem.apply(out, lead + (slice(n, 2 * n),))
     if w_hr is not None:
         h2 = linear(h2, w_hr)
     return h2, c2

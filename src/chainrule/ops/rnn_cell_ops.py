@@ -31,9 +31,16 @@ from ..autograd.grad_mode import STATE
 from .unary import _sigmoid
 
 
+_WHOLE = 1 << 14  # up to this many gate values, one sigmoid over all four gates is cheaper
+
+
 def _acts_arrays(a, c):
     h = a.shape[-1] // 4
-    i, f, o = _sigmoid(a[..., :h]), _sigmoid(a[..., h:2 * h]), _sigmoid(a[..., 3 * h:])
+    if a.size <= _WHOLE:  # one call instead of three (elementwise: the same values)
+        s = _sigmoid(a)
+        i, f, o = s[..., :h], s[..., h:2 * h], s[..., 3 * h:]
+    else:
+        i, f, o = _sigmoid(a[..., :h]), _sigmoid(a[..., h:2 * h]), _sigmoid(a[..., 3 * h:])
     g = np.tanh(a[..., 2 * h:3 * h])
     c2 = f * c + i * g
     return i, f, g, o, c2, np.tanh(c2)
@@ -73,6 +80,8 @@ class LSTMCellAct(Function):
         ctx.save_for_backward(a, c)
         ctx.acts = acts
         h2, c2 = acts[3] * acts[5], acts[4]
+        if h2.shape == c2.shape:
+            return np.concatenate((h2, c2), -1)
         lead = np.broadcast_shapes(h2.shape, c2.shape)
         return np.concatenate([np.broadcast_to(h2, lead), np.broadcast_to(c2, lead)], -1)
 
