@@ -157,3 +157,20 @@ def test_error_inside_an_array_rule_leaves_the_engine_usable():
 def test_every_marked_rule_is_a_builtin_primitive():
     for cls in ARRAY_RULES:
         assert cls._arrays and cls._vjp_arrays and cls.__module__.startswith("chainrule.ops")
+
+
+def test_a_fresh_gradient_array_becomes_the_leafs_grad_without_a_copy(monkeypatch):
+    import chainrule.autograd.engine as engine
+
+    owned = []
+    orig = engine._accumulate_array
+
+    def spy(leaf, d, defer_post, own):
+        owned.append(own)
+        return orig(leaf, d, defer_post, own)
+
+    monkeypatch.setattr(engine, "_accumulate_array", spy)
+    x, w = _leaves((3, 4), (4, 5))
+    (x * 2).sum().backward()  # Mul's rule makes a new array: nobody else holds it
+    (x @ w).sum().backward()
+    assert owned[0] and owned[1]

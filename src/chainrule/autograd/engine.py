@@ -202,6 +202,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
         while ready:
             node = ready.pop()
             out_grads = buffers.pop(node, None)
+            edges = node._edges
             if out_grads is None or (out_grads[0] is None if len(out_grads) == 1
                                      else all(g is None for g in out_grads)):
                 in_grads = None  # nothing flows through this node: only release its parents
@@ -220,12 +221,12 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                             in_grads = cls.backward(node, _wrap(out_grads[0]))
                     else:
                         in_grads = cls.backward(node, out_grads[0])  # the common case
-                    if in_grads.__class__ is not tuple or len(in_grads) != len(node._edges):
+                    if in_grads.__class__ is not tuple or len(in_grads) != len(edges):
                         in_grads = _check_result(node, in_grads)
                 else:
                     in_grads = _call_backward(node, _wrap_all(out_grads) if plain else out_grads)
             i = -1
-            for e in node._edges:
+            for e in edges:  # (not zip: its reused result tuple would hold a reference to g)
                 i += 1
                 if e is None:
                     continue
@@ -252,8 +253,8 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                         if capture is not None:
                             _capture(capture, results, id(target), _wrap(g) if plain else g)
                         elif plain:
-                            _accumulate_array(target, g, id(target) in post,
-                                              _owned(g, in_grads, out_grads))
+                            own = _owned(g, in_grads, out_grads)  # (before g is an argument)
+                            _accumulate_array(target, g, id(target) in post, own)
                         else:
                             own = _owned(g, in_grads, out_grads)
                             _accumulate(target, g, create_graph, id(target) in post, own)
