@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import _console  # noqa: F401  (first: Ctrl-C while the chainrule command imports)
+from . import _gc  # noqa: F401  (young garbage collected less often while graphs grow)
 from . import _malloc  # noqa: F401  (glibc keeps freed array memory for the next step)
 from . import _quiet_numpy  # noqa: F401  (no NumPy floating-point warnings from inside)
 
