@@ -17,6 +17,8 @@ def _unary(name, fn, doc, vjp, jvp=None, save="x"):
 
     def forward(ctx, x):
         out = fn(x)
+        if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+            out = np.asarray(out)  # a 0-d input gave a NumPy scalar
         if save == "x":
             ctx.save_for_backward(x)
         elif save == "out":

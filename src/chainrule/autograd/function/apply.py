@@ -127,8 +127,11 @@ def _scalar_output(ctx, raw):
     stands for, also where forward saved it, so the call stays on ``apply``'s inline path."""
     arr = np.asarray(raw)
     to_save = ctx._to_save
-    if to_save is not None and any(t is raw for t in to_save):
-        ctx._to_save = tuple(arr if t is raw else t for t in to_save)
+    if to_save is not None:
+        for t in to_save:
+            if t is raw:
+                ctx._to_save = tuple([arr if u is raw else u for u in to_save])
+                break
     return arr
 
 
