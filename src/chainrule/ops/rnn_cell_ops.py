@@ -68,6 +68,16 @@ def _jvp(acts, c, ai_dot, af_dot, ag_dot, ao_dot, c_dot):
     return o * (1 - o) * ao_dot * t + o * (1 - t * t) * c2_dot, c2_dot
 
 
+def _join(parts):
+    """The gate gradients side by side along the last axis (broadcast to one shape first
+    when they differ: a c or h of a broadcastable shape)."""
+    shape = parts[0].shape
+    for p in parts:
+        if p.shape != shape:
+            return np.concatenate(np.broadcast_arrays(*parts), -1)
+    return np.concatenate(parts, -1)
+
+
 class LSTMCellAct(Function):
     """out = [o * tanh(c'), c'] with c' = f * c + i * g (see the module docstring).
     VJP and JVP: ``_vjp`` / ``_jvp``, on arrays or on tensors."""
@@ -99,7 +109,7 @@ class LSTMCellAct(Function):
         gd = grad if arrays else grad._data
         h = gd.shape[-1] // 2
         da, dc = _vjp(ctx.acts, c if arrays else c._data, gd[..., :h], gd[..., h:])
-        da, dc = np.concatenate(np.broadcast_arrays(*da), -1), np.asarray(dc)
+        da, dc = _join(da), np.asarray(dc)
         if arrays:
             return da, dc
         return Tensor._make(da, False, None, 0), Tensor._make(dc, False, None, 0)
@@ -181,8 +191,7 @@ class GRUCellAct(Function):
         arrays = STATE.arrays  # the engine's plain pass: arrays in, arrays out
         d_gi, d_gh, dh = _gru_vjp(ctx.acts, h if arrays else h._data,
                                   grad if arrays else grad._data)
-        res = (np.concatenate(np.broadcast_arrays(*d_gi), -1),
-               np.concatenate(np.broadcast_arrays(*d_gh), -1), np.asarray(dh))
+        res = (_join(d_gi), _join(d_gh), np.asarray(dh))
         if arrays:
             return res
         return tuple(Tensor._make(x, False, None, 0) for x in res)
