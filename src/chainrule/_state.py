@@ -10,9 +10,10 @@ class _State:
         self.anomaly = False  # detect_anomaly() is on
         self.vmap_level = 0  # > 0 inside chainrule.vmap (Function.apply batches)
         self.tracer = None  # chainrule.compiler is recording (compiler/capture.py)
-        # the engine runs backward rules on NumPy arrays (autograd/engine.py): primitives'
-        # apply returns forward's array, saved_tensors gives arrays
-        self.arrays = False
+        # the engine runs a backward rule on NumPy arrays (autograd/engine.py): primitives'
+        # apply returns forward's array, saved_tensors gives arrays -- in the thread whose
+        # identifier this is (0: nowhere; another thread's calls are unaffected)
+        self.arrays = 0
 
 
 STATE = _State()

@@ -174,3 +174,21 @@ def test_a_fresh_gradient_array_becomes_the_leafs_grad_without_a_copy(monkeypatc
     (x * 2).sum().backward()  # Mul's rule makes a new array: nobody else holds it
     (x @ w).sum().backward()
     assert owned[0] and owned[1]
+
+
+def test_array_mode_of_another_thread_does_not_reach_this_one():
+    import threading
+
+    (x,) = _leaves((3,))
+    STATE.arrays = threading.get_ident() + 1  # as if another thread were inside a rule
+    try:
+        with cr.no_grad():
+            y = x.view(3) * 2
+        assert isinstance(y, Tensor)
+    finally:
+        STATE.arrays = 0
+    done = []
+    t = threading.Thread(target=lambda: done.append((x * 3).sum().backward()))
+    t.start()
+    t.join()
+    assert done and x.grad is not None and not STATE.arrays

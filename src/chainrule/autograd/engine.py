@@ -15,6 +15,8 @@ contribution to its parents' partial derivatives"):
 from __future__ import annotations
 
 
+import threading
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -171,6 +173,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
     # of a node are summed with NumPy, and only hooks, grad()'s results and the other rules
     # see tensors. Otherwise gradients are tensors and every operation is a primitive's apply.
     plain = not (create_graph or STATE.anomaly or STATE.vmap_level or STATE.tracer is not None)
+    ident = threading.get_ident()  # (STATE.arrays applies to this thread only)
 
     # 2. seed the buffers with the output gradients
     buffers = {}
@@ -214,9 +217,9 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                 if len(out_grads) == 1 and not slow and node._node_hooks is None:
                     if plain:
                         if cls._vjp_arrays:
-                            STATE.arrays = True
+                            STATE.arrays = ident
                             in_grads = cls.backward(node, out_grads[0])  # on arrays
-                            STATE.arrays = False
+                            STATE.arrays = 0
                         else:
                             in_grads = cls.backward(node, _wrap(out_grads[0]))
                     else:
@@ -281,7 +284,7 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
         while len(_CALLBACKS) > n_callbacks:
             _CALLBACKS.pop(n_callbacks)()
     finally:
-        STATE.arrays = False
+        STATE.arrays = 0
         _DEPTH[0] -= 1
         del _CALLBACKS[n_callbacks:]
         STATE.grad_enabled = prev_mode

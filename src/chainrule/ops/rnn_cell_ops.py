@@ -24,6 +24,8 @@ Leading dims broadcast (a batch, vmap's batch).
 
 from __future__ import annotations
 
+from threading import get_ident as _ident
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -105,7 +107,7 @@ class LSTMCellAct(Function):
             gh, gc = grad.chunk(2, -1)
             da, dc = _vjp(_acts_tensors(a, c), c, gh, gc)
             return cat(list(da), -1), dc
-        arrays = STATE.arrays  # the engine's plain pass: arrays in, arrays out
+        arrays = STATE.arrays == _ident()  # the engine's plain pass: arrays in and out
         gd = grad if arrays else grad._data
         h = gd.shape[-1] // 2
         da, dc = _vjp(ctx.acts, c if arrays else c._data, gd[..., :h], gd[..., h:])
@@ -188,7 +190,7 @@ class GRUCellAct(Function):
         if STATE.grad_enabled:  # recorded (create_graph=True): on tensors, differentiable
             d_gi, d_gh, dh = _gru_vjp(_gru_acts_tensors(gi, gh), h, grad)
             return cat(list(d_gi), -1), cat(list(d_gh), -1), dh
-        arrays = STATE.arrays  # the engine's plain pass: arrays in, arrays out
+        arrays = STATE.arrays == _ident()  # the engine's plain pass: arrays in and out
         d_gi, d_gh, dh = _gru_vjp(ctx.acts, h if arrays else h._data,
                                   grad if arrays else grad._data)
         res = (_join(d_gi), _join(d_gh), np.asarray(dh))

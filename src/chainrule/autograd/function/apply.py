@@ -10,6 +10,7 @@ inline; everything else (several outputs, forward mode, anomaly mode, user Funct
 from __future__ import annotations
 
 import weakref
+from threading import get_ident as _ident
 
 import numpy as np
 
@@ -72,8 +73,8 @@ def apply(cls, *args):
                 edges.append(None)
         ctx._edges = edges  # so needs_input_grad is right inside forward (and not cached wrong)
     else:
-        if STATE.arrays:  # a backward rule run on arrays by the engine: forward, nothing else
-            return cls.forward(_new(cls), *args)
+        if STATE.arrays and STATE.arrays == _ident():  # a backward rule run on arrays
+            return cls.forward(_new(cls), *args)  # by the engine: forward, nothing else
         edges = None
         for a in args:
             if isinstance(a, Tensor):
