@@ -100,15 +100,16 @@ class RNNCellBase(Module):
 
     def _prepare(self, input, hx):  # noqa: A002
         """Check shapes; add a batch dim to unbatched input; default state zeros."""
-        name = type(self).__name__
-        if input.dim() not in (1, 2) or input.shape[-1] != self.input_size:
+        shape = input._data.shape
+        if len(shape) not in (1, 2) or shape[-1] != self.input_size:
             raise ValueError(
-                f"{name}({self.input_size}, {self.hidden_size}): expected input of shape "
-                f"(N, {self.input_size}) or ({self.input_size},), got {tuple(input.shape)}")
-        batched = input.dim() == 2
+                f"{type(self).__name__}({self.input_size}, {self.hidden_size}): expected "
+                f"input of shape (N, {self.input_size}) or ({self.input_size},), got "
+                f"{tuple(shape)}")
+        batched = len(shape) == 2
         if not batched:
             input = input.unsqueeze(0)
-        n = input.shape[0]
+        n = input._data.shape[0]
         states = hx if isinstance(hx, tuple) else (hx,)
         out = []
         for s in states:
@@ -116,9 +117,10 @@ class RNNCellBase(Module):
                 out.append(zeros(n, self.hidden_size, dtype=input.dtype))
                 continue
             want = (n, self.hidden_size) if batched else (self.hidden_size,)
-            if tuple(s.shape) != want:
-                raise ValueError(f"{name}({self.input_size}, {self.hidden_size}): hidden "
-                                 f"state of shape {tuple(s.shape)}, expected {want}")
+            if s._data.shape != want:
+                raise ValueError(
+                    f"{type(self).__name__}({self.input_size}, {self.hidden_size}): hidden "
+                    f"state of shape {tuple(s._data.shape)}, expected {want}")
             out.append(s if batched else s.unsqueeze(0))
         return input, out, batched
 
