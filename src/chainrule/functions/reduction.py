@@ -9,7 +9,6 @@ import numpy as np
 
 from .. import _dtype
 from ..ops import reduction as P
-from ..ops.elementwise import Div
 from ..tensor import Tensor, _norm_dim
 from ._common import MinMax, as_float
 from .elementwise import maximum, minimum, where
@@ -48,8 +47,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
         )
     axes = _axes(dim, input._data.ndim, "mean")
     n = _count(input._data.shape, axes)
-    # Div.apply directly: what ``/ n`` records (a float tensor by a Python int: no cast)
-    return Div.apply(P.Sum.apply(input, axes, keepdim), n if n else float("nan"))
+    return P.Sum.apply(input, axes, keepdim) / (n if n else float("nan"))
 
 
 def _count(shape, axes):
