@@ -20,26 +20,39 @@ def _size_arg(shape):
     return tuple(shape)
 
 
+def _reshape_error(input, shape):  # noqa: A002
+    return RuntimeError(
+        f"reshape: shape {list(shape)} is invalid for input of size {input._data.size} "
+        f"(input shape {tuple(input._data.shape)})"
+    )
+
+
 def reshape(input, *shape):  # noqa: A002
     """The same elements in a new shape (one size may be -1)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+    if len(shape) == 1 and shape[0].__class__ is not int and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if shape == input._data.shape:
         return input
     try:
         return P.Reshape.apply(input, shape)
     except (ValueError, TypeError):
-        raise RuntimeError(
-            f"reshape: shape {list(shape)} is invalid for input of size {input._data.size} "
-            f"(input shape {tuple(input._data.shape)})"
-        ) from None
+        raise _reshape_error(input, shape) from None
 
 
 def view(input, *shape):  # noqa: A002
     """``reshape`` (chainrule views and copies behave the same for autograd)."""
-    if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, type, np.dtype)):
-        raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
-    return reshape(input, *shape)
+    if len(shape) == 1 and shape[0].__class__ is not int:
+        s = shape[0]
+        if isinstance(s, (tuple, list)):
+            shape = tuple(s)
+        elif isinstance(s, (_dtype.dtype, type, np.dtype)):
+            raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
+    if shape == input._data.shape:
+        return input
+    try:
+        return P.Reshape.apply(input, shape)
+    except (ValueError, TypeError):
+        raise _reshape_error(input, shape) from None
 
 
 def view_as(input, other):  # noqa: A002
@@ -145,7 +158,8 @@ def movedim(input, source, destination):  # noqa: A002
 
 def expand(input, *sizes):  # noqa: A002
     """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
-    sizes = _size_arg(sizes)
+    if len(sizes) == 1 and sizes[0].__class__ is not int and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
     shape = input._data.shape
     if sizes == shape:
         return input

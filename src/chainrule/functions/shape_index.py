@@ -47,7 +47,19 @@ def _index(idx):
 
 def getitem(input, idx):  # noqa: A002
     """``x[idx]``: ints, slices, None, Ellipsis, integer and boolean arrays (as NumPy)."""
-    np_idx = _index(idx)
+    c = idx.__class__
+    if c is int:  # the common forms (an int, a tuple of ints and slices) need no conversion
+        np_idx = (idx,)
+    elif c is tuple:
+        for i in idx:
+            c = i.__class__
+            if c is not int and c is not slice:
+                np_idx = _index(idx)
+                break
+        else:
+            np_idx = idx
+    else:
+        np_idx = _index(idx)
     try:
         return P.Getitem.apply(input, np_idx)
     except IndexError as e:
