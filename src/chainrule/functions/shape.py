@@ -9,9 +9,8 @@ import numpy as np
 
 from .. import _dtype
 from ..ops import shape as P
-from ..ops.elementwise import Cast
 from ..tensor import Tensor, _norm_dim
-from ._common import _result_dtype
+from ._common import _tensors
 
 
 def _size_arg(shape):
@@ -207,34 +206,22 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
-def _tensors(seq, op):
-    out = list(seq)
-    if not out:
-        raise RuntimeError(f"{op}: expected a non-empty list of tensors")
-    dt = None
-    mixed = False
-    for x in out:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{op}: expected a sequence of tensors, got {type(x).__name__}")
-        if dt is None:
-            dt = x._data.dtype
-        elif x._data.dtype != dt:
-            mixed = True
-    if mixed:
-        r = out[0]._data
-        for x in out[1:]:
-            r = np.empty((1,), _result_dtype(r, x._data))
-        out = [x if x._data.dtype == r.dtype else Cast.apply(x, r.dtype) for x in out]
-    return out
-
-
 def cat(tensors, dim=0):
     """Concatenate along an existing dim; shapes must match elsewhere."""
-    ts = _tensors(tensors, "cat")
-    ts = [x for x in ts if not (x._data.ndim == 1 and x._data.shape[0] == 0)] or ts[:1]
-    if len(ts) == 1:
-        return ts[0]
-    d = _norm_dim(dim, ts[0]._data.ndim, "cat")
+    ts = list(tensors)
+    dt = ts[0]._data.dtype if len(ts) > 1 and ts[0].__class__ is Tensor else None
+    for x in ts:  # the common case: plain tensors of one dtype, none of them empty
+        a = x._data if x.__class__ is Tensor else None
+        if a is None or a.dtype is not dt or (a.ndim == 1 and a.shape[0] == 0):
+            dt = None
+            break
+    if dt is None:
+        ts = _tensors(ts, "cat")
+        ts = [x for x in ts if not (x._data.ndim == 1 and x._data.shape[0] == 0)] or ts[:1]
+        if len(ts) == 1:
+            return ts[0]
+    n = ts[0]._data.ndim
+    d = dim if dim.__class__ is int and 0 <= dim < n else _norm_dim(dim, n, "cat")
     try:
         return P.Cat.apply(d, *ts)
     except ValueError:
