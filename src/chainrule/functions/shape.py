@@ -211,8 +211,11 @@ def cat(tensors, dim=0):
     ts = list(tensors)
     dt = ts[0]._data.dtype if len(ts) > 1 and ts[0].__class__ is Tensor else None
     for x in ts:  # the common case: plain tensors of one dtype, none of them empty
-        a = x._data if x.__class__ is Tensor else None
-        if a is None or a.dtype is not dt or (a.ndim == 1 and a.shape[0] == 0):
+        if x.__class__ is not Tensor:
+            dt = None
+            break
+        a = x._data
+        if a.dtype is not dt or not a.size and a.ndim == 1:
             dt = None
             break
     if dt is None:
@@ -224,10 +227,13 @@ def cat(tensors, dim=0):
     d = dim if dim.__class__ is int and 0 <= dim < n else _norm_dim(dim, n, "cat")
     try:
         return P.Cat.apply(d, *ts)
-    except ValueError:
+    except (ValueError, IndexError):
         ref = ts[0]._data.shape
         for i, x in enumerate(ts):
             s = x._data.shape
+            if not s:
+                raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                                   "concatenated; give it a dim first, e.g. t.view(1)") from None
             if len(s) != len(ref) or builtins.any(
                     a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
                 raise RuntimeError(

@@ -18,17 +18,20 @@ class _View(Function):
     _always = False  # True: the output is always a view (Permute, Expand)
 
     @classmethod
-    def apply(cls, x, *rest):
-        out = _function_apply(cls, x, *rest)
-        a, b = out._data, x._data
-        if cls._always or (a if a.base is None else a.base) is (b if b.base is None else b.base):
-            vc = x._vc
-            if vc is None:
-                vc = x._vc = [0, None]
-            out._vc = vc
-            v = x._view
-            step = ((cls, rest),)
-            out._view = (x, step, vc[0]) if v is None else (v[0], v[1] + step, vc[0])
+    def apply(cls, x, arg):  # every view primitive takes one argument besides x
+        out = _function_apply(cls, x, arg)
+        if not cls._always:  # a view when out's array shares x's memory
+            a, b = out._data, x._data
+            ab, bb = a.base, b.base
+            if (a if ab is None else ab) is not (b if bb is None else bb):
+                return out
+        vc = x._vc
+        if vc is None:
+            vc = x._vc = [0, None]
+        out._vc = vc
+        v = x._view
+        step = ((cls, (arg,)),)
+        out._view = (x, step, vc[0]) if v is None else (v[0], v[1] + step, vc[0])
         return out
 
 
