@@ -93,8 +93,12 @@ def unflatten(input, dim, sizes):  # noqa: A002
 
 def squeeze(input, dim=None):  # noqa: A002
     shape = input._data.shape
+    n = len(shape)
     if dim is None:
         new = tuple(s for s in shape if s != 1)
+    elif dim.__class__ is int and -n <= dim < n:  # one dim, in range (n > 0)
+        d = dim % n
+        new = shape[:d] + shape[d + 1:] if shape[d] == 1 else shape
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {_norm_dim(d, len(shape), "squeeze") for d in dims}
@@ -227,7 +231,7 @@ def cat(tensors, dim=0):
     d = dim if dim.__class__ is int and 0 <= dim < n else _norm_dim(dim, n, "cat")
     try:
         return P.Cat.apply(d, *ts)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, TypeError):
         ref = ts[0]._data.shape
         for i, x in enumerate(ts):
             s = x._data.shape

@@ -108,6 +108,11 @@ def gather(input, dim, index):  # noqa: A002
     return P.Gather.apply(input, d, _check_index("gather", input, index, d))
 
 
+def _gather_in_range(input, dim, index):  # noqa: A002
+    """``gather`` of an index array known to be in range (argmax's): without the check."""
+    return P.Gather.apply(input, dim, index)
+
+
 def take_along_dim(input, indices, dim=None):  # noqa: A002
     if dim is None:
         return gather(input.flatten(), 0, Tensor._make(_raw(indices).reshape(-1), False, None, 0))

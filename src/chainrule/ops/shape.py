@@ -157,7 +157,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        ctx.sizes = [x.shape[dim] for x in xs]
+        ctx.sizes = list(map(len, xs)) if dim == 0 else [x.shape[dim] for x in xs]
         return np.concatenate(xs, axis=dim)
 
     @staticmethod
@@ -304,6 +304,14 @@ class Gather(Function):
     @staticmethod
     def forward(ctx, x, dim, index):
         ctx.dim, ctx.index, ctx.x_shape = dim, index, x.shape
+        xs, ish = x.shape, index.shape
+        if (x.__class__ is np.ndarray and index.__class__ is np.ndarray and ish
+                and len(xs) == len(ish) and xs[:dim] == ish[:dim] and xs[dim + 1:] == ish[dim + 1:]):
+            # the common case (x and index agree outside dim): the fancy index that
+            # np.take_along_axis builds, built here without its ~4 us of Python
+            nd = len(ish)
+            return x[tuple([index if d == dim else np.arange(n).reshape(
+                (1,) * d + (n,) + (1,) * (nd - d - 1)) for d, n in enumerate(ish)])]
         # torch.gather allows an index smaller than x in the other dims: read that corner
         corner = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
         return np.take_along_axis(x[corner], index, axis=dim)
