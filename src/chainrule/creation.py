@@ -65,7 +65,9 @@ def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(_shape(size), _float(dtype)), requires_grad)
+    arr = np.empty(_shape(size), _float(dtype))
+    arr.fill(1)  # what np.ones does, without its ~1 us of Python
+    return _finish(arr, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -20,10 +20,8 @@ def _size_arg(shape):
 
 
 def _reshape_error(input, shape):  # noqa: A002
-    return RuntimeError(
-        f"reshape: shape {list(shape)} is invalid for input of size {input._data.size} "
-        f"(input shape {tuple(input._data.shape)})"
-    )
+    return RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size "
+                        f"{input._data.size} (input shape {tuple(input._data.shape)})")
 
 
 def reshape(input, *shape):  # noqa: A002
@@ -66,6 +64,8 @@ def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
     shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
+    if start_dim == 0 and end_dim == -1:  # all dims (the default)
+        return reshape(input, (input._data.size,))
     s = _norm_dim(start_dim, len(shape), "flatten")
     e = _norm_dim(end_dim, len(shape), "flatten")
     if s > e:
@@ -120,7 +120,8 @@ def permute(input, *dims):  # noqa: A002
             f"permute: number of dims don't match: the input has {n} dims but {len(dims)} "
             f"were given ({tuple(dims)})"
         )
-    dims = tuple(_norm_dim(d, n, "permute") for d in dims)
+    dims = tuple([d if d.__class__ is int and 0 <= d < n else _norm_dim(d, n, "permute")
+                  for d in dims])
     if len(set(dims)) != n:
         raise RuntimeError(f"permute: repeated dim in {dims}")
     if dims == tuple(range(n)):
@@ -133,9 +134,11 @@ def transpose(input, dim0, dim1):  # noqa: A002
     if n == 0:
         return input
     d0, d1 = _norm_dim(dim0, n, "transpose"), _norm_dim(dim1, n, "transpose")
+    if d0 == d1:
+        return input
     dims = list(range(n))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(input, dims)
+    dims[d0], dims[d1] = d1, d0
+    return P.Permute.apply(input, tuple(dims))  # a valid order: no checks needed
 
 
 swapaxes = swapdims = transpose
@@ -258,10 +261,10 @@ def stack(tensors, dim=0):
         if x._data.shape != shape:
             raise RuntimeError(
                 f"stack: expects each tensor to be equal size, but got {tuple(shape)} at entry 0 "
-                f"and {tuple(x._data.shape)} at entry {i}"
-            )
+                f"and {tuple(x._data.shape)} at entry {i}")
     d = _norm_dim(dim, len(shape) + 1, "stack")
-    return P.Cat.apply(d, *[unsqueeze(x, d) for x in ts])
+    new = shape[:d] + (1,) + shape[d:]  # each tensor unsqueezed at d
+    return P.Cat.apply(d, *[P.Reshape.apply(x, new) for x in ts])
 
 
 def hstack(tensors):

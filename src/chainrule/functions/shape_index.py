@@ -48,12 +48,12 @@ def _index(idx):
 def getitem(input, idx):  # noqa: A002
     """``x[idx]``: ints, slices, None, Ellipsis, integer and boolean arrays (as NumPy)."""
     c = idx.__class__
-    if c is int:  # the common forms (an int, a tuple of ints and slices) need no conversion
+    if c is int or c is slice:  # the common forms (ints, slices, None, ...) need no conversion
         np_idx = (idx,)
     elif c is tuple:
         for i in idx:
             c = i.__class__
-            if c is not int and c is not slice:
+            if c is not int and c is not slice and i is not None and i is not Ellipsis:
                 np_idx = _index(idx)
                 break
         else:

@@ -97,7 +97,7 @@ class Permute(_View):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return np.transpose(x, dims)
+        return x.transpose(dims) if x.__class__ is np.ndarray else np.transpose(x, dims)
 
     @staticmethod
     def backward(ctx, grad):
