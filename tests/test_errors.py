@@ -165,6 +165,10 @@ def test_shape_errors():
     with _raises(RuntimeError, "cat: sizes of tensors must match except in dimension 0: tensor 0 "
                                "has shape (2, 3) but tensor 1 has shape (2, 4)"):
         cr.cat([cr.zeros(2, 3), cr.zeros(2, 4)])
+    for ts, k in (([cr.tensor(1.0), cr.tensor(2.0)], 0), ([cr.ones(2), cr.tensor(2.0)], 1)):
+        with _raises(RuntimeError, f"cat: zero-dimensional tensor (at position {k}) cannot be "
+                                   "concatenated; give it a dim first, e.g. t.view(1)"):
+            cr.cat(ts)
     with _raises(IndexError, "sum: dimension out of range (expected to be in range of [-2, 1], "
                              "but got 2)"):
         cr.zeros(2, 3).sum(2)

@@ -97,6 +97,22 @@ def test_selection_indices_match_torch(torch):
             assert type(c).__name__ == type(t).__name__
 
 
+def test_max_min_over_a_dim_match_torch(torch):
+    """max/min(dim) (values, indices, gradient), also of a 0-d tensor (its one element)."""
+    for x, dim in ((A, 1), (A, -2), (np.array(2.5), 0), (np.array(2.5), -1)):
+        for name in ("max", "min"):
+            for keepdim in (False, True):
+                c, t = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+                rc = getattr(c, name)(dim, keepdim=keepdim)
+                rt = getattr(t, name)(dim, keepdim=keepdim)
+                np.testing.assert_array_equal(rc.indices.numpy(), rt.indices.numpy())
+                np.testing.assert_array_equal(rc.values.detach().numpy(),
+                                              rt.values.detach().numpy())
+                rc.values.sum().backward()
+                rt.values.sum().backward()
+                np.testing.assert_array_equal(c.grad.numpy(), t.grad.numpy())
+
+
 def test_nan_handling_matches_torch(torch):
     x = [[1.0, NAN, 3.0, 4.0], [NAN, NAN, NAN, NAN], [2.0, 0.5, -1.0, 7.0]]
     for f in (lambda m, t: m.median(t), lambda m, t: m.nanmedian(t),

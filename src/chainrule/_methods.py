@@ -157,7 +157,7 @@ _METHODS = {
     "new_zeros": _new(0), "new_ones": _new(1), "new_empty": _new(0), "new_full": _new_full,
     "new_tensor": _new_tensor,
     # operators
-    "__add__": FE.add, "__radd__": _rev(FE.add), "__sub__": FE.sub, "__rsub__": _rev(FE.sub),
+    "__add__": FE._add, "__radd__": _rev(FE._add), "__sub__": FE._sub, "__rsub__": _rev(FE._sub),
     "__mul__": FE.mul, "__rmul__": _rev(FE.mul), "__truediv__": FE.div,
     "__rtruediv__": _rev(FE.div), "__floordiv__": FE.floor_divide,
     "__rfloordiv__": _rev(FE.floor_divide), "__mod__": FE.remainder,

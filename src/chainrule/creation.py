@@ -10,8 +10,14 @@ from .tensor import Tensor, _to_array
 
 
 def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+    if len(size) == 1 and size[0].__class__ is not int and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
+    for s in size:  # the common case: a tuple of Python ints, used as it is
+        if s.__class__ is not int or s < 0:
+            break
+    else:
+        _budget.charge(size)
+        return size
     for s in size:
         if not isinstance(s, (int, np.integer)) or s < 0:
             raise ValueError(f"invalid size {tuple(size)}: sizes must be non-negative integers")
@@ -59,7 +65,9 @@ def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _finish(np.ones(_shape(size), _float(dtype)), requires_grad)
+    arr = np.empty(_shape(size), _float(dtype))
+    arr.fill(1)  # what np.ones does, without its ~1 us of Python
+    return _finish(arr, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -72,7 +80,13 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
             dtype = _dtype.bool_
         elif isinstance(fill_value, int):
             dtype = _dtype.int64
-    return _finish(np.full(_shape((size,)), fill_value, _float(dtype)), requires_grad)
+    shape, dt = _shape((size,)), _float(dtype)
+    if dt.kind == "f" and (fill_value.__class__ is float or fill_value.__class__ is int):
+        arr = np.empty(shape, dt)  # what np.full does, without its ~1 us of Python
+        arr.fill(fill_value)
+    else:
+        arr = np.full(shape, fill_value, dt)
+    return _finish(arr, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:

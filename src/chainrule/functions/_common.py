@@ -78,6 +78,28 @@ def _promote(a, b):
     return a, b
 
 
+def _tensors(seq, op):
+    """The tensors of ``seq`` (a non-empty sequence), promoted to their common dtype."""
+    out = list(seq)
+    if not out:
+        raise RuntimeError(f"{op}: expected a non-empty list of tensors")
+    dt = None
+    mixed = False
+    for x in out:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}: expected a sequence of tensors, got {type(x).__name__}")
+        if dt is None:
+            dt = x._data.dtype
+        elif x._data.dtype != dt:
+            mixed = True
+    if mixed:
+        r = out[0]._data
+        for x in out[1:]:
+            r = np.empty((1,), _result_dtype(r, x._data))
+        out = [x if x._data.dtype == r.dtype else Cast.apply(x, r.dtype) for x in out]
+    return out
+
+
 def _bcast_error(op, a, b):
     sa = tuple(np.shape(a._data if isinstance(a, Tensor) else a))
     sb = tuple(np.shape(b._data if isinstance(b, Tensor) else b))

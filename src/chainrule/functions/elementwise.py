@@ -16,7 +16,11 @@ from ._common import _bcast_error, _is_int, _promote, _raw, _scalar_np, _wrap_sc
 
 def _binary(prim, op):
     def fn(input, other):  # noqa: A002
-        a, b = _promote(input, other)
+        if other.__class__ is Tensor and input.__class__ is Tensor and (
+                input._data.dtype is other._data.dtype):
+            a, b = input, other  # the common case: nothing to promote
+        else:
+            a, b = _promote(input, other)
         try:
             return prim.apply(a, b)
         except ValueError as e:

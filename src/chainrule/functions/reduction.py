@@ -12,7 +12,7 @@ from ..ops import reduction as P
 from ..tensor import Tensor, _norm_dim
 from ._common import MinMax, as_float
 from .elementwise import maximum, minimum, where
-from .shape_index import gather
+from .shape_index import _gather_in_range, gather
 from .unary import sqrt
 
 
@@ -29,6 +29,8 @@ def _axes(dim, ndim, op):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
     """Sum of all elements, or over ``dim`` (int or tuple). Integer and bool sums are int64."""
+    if dim is None and dtype is None and input._data.dtype.kind == "f":
+        return P.Sum.apply(input, None, keepdim)  # the common case, without normalising
     if dtype is not None:
         input = input.to(dtype)
     elif input._data.dtype.kind in "biu" and input._data.dtype != np.int64:
@@ -79,11 +81,19 @@ def _minmax(input, dim, keepdim, other, is_max):  # noqa: A002
             raise RuntimeError(f"{name}(): expected a non-empty tensor (use amax/amin with dim)")
         return (P.Amax if is_max else P.Amin).apply(input, None, False)
     d = _norm_dim(dim, input._data.ndim, name)
-    idx = (np.argmax if is_max else np.argmin)(input._data, axis=d, keepdims=True)
-    values = gather(input, d, Tensor._make(idx, False, None, 0))
+    a = input._data
+    if not a.ndim:  # a 0-d tensor: its one element and index 0, as PyTorch
+        return _minmax(input.reshape(1), 0, False, None, is_max)
+    if a.__class__ is np.ndarray:  # the array's method (np.argmax's wrapper costs ~2 us)
+        idx = (a.argmax if is_max else a.argmin)(axis=d, keepdims=True)
+        values = _gather_in_range(input, d, idx)
+    else:
+        idx = (np.argmax if is_max else np.argmin)(a, axis=d, keepdims=True)
+        values = gather(input, d, Tensor._make(idx, False, None, 0))
     if not keepdim:
         values = values.squeeze(d)
-        idx = np.squeeze(idx, d)
+        idx = idx.squeeze(d) if idx.__class__ is np.ndarray else np.squeeze(idx, d)
+    # a copy: the Gather node keeps idx for its backward
     return MinMax[name](values, Tensor._make(idx.astype(np.int64), False, None, 0))
 
 
@@ -114,8 +124,11 @@ def _arg_extreme(find, name):
             return Tensor._make(arr.reshape((1,) * input._data.ndim if keepdim else ()).astype(
                 np.int64), False, None, 0)
         d = _norm_dim(dim, input._data.ndim, name)
-        return Tensor._make(find(input._data, axis=d, keepdims=keepdim).astype(np.int64),
-                            False, None, 0)
+        a = input._data
+        # the array's own method: np.argmax's Python wrapper costs ~2 us a call
+        idx = (find(a, axis=d, keepdims=keepdim) if a.__class__ is not np.ndarray
+               else getattr(a, name)(axis=d, keepdims=keepdim))
+        return Tensor._make(idx.astype(np.int64, copy=False), False, None, 0)
 
     fn.__name__ = fn.__qualname__ = name
     return fn

@@ -9,9 +9,8 @@ import numpy as np
 
 from .. import _dtype
 from ..ops import shape as P
-from ..ops.elementwise import Cast
 from ..tensor import Tensor, _norm_dim
-from ._common import _result_dtype
+from ._common import _tensors
 
 
 def _size_arg(shape):
@@ -20,26 +19,37 @@ def _size_arg(shape):
     return tuple(shape)
 
 
+def _reshape_error(input, shape):  # noqa: A002
+    return RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size "
+                        f"{input._data.size} (input shape {tuple(input._data.shape)})")
+
+
 def reshape(input, *shape):  # noqa: A002
     """The same elements in a new shape (one size may be -1)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+    if len(shape) == 1 and shape[0].__class__ is not int and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if shape == input._data.shape:
         return input
     try:
         return P.Reshape.apply(input, shape)
     except (ValueError, TypeError):
-        raise RuntimeError(
-            f"reshape: shape {list(shape)} is invalid for input of size {input._data.size} "
-            f"(input shape {tuple(input._data.shape)})"
-        ) from None
+        raise _reshape_error(input, shape) from None
 
 
 def view(input, *shape):  # noqa: A002
     """``reshape`` (chainrule views and copies behave the same for autograd)."""
-    if len(shape) == 1 and isinstance(shape[0], (_dtype.dtype, type, np.dtype)):
-        raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
-    return reshape(input, *shape)
+    if len(shape) == 1 and shape[0].__class__ is not int:
+        s = shape[0]
+        if isinstance(s, (tuple, list)):
+            shape = tuple(s)
+        elif isinstance(s, (_dtype.dtype, type, np.dtype)):
+            raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
+    if shape == input._data.shape:
+        return input
+    try:
+        return P.Reshape.apply(input, shape)
+    except (ValueError, TypeError):
+        raise _reshape_error(input, shape) from None
 
 
 def view_as(input, other):  # noqa: A002
@@ -54,6 +64,8 @@ def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
     shape = input._data.shape
     if not shape:
         return reshape(input, (1,))
+    if start_dim == 0 and end_dim == -1:  # all dims (the default)
+        return reshape(input, (input._data.size,))
     s = _norm_dim(start_dim, len(shape), "flatten")
     e = _norm_dim(end_dim, len(shape), "flatten")
     if s > e:
@@ -81,8 +93,12 @@ def unflatten(input, dim, sizes):  # noqa: A002
 
 def squeeze(input, dim=None):  # noqa: A002
     shape = input._data.shape
+    n = len(shape)
     if dim is None:
         new = tuple(s for s in shape if s != 1)
+    elif dim.__class__ is int and -n <= dim < n:  # one dim, in range (n > 0)
+        d = dim % n
+        new = shape[:d] + shape[d + 1:] if shape[d] == 1 else shape
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = {_norm_dim(d, len(shape), "squeeze") for d in dims}
@@ -104,7 +120,8 @@ def permute(input, *dims):  # noqa: A002
             f"permute: number of dims don't match: the input has {n} dims but {len(dims)} "
             f"were given ({tuple(dims)})"
         )
-    dims = tuple(_norm_dim(d, n, "permute") for d in dims)
+    dims = tuple([d if d.__class__ is int and 0 <= d < n else _norm_dim(d, n, "permute")
+                  for d in dims])
     if len(set(dims)) != n:
         raise RuntimeError(f"permute: repeated dim in {dims}")
     if dims == tuple(range(n)):
@@ -117,9 +134,11 @@ def transpose(input, dim0, dim1):  # noqa: A002
     if n == 0:
         return input
     d0, d1 = _norm_dim(dim0, n, "transpose"), _norm_dim(dim1, n, "transpose")
+    if d0 == d1:
+        return input
     dims = list(range(n))
-    dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(input, dims)
+    dims[d0], dims[d1] = d1, d0
+    return P.Permute.apply(input, tuple(dims))  # a valid order: no checks needed
 
 
 swapaxes = swapdims = transpose
@@ -145,7 +164,8 @@ def movedim(input, source, destination):  # noqa: A002
 
 def expand(input, *sizes):  # noqa: A002
     """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
-    sizes = _size_arg(sizes)
+    if len(sizes) == 1 and sizes[0].__class__ is not int and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
     shape = input._data.shape
     if sizes == shape:
         return input
@@ -193,40 +213,34 @@ def broadcast_tensors(*tensors):
     return tuple(expand(t, shape) for t in tensors)
 
 
-def _tensors(seq, op):
-    out = list(seq)
-    if not out:
-        raise RuntimeError(f"{op}: expected a non-empty list of tensors")
-    dt = None
-    mixed = False
-    for x in out:
-        if not isinstance(x, Tensor):
-            raise TypeError(f"{op}: expected a sequence of tensors, got {type(x).__name__}")
-        if dt is None:
-            dt = x._data.dtype
-        elif x._data.dtype != dt:
-            mixed = True
-    if mixed:
-        r = out[0]._data
-        for x in out[1:]:
-            r = np.empty((1,), _result_dtype(r, x._data))
-        out = [x if x._data.dtype == r.dtype else Cast.apply(x, r.dtype) for x in out]
-    return out
-
-
 def cat(tensors, dim=0):
     """Concatenate along an existing dim; shapes must match elsewhere."""
-    ts = _tensors(tensors, "cat")
-    ts = [x for x in ts if not (x._data.ndim == 1 and x._data.shape[0] == 0)] or ts[:1]
-    if len(ts) == 1:
-        return ts[0]
-    d = _norm_dim(dim, ts[0]._data.ndim, "cat")
+    ts = list(tensors)
+    dt = ts[0]._data.dtype if len(ts) > 1 and ts[0].__class__ is Tensor else None
+    for x in ts:  # the common case: plain tensors of one dtype, none of them empty
+        if x.__class__ is not Tensor:
+            dt = None
+            break
+        a = x._data
+        if a.dtype is not dt or not a.size and a.ndim == 1:
+            dt = None
+            break
+    if dt is None:
+        ts = _tensors(ts, "cat")
+        ts = [x for x in ts if not (x._data.ndim == 1 and x._data.shape[0] == 0)] or ts[:1]
+        if len(ts) == 1:
+            return ts[0]
+    n = ts[0]._data.ndim
+    d = dim if dim.__class__ is int and 0 <= dim < n else _norm_dim(dim, n, "cat")
     try:
         return P.Cat.apply(d, *ts)
-    except ValueError:
+    except (ValueError, IndexError, TypeError):
         ref = ts[0]._data.shape
         for i, x in enumerate(ts):
             s = x._data.shape
+            if not s:
+                raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                                   "concatenated; give it a dim first, e.g. t.view(1)") from None
             if len(s) != len(ref) or builtins.any(
                     a != b for j, (a, b) in enumerate(zip(s, ref)) if j != d):
                 raise RuntimeError(
@@ -247,10 +261,10 @@ def stack(tensors, dim=0):
         if x._data.shape != shape:
             raise RuntimeError(
                 f"stack: expects each tensor to be equal size, but got {tuple(shape)} at entry 0 "
-                f"and {tuple(x._data.shape)} at entry {i}"
-            )
+                f"and {tuple(x._data.shape)} at entry {i}")
     d = _norm_dim(dim, len(shape) + 1, "stack")
-    return P.Cat.apply(d, *[unsqueeze(x, d) for x in ts])
+    new = shape[:d] + (1,) + shape[d:]  # each tensor unsqueezed at d
+    return P.Cat.apply(d, *[P.Reshape.apply(x, new) for x in ts])
 
 
 def hstack(tensors):

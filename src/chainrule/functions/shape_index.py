@@ -47,7 +47,19 @@ def _index(idx):
 
 def getitem(input, idx):  # noqa: A002
     """``x[idx]``: ints, slices, None, Ellipsis, integer and boolean arrays (as NumPy)."""
-    np_idx = _index(idx)
+    c = idx.__class__
+    if c is int or c is slice:  # the common forms (ints, slices, None, ...) need no conversion
+        np_idx = (idx,)
+    elif c is tuple:
+        for i in idx:
+            c = i.__class__
+            if c is not int and c is not slice and i is not None and i is not Ellipsis:
+                np_idx = _index(idx)
+                break
+        else:
+            np_idx = idx
+    else:
+        np_idx = _index(idx)
     try:
         return P.Getitem.apply(input, np_idx)
     except IndexError as e:
@@ -94,6 +106,11 @@ def gather(input, dim, index):  # noqa: A002
     """out[i][j] = input[index[i][j]][j] for dim = 0 (and so on for other dims)."""
     d = _norm_dim(dim, input._data.ndim, "gather")
     return P.Gather.apply(input, d, _check_index("gather", input, index, d))
+
+
+def _gather_in_range(input, dim, index):  # noqa: A002
+    """``gather`` of an index array known to be in range (argmax's): without the check."""
+    return P.Gather.apply(input, dim, index)
 
 
 def take_along_dim(input, indices, dim=None):  # noqa: A002
