@@ -51,8 +51,9 @@ def _wrap_scalar_like(v, t):
 
 def _promote(a, b):
     """Bring two operands (tensors or Python/NumPy scalars) to PyTorch's common dtype."""
-    if b.__class__ is float and isinstance(a, Tensor) and a._data.dtype.kind == "f":
-        return a, b  # the most common mixed case: a float tensor and a Python float
+    if (b.__class__ is float or b.__class__ is int) and isinstance(a, Tensor) and \
+            a._data.dtype.kind == "f":
+        return a, b  # the most common mixed case: a float tensor and a Python float or int
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         da, db = a._data.dtype, b._data.dtype
         if da == db:
