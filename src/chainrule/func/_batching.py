@@ -12,7 +12,7 @@ is. Most rules move the batch dim to the front.
 | --- | --- | --- |
 | elementwise | Add Sub Mul Div Pow Maximum Minimum Where TanhGrad SigmoidGrad ReluGrad LSTMCellAct GRUCellAct BCEWithLogits BinaryCrossEntropy | batch first, operands padded to a common rank, broadcasting does the rest |
 | unary | Neg Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid Relu Abs Erf Clamp Cast ZeroGrad | the same call, batch dim unchanged |
-| reduction | Sum Amax Amin Prod LogSumExp Cumsum Softmax LogSoftmax | axes shifted past the batch dim |
+| reduction | Sum Mean Amax Amin Prod LogSumExp Cumsum Softmax LogSoftmax | axes shifted past the batch dim |
 | shape | Reshape Permute Expand Flip Cat Pad | the batch dim prepended to the shape argument |
 | indexing | Getitem IndexAdd IndexPut Gather ScatterAdd | a full slice (or an arange) for the batch dim |
 | products | MatMul Linear | batch dims of matmul; a batched input of Linear is one big GEMM |
@@ -319,7 +319,7 @@ RULES = {getattr(P, n): elementwise for n in _ELEMENTWISE}
 RULES[LSTMCellAct] = RULES[GRUCellAct] = elementwise  # gates, state: leading dims broadcast
 RULES.update({getattr(P, n): unary for n in _UNARY})
 RULES.update({
-    P.Sum: reduction, P.Amax: reduction, P.Amin: reduction, P.Prod: reduction,
+    P.Sum: reduction, P.Mean: reduction, P.Amax: reduction, P.Amin: reduction, P.Prod: reduction,
     P.LogSumExp: reduction, P.Cumsum: along_dim, P.Softmax: along_dim,
     P.LogSoftmax: along_dim,
     P.Reshape: reshape_rule, P.Permute: permute_rule, P.Expand: expand_rule,

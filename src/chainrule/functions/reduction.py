@@ -49,7 +49,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
         )
     axes = _axes(dim, input._data.ndim, "mean")
     n = _count(input._data.shape, axes)
-    return P.Sum.apply(input, axes, keepdim) / (n if n else float("nan"))
+    return P.Mean.apply(input, axes, keepdim, n if n else float("nan"))
 
 
 def _count(shape, axes):

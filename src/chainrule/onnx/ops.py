@@ -93,6 +93,11 @@ def _reduce(op_type):
     return conv
 
 
+def _reduce_mean(b, n):
+    x, axis, keepdim, _ = n.args  # (ReduceMean counts the elements itself: any batch size)
+    return [b.axes(b.inp(x), axis, int(bool(keepdim)), "ReduceMean")]
+
+
 def _softmax(op_type):
     return lambda b, n: [b.op(op_type, [b.inp(n.args[0])], axis=int(n.args[1]))]
 
@@ -308,7 +313,7 @@ PRIMITIVES = {
     "Relu": _unary("Relu"), "Abs": _unary("Abs"), "Erf": _unary("Erf"),
     "Expm1": _expm1, "Log1p": _log1p, "Where": _where, "Clamp": _clamp, "Cast": _cast,
     "ZeroGrad": _zero_grad,
-    "Sum": _reduce("ReduceSum"), "Amax": _reduce("ReduceMax"), "Amin": _reduce("ReduceMin"),
+    "Sum": _reduce("ReduceSum"), "Mean": _reduce_mean, "Amax": _reduce("ReduceMax"), "Amin": _reduce("ReduceMin"),
     "Prod": _reduce("ReduceProd"), "LogSumExp": _reduce("ReduceLogSumExp"),
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Cumsum": lambda b, n: [b.op("CumSum", [b.inp(n.args[0]), b.inp(np.int64(n.args[1]))])],

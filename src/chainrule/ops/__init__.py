@@ -20,7 +20,7 @@ elementwise  Add Sub Mul Div Neg Pow Maximum Minimum Where Clamp Cast ZeroGrad
 unary        Exp Expm1 Log Log1p Sqrt Sin Cos Tan Tanh Sigmoid Relu Abs TanhGrad SigmoidGrad
              ReluGrad
              (ops/unary.py)
-reduction    Sum Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
+reduction    Sum Mean Amax Amin Prod Cumsum LogSumExp Softmax LogSoftmax
 shape        Reshape Permute Expand Flip Cat Getitem IndexAdd IndexPut CopySlices Gather
              ScatterAdd
 linalg       MatMul Linear
@@ -55,7 +55,9 @@ from .unary import (  # noqa: F401
 from .conv import Conv2d, ConvInputGrad, ConvWeightGrad, Fold, Pad, Unfold  # noqa: F401
 from .linalg import Linear, MatMul  # noqa: F401
 from .pool import MaxPool2d, WindowGather, WindowScatter  # noqa: F401
-from .reduction import Amax, Amin, Cumsum, LogSoftmax, LogSumExp, Prod, Softmax, Sum  # noqa: F401
+from .reduction import (  # noqa: F401
+    Amax, Amin, Cumsum, LogSoftmax, LogSumExp, Mean, Prod, Softmax, Sum,
+)
 from .shape import (  # noqa: F401
     Cat, CopySlices, Expand, Flip, Gather, Getitem, IndexAdd, IndexPut, Permute, Reshape,
     ScatterAdd,

@@ -31,7 +31,7 @@ ARRAY_RULES = (
     _e.Add, _e.Sub, _e.Mul, _e.Div, _e.Neg, _e.Cast,
     _u.Exp, _u.Expm1, _u.Log, _u.Log1p, _u.Sqrt, _u.Tan, _u.Tanh, _u.Sigmoid, _u.Relu,
     _u.TanhGrad, _u.SigmoidGrad, _u.ReluGrad,
-    _r.Sum,
+    _r.Sum, _r.Mean,
     _s.Reshape, _s.Permute, _s.Expand, _s.Getitem, _s.IndexAdd, _s.Cat,
     _la.MatMul, _la.Linear,
     _rc.LSTMCellAct, _rc.GRUCellAct,

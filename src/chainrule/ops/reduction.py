@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from .elementwise import Div
 from .shape import Expand, Reshape
 
 
@@ -46,9 +47,40 @@ class Sum(Function):
         g = grad if ctx.keepdim else Reshape.apply(grad, _kept_shape(ctx.x_shape, ctx.axis))
         return Expand.apply(g, ctx.x_shape), None, None
 
+    def name(self) -> str:  # PyTorch's: SumBackward0 over everything, SumBackward1 over dims
+        return f"{type(self).__name__}Backward{0 if self.axis is None else 1}"
+
     @staticmethod
     def jvp(ctx, x_dot, *_):
         return Sum.apply(x_dot, ctx.axis, ctx.keepdim)
+
+
+class Mean(Function):
+    """out = (sum of x over ``axis``) / n, n the number of elements reduced (NaN when none):
+    the same two NumPy calls as ``Sum`` followed by ``Div`` by n, as one node (PyTorch's
+    ``MeanBackward``).   VJP: grad / n broadcast back to x's shape.   JVP: mean of x_dot."""
+
+    _arrays = True
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim, n):
+        out = Sum.forward(ctx, x, axis, keepdim) / n
+        ctx.n = n
+        return out if out.__class__ is np.ndarray or not isinstance(out, np.generic) \
+            else np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = Div.apply(grad, ctx.n)
+        if not ctx.keepdim:
+            g = Reshape.apply(g, _kept_shape(ctx.x_shape, ctx.axis))
+        return Expand.apply(g, ctx.x_shape), None, None, None
+
+    @staticmethod
+    def jvp(ctx, x_dot, *_):
+        return Mean.apply(x_dot, ctx.axis, ctx.keepdim, ctx.n)
+
+    name = Sum.name  # MeanBackward0 / MeanBackward1
 
 
 class Amax(Function):

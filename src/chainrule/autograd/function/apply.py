@@ -117,9 +117,9 @@ def apply(cls, *args):
                 ctx._versions = [0]
                 ctx._out_arrays = [raw]
                 ctx._out_refs = [_ref(out)]
-            elif to_save[0] is vals[0] and isinstance(args[0], Tensor) and (
-                    len(to_save) == 1 or (len(to_save) == 2 and to_save[1] is vals[1]
-                                          and isinstance(args[1], Tensor))):
+            elif vals and to_save[0] is vals[0] and isinstance(args[0], Tensor) and (
+                    len(to_save) == 1 or (len(to_save) == 2 and len(vals) > 1 and
+                                          to_save[1] is vals[1] and isinstance(args[1], Tensor))):
                 # it saved its first one or two arguments, tensors (log, mul, div, matmul)
                 ctx._to_save = None
                 ctx._saved = saved = list(args[:len(to_save)])
