@@ -122,8 +122,15 @@ def apply(cls, *args):
                                           to_save[1] is vals[1] and isinstance(args[1], Tensor))):
                 # it saved its first one or two arguments, tensors (log, mul, div, matmul)
                 ctx._to_save = None
-                ctx._saved = saved = list(args[:len(to_save)])
-                ctx._versions = [0 if t._vc is None else t._vc[0] for t in saved]
+                a = args[0]
+                v = 0 if a._vc is None else a._vc[0]
+                if len(to_save) == 1:
+                    ctx._saved = [a]
+                    ctx._versions = [v]
+                else:
+                    b = args[1]
+                    ctx._saved = [a, b]
+                    ctx._versions = [v, 0 if b._vc is None else b._vc[0]]
             else:
                 _save(ctx, to_save, args, vals, (raw,), [raw], [out])
         return out
