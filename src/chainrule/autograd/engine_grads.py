@@ -20,15 +20,29 @@ def _primitives():
     from ..ops import Reshape as _Reshape, Sum as _Sum  # noqa: F811
 
 
+_AXES: dict = {}  # (gradient shape, input shape) -> the axes to sum: a program has few pairs
+
+
+def _summed_axes(gshape, shape):
+    """The axes of a gradient of shape ``gshape`` that broadcasting added to an input of
+    ``shape``: its leading extra dims and the dims where the input has 1."""
+    axes = _AXES.get((gshape, shape))
+    if axes is None:
+        lead = len(gshape) - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+        if len(_AXES) > 4096:  # (bounded: programs with ever-new shapes)
+            _AXES.clear()
+        _AXES[gshape, shape] = axes
+    return axes
+
+
 def _sum_to_shape(g, shape):
     """Sum a broadcast gradient back to ``shape`` (differentiable: primitives)."""
     gshape = g._data.shape
     if gshape == shape:
         return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
-    )
+    axes = _summed_axes(gshape, shape)
     if _Sum is None:
         _primitives()
     if axes:
@@ -41,11 +55,7 @@ def _sum_to_shape(g, shape):
 def _sum_to_shape_array(g, shape):
     """``_sum_to_shape`` on an array (the plain pass): the same NumPy calls as Sum and
     Reshape's forward."""
-    gshape = g.shape
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1
-    )
+    axes = _summed_axes(g.shape, shape)
     if axes:
         g = np.add.reduce(g, axis=axes, keepdims=True)
     if g.shape != shape:

@@ -14,6 +14,8 @@ from .shape import Expand, Reshape
 
 def _kept_shape(x_shape, axis):
     """x's shape with the reduced dims set to 1."""
+    if axis is None:
+        return (1,) * len(x_shape)
     return tuple(1 if (axis is None or i in axis) else s for i, s in enumerate(x_shape))
 
 
