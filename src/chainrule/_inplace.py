@@ -92,6 +92,8 @@ def inplace(self, op, operands, fn, values, cast="same_kind"):
 
 def _writable(self, op):
     arr = self._data
+    if 0 not in arr.strides and arr.flags.writeable:  # the common case
+        return arr
     overlaps = 0 in arr.strides and any(
         st == 0 and n > 1 for n, st in zip(arr.shape, arr.strides))
     if overlaps or not arr.flags.writeable:
@@ -114,6 +116,9 @@ def _cast_error(op, src, dst):
 
 def _write(self, value, op, cast):
     arr = _writable(self, op)
+    if value.__class__ is np.ndarray and value.dtype is arr.dtype and value.shape == arr.shape:
+        np.copyto(arr, value)  # the common case: same dtype and shape
+        return
     value = np.asarray(value)
     if value.dtype != arr.dtype and not np.can_cast(value.dtype, arr.dtype, cast):
         raise _cast_error(op, value.dtype, arr.dtype)
