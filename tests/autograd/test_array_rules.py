@@ -192,3 +192,27 @@ def test_array_mode_of_another_thread_does_not_reach_this_one():
     t.start()
     t.join()
     assert done and x.grad is not None and not STATE.arrays
+
+
+def test_view_primitives_lean_apply_matches_the_general_one():
+    from chainrule.autograd.function.apply import apply
+    from chainrule.ops import Expand, Getitem, Permute, Reshape
+
+    base = cr.arange(6.0).reshape(2, 3)
+    cases = [(cr.ones(2, 3, requires_grad=True) * 1, True), (base, False),
+             (cr.arange(6).reshape(2, 3), False), (cr.nn.Parameter(cr.ones(2, 3)), True)]
+    for x, needs in cases:
+        for cls, arg in ((Reshape, (3, 2)), (Permute, (1, 0)), (Getitem, (1, slice(0, 2))),
+                         (Expand, (4, 2, 3))):
+            lean, general = cls.apply(x, arg), apply(cls, x, arg)
+            assert lean.requires_grad == general.requires_grad == (needs and x.is_floating_point())
+            assert type(lean.grad_fn) is type(general.grad_fn)
+            np.testing.assert_array_equal(lean.detach().numpy(), general.detach().numpy())
+            with cr.no_grad():
+                assert not cls.apply(x, arg).requires_grad
+    x = cr.ones(2, 3, requires_grad=True) * 1
+    v = x[0]
+    with cr.no_grad():
+        x.mul_(2)  # v is now stale: the lean path hands it to the general one
+    (v.view(3) * 1).sum().backward()
+    assert v.grad_fn is not None

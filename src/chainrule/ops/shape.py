@@ -8,8 +8,8 @@ import numpy as np
 
 from .._state import STATE
 from ..autograd.function import Function
+from ..autograd.function.apply import apply_view as _apply_view
 
-_function_apply = Function.apply.__func__
 _new = object.__new__
 
 
@@ -25,7 +25,7 @@ class _View(Function):
     def apply(cls, x, arg):  # every view primitive takes one argument besides x
         if STATE.arrays and STATE.arrays == _ident():  # a backward rule on arrays: no links
             return cls.forward(_new(cls), x, arg)
-        out = _function_apply(cls, x, arg)
+        out = _apply_view(cls, x, arg)
         if not cls._always:  # a view when out's array shares x's memory
             a, b = out._data, x._data
             ab, bb = a.base, b.base

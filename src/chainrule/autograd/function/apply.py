@@ -137,6 +137,42 @@ def apply(cls, *args):
     return _finish(cls, ctx, args, vals, raw, record, fw, edges)
 
 
+def apply_view(cls, x, arg):
+    """``apply`` of a view primitive (Reshape, Permute, Expand, Getitem: one tensor and one
+    non-tensor argument) without the general argument loop: the same node. Everything
+    unusual (compile, vmap, forward mode, anomaly mode, a stale view) takes ``apply``."""
+    if STATE.tracer is not None or STATE.vmap_level or x._fw is not None or STATE.anomaly \
+            or (x._view is not None and x._view[2] != x._vc[0]) or x.__class__ is not Tensor:
+        return apply(cls, x, arg)
+    ctx = _new(cls)
+    d = x._data
+    record = STATE.grad_enabled and x.requires_grad
+    if record:
+        fn = x.grad_fn
+        ctx._edges = [(x, -1, d.shape, d.dtype) if fn is None else
+                      (fn, x._out_idx, d.shape, d.dtype), None]
+    raw = cls.forward(ctx, d, arg)
+    if raw.__class__ is not np.ndarray or ctx._to_save is not None:  # (not a view op's)
+        return _finish(cls, ctx, (x, arg), [d, arg], raw, record, False,
+                       ctx._edges if record else None)
+    out = _new(Tensor)
+    out._data = raw
+    out.grad = None
+    out._out_idx = 0
+    out._vc = None
+    out._view = None
+    out._hooks = None
+    out._fw = None
+    out._retains = False
+    if record and raw.dtype.kind == "f":
+        out.requires_grad = True
+        out.grad_fn = ctx
+    else:
+        out.requires_grad = False
+        out.grad_fn = None
+    return out
+
+
 def _scalar_output(ctx, raw):
     """A NumPy scalar from forward (a ufunc on 0-d arrays returns one) as the 0-d array it
     stands for, also where forward saved it, so the call stays on ``apply``'s inline path."""
