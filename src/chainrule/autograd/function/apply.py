@@ -141,9 +141,9 @@ def apply_view(cls, x, arg):
     """``apply`` of a view primitive (Reshape, Permute, Expand, Getitem: one tensor and one
     non-tensor argument) without the general argument loop: the same node. Everything
     unusual (compile, vmap, forward mode, anomaly mode, a stale view) takes ``apply``."""
-    if STATE.tracer is not None or STATE.vmap_level or x._fw is not None or STATE.anomaly \
-            or (x._view is not None and x._view[2] != x._vc[0]) or x.__class__ is not Tensor:
-        return apply(cls, x, arg)
+    if x.__class__ is not Tensor or STATE.tracer is not None or STATE.vmap_level or \
+            x._fw is not None or STATE.anomaly or (x._view is not None and x._view[2] != x._vc[0]):
+        return apply(cls, x, arg)  # (also a subclass such as Parameter, or a plain array)
     ctx = _new(cls)
     d = x._data
     record = STATE.grad_enabled and x.requires_grad
