@@ -28,6 +28,10 @@ def reshape(input, *shape):  # noqa: A002
     """The same elements in a new shape (one size may be -1)."""
     if len(shape) == 1 and shape[0].__class__ is not int and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    return _reshaped(input, shape)
+
+
+def _reshaped(input, shape):  # noqa: A002
     if shape == input._data.shape:
         return input
     try:
@@ -44,12 +48,7 @@ def view(input, *shape):  # noqa: A002
             shape = tuple(s)
         elif isinstance(s, (_dtype.dtype, type, np.dtype)):
             raise NotImplementedError("view(dtype) is not supported; use .to(dtype)")
-    if shape == input._data.shape:
-        return input
-    try:
-        return P.Reshape.apply(input, shape)
-    except (ValueError, TypeError):
-        raise _reshape_error(input, shape) from None
+    return _reshaped(input, shape)
 
 
 def view_as(input, other):  # noqa: A002

@@ -155,22 +155,9 @@ def apply_view(cls, x, arg):
     if raw.__class__ is not np.ndarray or ctx._to_save is not None:  # (not a view op's)
         return _finish(cls, ctx, (x, arg), [d, arg], raw, record, False,
                        ctx._edges if record else None)
-    out = _new(Tensor)
-    out._data = raw
-    out.grad = None
-    out._out_idx = 0
-    out._vc = None
-    out._view = None
-    out._hooks = None
-    out._fw = None
-    out._retains = False
     if record and raw.dtype.kind == "f":
-        out.requires_grad = True
-        out.grad_fn = ctx
-    else:
-        out.requires_grad = False
-        out.grad_fn = None
-    return out
+        return _make(raw, True, ctx, 0)
+    return _make(raw, False, None, 0)
 
 
 def _scalar_output(ctx, raw):
