@@ -22,11 +22,11 @@ import numpy as np
 from ..tensor import Tensor
 from .grad_mode import STATE
 from .engine_grads import (
-    _accumulate, _accumulate_array, _see_grads, _sum_to_shape, _sum_to_shape_array, _wrap,
-    _wrap_all,
+    _accumulate, _accumulate_array, _hooked_leaf, _see_grads, _sum_to_shape,
+    _sum_to_shape_array, _wrap, _wrap_all,
 )
 from .hooks import (  # noqa: F401  (queue_callback: this module's public name, as PyTorch's)
-    _CALLBACKS, _DEPTH, _as_grad, _capture, _last_edge, _owned, queue_callback,
+    _CALLBACKS, _DEPTH, _as_grad, _capture, _owned, queue_callback,
 )
 
 
@@ -146,11 +146,12 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
             if e is None:
                 continue
             if e[1] < 0:
-                # leaves with post-accumulate hooks: count their edges so the hooks run
-                # once, after the last contribution (as PyTorch's AccumulateGrad)
+                # a leaf with hooks: count its edges, so that its gradients are summed and
+                # its hooks run once, on the total, after the last contribution (as
+                # PyTorch's AccumulateGrad: a tensor hook sees the leaf's whole gradient)
                 hooks = e[0]._hooks
-                if hooks is not None and hooks.post:
-                    post.setdefault(id(e[0]), [0, False])[0] += 1  # [edges left, got grad]
+                if hooks is not None and (hooks.pre or hooks.post):
+                    post.setdefault(id(e[0]), [0, None])[0] += 1  # [edges left, total]
                 continue
             nxt = e[0]
             if nxt in deps:
@@ -252,17 +253,17 @@ def run(roots, grads, retain_graph, create_graph, inputs=None, allow_unused=Fals
                         if g._data.dtype is not dt and g._data.dtype != dt:
                             g = g.to(dt)
                 if k < 0:
-                    if g is not None:
-                        if capture is not None:
+                    if capture is not None:
+                        if g is not None:
                             _capture(capture, results, id(target), _wrap(g) if plain else g)
-                        elif plain:
-                            own = _owned(g, in_grads, out_grads)  # (before g is an argument)
-                            _accumulate_array(target, g, id(target) in post, own)
+                    elif post and id(target) in post:  # a hooked leaf: sum, then once
+                        _hooked_leaf(post, target, g, plain, create_graph)
+                    elif g is not None:
+                        own = _owned(g, in_grads, out_grads)  # (before g is an argument)
+                        if plain:
+                            _accumulate_array(target, g, False, own)
                         else:
-                            own = _owned(g, in_grads, out_grads)
-                            _accumulate(target, g, create_graph, id(target) in post, own)
-                    if capture is None and post and id(target) in post:
-                        _last_edge(post, target, g is not None)
+                            _accumulate(target, g, create_graph, False, own)
                     continue
                 if g is not None:
                     buf = buffers.get(target)

@@ -128,6 +128,21 @@ def _accumulate_array(leaf, d, defer_post, own):
         np.add(old._data, d, out=old._data, casting="unsafe")
 
 
+def _hooked_leaf(post, leaf, g, plain, create_graph):
+    """One edge's gradient for a leaf with hooks: summed with the leaf's other gradients of
+    this pass; after its last edge the total goes through ``_accumulate`` (the tensor hooks
+    once, on the total; then ``.grad``; then the post-accumulate hooks)."""
+    state = post[id(leaf)]
+    if g is not None:
+        state[1] = g if state[1] is None else state[1] + g
+    state[0] -= 1
+    if state[0]:
+        return
+    del post[id(leaf)]
+    if state[1] is not None:
+        _accumulate(leaf, _wrap(state[1]) if plain else state[1], create_graph)
+
+
 def _see_grads(node, out_grads, plain, capture, results):
     """A node's incoming gradients meet its tensor hooks, retained ``.grad`` and ``grad()``'s
     captured inputs (as tensors; in the plain pass, arrays again afterwards)."""

@@ -1,7 +1,7 @@
 """Gradient hooks: the ``Tensor`` methods that register them (``register_hook``,
 ``register_post_accumulate_grad_hook``, ``retain_grad``), and what the engine calls to run
-them (tensor hooks on a node's incoming gradients, retained gradients, a hooked leaf's last
-edge of a pass, callbacks queued for the end of a pass), plus the engine's bookkeeping
+them (tensor hooks on a node's incoming gradients, retained gradients, callbacks queued
+for the end of a pass; a hooked leaf's gradients are summed by ``engine_grads._hooked_leaf``), plus the engine's bookkeeping
 helpers that read those structures (``_owned``, ``_capture``, ``_as_grad``)."""
 
 from __future__ import annotations
@@ -124,20 +124,6 @@ def _owned(g, in_grads, out_grads) -> bool:
             if t is g:
                 n += 1
     return sys.getrefcount(g) <= n
-
-
-def _last_edge(post, leaf, got):
-    """Count down a hooked leaf's edges; after the last, run its post-accumulate hooks
-    (when some gradient reached it in this pass)."""
-    state = post[id(leaf)]
-    state[0] -= 1
-    state[1] = state[1] or got
-    if state[0]:
-        return
-    del post[id(leaf)]
-    if state[1]:
-        for hook in leaf._hooks.post:
-            hook(leaf)
 
 
 def _as_grad(g):
