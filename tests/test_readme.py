@@ -362,3 +362,13 @@ def test_claim_parser():
     assert claim_value("{'a': 1} and more") == "{'a': 1}"
     assert output_matches("a\n...\nc 2.2 s (x...)", "a\nb\nb\nc 9.1 s (xyz)\n") is None
     assert output_matches("a\nc", "a\nb\n") is not None
+
+
+def test_readme_sections_appear_once():
+    """Each top-level section of the README once (a botched edit once duplicated half of
+    it, and every code block still ran)."""
+    from collections import Counter
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    heads = Counter(line for line in text.splitlines() if line.startswith("## "))
+    assert not [h for h, n in heads.items() if n > 1]
