@@ -17,6 +17,8 @@ from chainrule.profiler import (
     tensorboard_trace_handler,
 )
 
+from ._functions import Cube
+
 COMPARED = ["model", "aten::linear", "aten::addmm", "aten::mm", "aten::relu",
             "aten::threshold_backward", "ReluBackward0", "AddmmBackward0",
             "autograd::engine::evaluate_function: ReluBackward0",
@@ -229,17 +231,6 @@ def test_record_function_decorator_and_context_manager():
 
 
 def test_user_function_and_names():
-    class Cube(cr.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x ** 2
-
     x = cr.randn(2, 3, requires_grad=True)
     w = cr.randn(2, 4, 3, 3)
     with profile() as prof:

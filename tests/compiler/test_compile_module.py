@@ -12,6 +12,8 @@ import chainrule as cr
 from chainrule import nn
 from chainrule.compiler import CompileWarning, OptimizedModule
 
+from .._functions import Cube
+
 
 def _mlp():
     cr.manual_seed(0)
@@ -224,17 +226,6 @@ def test_structured_outputs_and_identity():
 
 
 def test_user_autograd_function_inside():
-    class Cube(cr.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            return grad * 3 * x ** 2
-
     w = cr.randn(4, requires_grad=True)
 
     @cr.compile

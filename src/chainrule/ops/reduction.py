@@ -66,10 +66,8 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdim, n):
-        out = Sum.forward(ctx, x, axis, keepdim) / n
         ctx.n = n
-        return out if out.__class__ is np.ndarray or not isinstance(out, np.generic) \
-            else np.asarray(out)
+        return Sum.forward(ctx, x, axis, keepdim) / n  # (a NumPy scalar: apply makes it 0-d)
 
     @staticmethod
     def backward(ctx, grad):

@@ -102,7 +102,9 @@ class Function:
             return ()
         out = []
         versions = self._versions
-        arrays = STATE.arrays == _ident()  # the engine runs this rule on arrays: give arrays
+        arrays = STATE.arrays  # the engine runs this rule on arrays (in this thread): arrays
+        if arrays:
+            arrays = arrays == _ident()
         i = 0
         for s in saved:
             if s.__class__ is _OutRef:
