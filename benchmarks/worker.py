@@ -83,8 +83,7 @@ def _load_lib(library: str, threads: int):
                 importlib.import_module(sub)
             except Exception as e:  # noqa: BLE001  (reported if the workload needs it)
                 _IMPORT_ERRORS.append(f"import {sub} failed: {type(e).__name__}: {e}")
-        chainrule.set_num_threads(threads)
-        _limit_blas(threads)
+        chainrule.set_num_threads(threads)  # its own pool; NumPy's BLAS at one thread
         return chainrule
     if library == "numpy":
         _limit_blas(threads)

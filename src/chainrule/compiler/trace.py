@@ -127,6 +127,26 @@ def _reader(name):
     return method
 
 
+def record_kernel(fn, args):
+    """``fn(*args)`` on plain arrays, recorded as one ``func`` node: a kernel that chainrule's
+    intra-op pool splits (``ops/_parallel.py``), so the replay calls it whole and it splits
+    again there. Outside a recording it is just called."""
+    tr = active()
+    res = _quiet(tr, fn, plain(args), {})
+    if tr is not None:
+        return tr.on_function(fn, args, {}, res)
+    return res
+
+
+def _install_kernel_recorder():
+    from ..ops import _parallel
+
+    _parallel._RECORD = record_kernel
+
+
+_install_kernel_recorder()
+
+
 # methods NumPy runs in C without dispatching to the subclass: recorded one by one
 METHODS = (
     "astype", "copy", "flatten", "ravel", "reshape", "repeat", "take", "compress", "argmax",

@@ -187,13 +187,14 @@ def _gemm(a, b, g, out):
     return out
 
 
-def conv_forward(x, w, b, geom, order, keep):
+def conv_forward(x, w, b, geom, order, keep, out=None, cols=None):
     """conv(x, w) + b: (N, C, H, W), (O, C/g, kh, kw) -> (N, O, H_out, W_out), and the columns
     (K, P) when ``keep`` (for the weight gradient) and they fit in 64 MB, else None (the
     weight gradient then rebuilds them). Tile by tile (8 MB of columns: one tile at W3's
     sizes, measured faster than cache-sized tiles here): gather, multiply, store in NCHW. Per-sample
     products take the bias as one more column of W against a row of ones (K + 1 rows: no
-    separate pass over the output)."""
+    separate pass over the output). ``out`` and ``cols`` (of ``forward_rows`` rows) are
+    given when the call computes one piece of a batch (``_conv_parallel``)."""
     n, o, g = x.shape[0], w.shape[0], geom.groups
     use = cacheable(x, w)
     k = w[0].size * g
@@ -201,11 +202,13 @@ def conv_forward(x, w, b, geom, order, keep):
     per_sample = order == NHW and _per_sample(geom)
     ones = per_sample and b is not None and g == 1
     rows = k + 1 if ones else k
-    keep = keep and rows * n * ho * wo * x.itemsize <= _KEEP_BYTES
+    keep = cols is not None or (keep and rows * n * ho * wo * x.itemsize <= _KEEP_BYTES)
     xp = _padded(x, geom, order, use)
     units, per_unit, step = _tiles(order, n, geom, rows * x.itemsize, _GATHER_TILE_BYTES)
-    cols = np.empty((rows, units * per_unit), x.dtype) if keep else None
-    out = np.empty((n, o, ho, wo), x.dtype)
+    if keep and cols is None:
+        cols = np.empty((rows, units * per_unit), x.dtype)
+    if out is None:
+        out = np.empty((n, o, ho, wo), x.dtype)
     if ones:
         wm = np.concatenate([w.reshape(o, k), b.reshape(o, 1)], axis=1, dtype=x.dtype)
     else:
@@ -230,6 +233,14 @@ def conv_forward(x, w, b, geom, order, keep):
         else:
             _store(yc, out[:, :, lo:hi], order, b)
     return out, cols
+
+
+def forward_rows(w, b, geom, order):
+    """The number of rows of the forward's columns: K, or K + 1 when the bias rides in the
+    per-sample GEMMs as a row of ones."""
+    k = w[0].size * geom.groups
+    return k + 1 if order == NHW and _per_sample(geom) and b is not None and geom.groups == 1 \
+        else k
 
 
 def _per_sample(geom):
@@ -333,7 +344,7 @@ def _col2im_add(acc, d, geom, order, lo, hi):
                 acc[:, rows, j * dw : j * dw + span : stw, :] += d6[:, i, j]
 
 
-def conv_input_grad(y, w, geom, order):
+def conv_input_grad(y, w, geom, order, out=None):
     """conv^T_w(y): G (N, O, H_out, W_out) -> (N, C, H, W): D = W^T @ G, then col2im, tile by
     tile (samples for "nhw", output rows for "hwn"), so col2im reads D from cache."""
     n, o = y.shape[:2]
@@ -359,7 +370,8 @@ def conv_input_grad(y, w, geom, order):
         d = scratch("d", (k, (hi - lo) * per_unit), y.dtype, use)
         _gemm(wt, gc[:, lo * per_unit : hi * per_unit], g, d)
         _col2im_add(acc, d, geom, order, lo, hi)
-    out = np.empty((n, c, h, wd), y.dtype)
+    if out is None:
+        out = np.empty((n, c, h, wd), y.dtype)
     if order == NHW:
         np.copyto(out, acc[:, :, pt : pt + h, pl : pl + wd].transpose(1, 0, 2, 3))
     else:

@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd.function import Function
 from . import _conv_kernels as K
+from . import _conv_parallel as KP
 
 
 class ConvGeom:
@@ -114,7 +115,7 @@ class Conv2d(Function):
         need = ctx.needs_input_grad
         order = K.choose_order(x.shape[0], x.shape[1], w.shape[0], geom, forward=True,
                                weight=need[1])
-        out, cols = K.conv_forward(x, w, b, geom, order, keep=need[1])
+        out, cols = KP.conv_forward(x, w, b, geom, order, keep=need[1])
         # the columns (None when too big to keep) only serve the weight gradient
         ctx.geom, ctx.order = geom, order
         ctx.save_for_backward(x, w, cols)
@@ -157,7 +158,7 @@ class ConvInputGrad(Function):
         ctx.save_for_backward(y, w)
         order = K.choose_order(y.shape[0], w.shape[1] * geom.groups, y.shape[1], geom,
                                inputs=True)
-        return K.conv_input_grad(y, w, geom, order)
+        return KP.conv_input_grad(y, w, geom, order)
 
     @staticmethod
     def backward(ctx, grad):
@@ -192,8 +193,8 @@ class ConvWeightGrad(Function):
         cols = _saved_cols(cols, x, geom)
         if cols is None:
             order = K.choose_order(x.shape[0], x.shape[1], y.shape[1], geom, weight=True)
-            return K.conv_weight_grad(x, y, geom, order, None, bias)
-        return K.conv_weight_grad(x, y, geom, cols[0], cols[1], bias)
+            return KP.conv_weight_grad(x, y, geom, order, None, bias)
+        return KP.conv_weight_grad(x, y, geom, cols[0], cols[1], bias)
 
     @staticmethod
     def backward(ctx, grad, grad_b=None):

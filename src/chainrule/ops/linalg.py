@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from . import _parallel as P
 
 
 def _t(a):
@@ -29,7 +30,7 @@ class MatMul(Function):
     def forward(ctx, x, y, tx=False, ty=False):
         ctx.save_for_backward(x, y)
         ctx.tx, ctx.ty = tx, ty
-        return np.matmul(_t(x) if tx else x, _t(y) if ty else y)
+        return P.matmul(_t(x) if tx else x, _t(y) if ty else y)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,7 +64,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        out = x @ w.T
+        out = x @ w.T if P._N == 1 else P.matmul(x, w.T)
         if b is not None:
             out += b
         return out

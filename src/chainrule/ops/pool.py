@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from . import _parallel as P
 from .unary import select
 
 
@@ -130,13 +131,18 @@ def _gather_axis(x, arg, ax, geom):
     return out
 
 
-def _scatter_axis(g, arg, ax, geom):
+def _scatter_axis(g, arg, ax, geom, out=None):
     k, s, d, o, n = geom.axis(ax)
     shape = list(g.shape)
     shape[ax - 2] = n
     overlap = s < d * (k - 1) + 1
     tiled = not overlap and d == 1 and s == k and n == o * k  # the slices cover buf exactly
-    buf = np.empty(shape, g.dtype) if tiled else np.zeros(shape, g.dtype)
+    if out is not None:
+        buf = out
+        if not tiled:
+            buf.fill(0)
+    else:
+        buf = np.empty(shape, g.dtype) if tiled else np.zeros(shape, g.dtype)
     for i in range(k):
         idx = _sl(ax, i, k, s, d, o)
         if arg is None:
@@ -168,10 +174,65 @@ def window_gather(x, arg, geom):
     return _gather_axis(_gather_axis(geom.padded(x, 0), a_w, 1, geom), a_h, 0, geom)
 
 
-def window_scatter(g, arg, geom):
-    """The adjoint of window_gather: each window's value added back at its offset(s)."""
+def window_scatter(g, arg, geom, out=None):
+    """The adjoint of window_gather: each window's value added back at its offset(s);
+    into ``out`` (x's shape) when given."""
     a_h, a_w = (None, None) if arg is None else arg
-    return geom.crop(_scatter_axis(_scatter_axis(g, a_h, 0, geom), a_w, 1, geom))
+    if out is not None and geom.buf_hw != geom.x_hw:  # cropped: not written in place
+        np.copyto(out, window_scatter(g, arg, geom))
+        return out
+    return geom.crop(_scatter_axis(_scatter_axis(g, a_h, 0, geom), a_w, 1, geom, out))
+
+
+def _batch_pieces(x):
+    """The pool's pieces of x's first axis (pooling is independent along it), or None."""
+    if P._N == 1 or type(x) is not np.ndarray or x.ndim < 3:
+        return None
+    return P.pieces(x.shape[0], x.nbytes)
+
+
+def split_max(x, geom):
+    """``window_max`` over pieces of the batch (``_parallel``), joined in order."""
+    if P.recording(x):
+        out, a_h, a_w = P.record(_split_max_flat, x, geom)
+        return out, (a_h, a_w)
+    parts = _batch_pieces(x)
+    if parts is None:
+        return window_max(x, geom)
+    lead = x.shape[:-2]
+    (kh, kw), (ho, wo) = geom.k_hw, geom.out_hw
+    out = np.empty(lead + (ho, wo), x.dtype)  # the shapes and dtypes window_max returns
+    a_h = np.empty(lead + (ho, wo), np.int8 if kh < 128 else np.int64)
+    a_w = np.empty(lead + (geom.buf_hw[0], wo), np.int8 if kw < 128 else np.int64)
+
+    def work(lo, hi):  # each piece copies its results into place
+        o, (h, w) = window_max(x[lo:hi], geom)
+        out[lo:hi], a_h[lo:hi], a_w[lo:hi] = o, h, w
+
+    P.run(work, parts)
+    return out, (a_h, a_w)
+
+
+def _split_max_flat(x, geom):
+    out, (a_h, a_w) = split_max(x, geom)
+    return out, a_h, a_w
+
+
+def split_scatter(g, arg, geom):
+    """``window_scatter`` over pieces of the batch, each written into its slice."""
+    if P.recording(g):
+        return P.record(split_scatter, g, arg, geom)
+    parts = _batch_pieces(g)
+    if parts is None or (arg is not None and any(type(a) is not np.ndarray for a in arg)):
+        return window_scatter(g, arg, geom)
+    out = np.empty(g.shape[:-2] + geom.x_hw, g.dtype)
+
+    def work(lo, hi):
+        a = None if arg is None else (arg[0][lo:hi], arg[1][lo:hi])
+        window_scatter(g[lo:hi], a, geom, out[lo:hi])
+
+    P.run(work, parts)
+    return out
 
 
 class MaxPool2d(Function):
@@ -186,7 +247,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, geom, return_indices):
-        out, arg = window_max(x, geom)
+        out, arg = split_max(x, geom)
         ctx.geom, ctx.arg, ctx.idx = geom, arg, return_indices
         if return_indices:
             return out, geom.flat_index(arg)
@@ -232,7 +293,7 @@ class WindowScatter(Function):
     @staticmethod
     def forward(ctx, g, arg, geom):
         ctx.geom, ctx.arg = geom, arg
-        return window_scatter(g, arg, geom)
+        return split_scatter(g, arg, geom)
 
     @staticmethod
     def backward(ctx, grad):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.function import Function
+from . import _parallel as P
 from .elementwise import Mul
 
 
@@ -131,13 +132,20 @@ def _relu(x):
     n = x.size
     if n < _BIG or x.dtype.kind not in "fiu" or not x.flags.c_contiguous:
         return np.maximum(x, 0)
+    if P.recording(x):
+        return P.record(_relu, x)
     zero = _ZERO_ROWS.get(x.dtype)
     if zero is None:
         zero = _ZERO_ROWS[x.dtype] = np.zeros(_ROW, x.dtype)
         zero.flags.writeable = False
     out = np.empty_like(x)
     flat, res, q = x.reshape(-1), out.reshape(-1), n - n % _ROW
-    np.maximum(flat[:q].reshape(-1, _ROW), zero, out=res[:q].reshape(-1, _ROW))
+    rows, rres = flat[:q].reshape(-1, _ROW), res[:q].reshape(-1, _ROW)
+    parts = P.pieces(len(rows), x.nbytes) if P._N > 1 and type(x) is np.ndarray else None
+    if parts is None:
+        np.maximum(rows, zero, out=rres)
+    else:
+        P.run(lambda lo, hi: np.maximum(rows[lo:hi], zero, out=rres[lo:hi]), parts)
     if q < n:
         np.maximum(flat[q:], zero[: n - q], out=res[q:])
     return out
@@ -153,6 +161,41 @@ def select(v, mask, out=None):
     it = _INT[v.itemsize]
     res = np.bitwise_and(v.view(it), mask, out=None if out is None else out.view(it))
     return res.view(v.dtype)
+
+
+def _relu_grad(grad, y, out=None):
+    """ReluGrad's rule on arrays (see the class); large float arrays can be written into
+    ``out``."""
+    drop = np.equal(y, 0)  # y is relu's output: +0 (dropped), > 0 or NaN (kept)
+    it = _INT.get(grad.dtype.itemsize)
+    if it is None or grad.dtype.kind != "f" or grad.shape != y.shape or not grad.ndim:
+        return np.where(drop, np.zeros((), grad.dtype), grad)
+    if out is not None:  # an int8 mask (0 / -1): the AND widens it as it goes
+        mask = np.subtract(drop.view(np.int8), 1, out=drop.view(np.int8))
+        return select(grad, mask, out=out)
+    if grad.size < _BIG:  # one call less; the casting loop is slower on large arrays
+        mask = np.subtract(drop, 1, dtype=it)
+    else:
+        mask = drop.view(np.int8).astype(it)
+        np.subtract(mask, 1, out=mask)  # dropped: 0, kept: -1 (all bits set)
+    return select(grad, mask, out=mask.view(grad.dtype))
+
+
+def _relu_grad_split(grad, y):
+    """``_relu_grad`` on pieces of the flat arrays (``_parallel``) when they are large."""
+    if grad.shape != y.shape or grad.dtype.kind != "f" or grad.size < _BIG \
+            or not grad.flags.c_contiguous or not y.flags.c_contiguous:
+        return _relu_grad(grad, y)
+    if P.recording(grad, y):
+        return P.record(_relu_grad_split, grad, y)
+    parts = P.pieces(grad.size, grad.nbytes, _ROW) \
+        if type(grad) is np.ndarray and type(y) is np.ndarray else None
+    if parts is None:
+        return _relu_grad(grad, y)
+    out = np.empty_like(grad)
+    g1, y1, o1 = grad.reshape(-1), y.reshape(-1), out.reshape(-1)
+    P.run(lambda lo, hi: _relu_grad(g1[lo:hi], y1[lo:hi], o1[lo:hi]), parts)
+    return out
 
 
 class ReluGrad(Function):
@@ -172,16 +215,9 @@ class ReluGrad(Function):
     @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(y)
-        drop = np.equal(y, 0)  # y is relu's output: +0 (dropped), > 0 or NaN (kept)
-        it = _INT.get(grad.dtype.itemsize)
-        if it is None or grad.dtype.kind != "f" or grad.shape != y.shape or not grad.ndim:
-            return np.where(drop, np.zeros((), grad.dtype), grad)
-        if grad.size < _BIG:  # one call less; the casting loop is slower on large arrays
-            mask = np.subtract(drop, 1, dtype=it)
-        else:
-            mask = drop.view(np.int8).astype(it)
-            np.subtract(mask, 1, out=mask)  # dropped: 0, kept: -1 (all bits set)
-        return select(grad, mask, out=mask.view(grad.dtype))
+        if P._N > 1:
+            return _relu_grad_split(grad, y)
+        return _relu_grad(grad, y)
 
     @staticmethod
     def backward(ctx, g):
