@@ -24,6 +24,7 @@ import numpy as np
 
 from .._state import STATE
 from ..nn.module import Module
+from ..ops import _parallel
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 
@@ -250,6 +251,8 @@ def _sig(x, parts, tensors, depth):
 
 
 def state_key(roots: Roots, params) -> tuple:
-    """Grad mode, module train/eval flags and parameter ``requires_grad`` flags."""
+    """Grad mode, module train/eval flags, parameter ``requires_grad`` flags and whether
+    chainrule's thread pool splits kernels (a program recorded with one thread has the
+    kernels' NumPy calls inline, one recorded with more calls the splitting kernels)."""
     return (STATE.grad_enabled, tuple([m.training for m in roots.modules]),
-            tuple([p.requires_grad for p in params]))
+            tuple([p.requires_grad for p in params]), _parallel._N > 1)

@@ -9,6 +9,8 @@ the weights), ``{"geom": ["ConvGeom", {...}]}`` a shape record of a primitive.
 
 Callables are names checked against allowlists on load: a primitive is a class of
 ``chainrule.ops``; a NumPy node is a ufunc or one of the array functions in ``FUNCTIONS``;
+a kernel of chainrule's thread pool (recorded whole when it splits) is ``"chainrule:NAME"``
+from ``ops._kernels.kernels()``;
 a method is one of ``trace.METHODS``. Random draws use the default generator when loaded.
 Programs with optimizer steps or user-defined ``autograd.Function`` classes cannot be saved.
 """
@@ -37,6 +39,17 @@ FUNCTIONS = frozenset((
     "hstack", "squeeze", "result_type", "count_nonzero", "indices", "meshgrid", "diff",
 ))
 GEOMS = {"ConvGeom": ConvGeom, "PoolGeom": PoolGeom}
+
+
+_KERNEL = "chainrule:"  # the name prefix of a chainrule kernel node (ops/_parallel.py)
+
+
+def _kernel_names() -> dict:
+    """Every kernel the intra-op pool records as one node (``_parallel.KERNELS``), by
+    function: its saved name."""
+    from ..ops._kernels import kernels
+
+    return {fn: _KERNEL + name for name, fn in kernels().items()}
 
 
 class FormatError(ValueError):
@@ -115,7 +128,8 @@ class Encoder:
         elif n.kind == "ufunc":
             fn = n.fn.__name__
         elif n.kind in ("func", "create"):
-            fn = n.fn.__name__
+            kernel = _kernel_names().get(n.fn)
+            fn = n.fn.__name__ if kernel is None else kernel
         elif n.kind == "rng":
             fn = n.fn[1]
         else:
@@ -199,6 +213,11 @@ class Decoder:
             fn = getattr(np, fn, None)
             if not isinstance(fn, np.ufunc):
                 self.fail(f"{d.get('fn')!r} is not a NumPy ufunc")
+        elif kind == "func" and isinstance(fn, str) and fn.startswith(_KERNEL):
+            kernel = {v: k for k, v in _kernel_names().items()}.get(fn)
+            if kernel is None:
+                self.fail(f"unknown chainrule kernel {fn!r}")
+            fn = kernel
         elif kind in ("func", "create"):
             if fn not in FUNCTIONS:
                 self.fail(f"NumPy function {fn!r} is not allowed in a saved program")

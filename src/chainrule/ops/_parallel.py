@@ -143,6 +143,7 @@ def record(fn, *args):
     return _RECORD(fn, args)
 
 
+
 # -- matrix products ----------------------------------------------------------------------------
 _MIN_FLOPS = 1 << 22  # products below 4 MFLOP run unsplit (about 80 us on one thread here)
 
