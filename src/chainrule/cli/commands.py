@@ -214,7 +214,10 @@ def info(a) -> int:
         print("BLAS      unknown (threadpoolctl not installed)")
     from ..train.threads import MIN_FLOPS
 
-    print(f"threads   {get_num_threads()} (BLAS), {os.cpu_count()} CPUs; training uses 1 "
+    from .. import _threads
+
+    pool = "chainrule's pool, BLAS 1" if _threads._limiter is not None else "BLAS"
+    print(f"threads   {get_num_threads()} ({pool}), {os.cpu_count()} CPUs; training uses 1 "
           f"BLAS thread below {MIN_FLOPS / 1e6:.0f} MFLOP per step (--threads N to change)")
     return EXIT_OK
 
