@@ -382,3 +382,23 @@ def test_recording_is_guarded_by_the_thread_setting():
     assert recorded_kernels(progs[1]) >= {unary._relu, pool._split_max_flat}
     np.testing.assert_array_equal(a, b)
 
+
+
+def test_small_products_stay_inline_in_a_recording():
+    """With two threads a recorded program calls a kernel whole only where it can split:
+    a small model's products stay NumPy calls the replay plans buffers for."""
+    model = cr.nn.Sequential(cr.nn.Linear(13, 32), cr.nn.ReLU(), cr.nn.Linear(32, 1))
+    x = cr.randn(303, 13)
+    c = cr.compile(model)
+    P.set_threads(2)
+    try:
+        with cr.no_grad():
+            c(x)
+            c(x)
+    finally:
+        P.set_threads(1)
+    kernels = set(kernels_by_name().values())
+    (prog,) = c._compiled.programs
+    nodes = [b for n in prog.nodes for b in [n, *(n.body or ())]]
+    assert not {n.fn for n in nodes if n.kind == "func"} & kernels
+    assert any(n.kind == "ufunc" and n.fn is np.matmul for n in nodes)

@@ -28,6 +28,7 @@ Rules:
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 
@@ -155,17 +156,24 @@ def matmul(a, b):
     the same order as the whole product."""
     if _N == 1:
         return np.matmul(a, b)
+    sa, sb = a.shape, b.shape
+    if len(sa) == 2 == len(sb) and 2 * sa[0] * sa[1] * sb[1] < _MIN_FLOPS:
+        return np.matmul(a, b)
+    if len(sa) < 2 or len(sb) < 2:
+        return np.matmul(a, b)
+    m, k = sa[-2:]
+    n = sb[-1]
+    if 2 * m * n * k * max(math.prod(sa[:-2]), math.prod(sb[:-2])) < _MIN_FLOPS:
+        return np.matmul(a, b)  # small: first, and cheaply (most products of small models)
     if recording(a, b):
         return record(matmul, a, b)
-    if type(a) is not _ND or type(b) is not _ND or a.ndim < 2 or b.ndim < 2 \
-            or a.dtype != b.dtype or a.dtype.kind not in "fc" or getattr(_LOCAL, "inside", False):
+    if type(a) is not _ND or type(b) is not _ND or a.dtype != b.dtype \
+            or a.dtype.kind not in "fc" or getattr(_LOCAL, "inside", False):
         return np.matmul(a, b)
-    m, k = a.shape[-2:]
-    n = b.shape[-1]
-    batch = a.shape[:-2]
-    if b.ndim == 2 and batch and a.flags.c_contiguous:  # (..., m, k) @ (k, n): rows of a
+    batch = sa[:-2]
+    if len(sb) == 2 and batch and a.flags.c_contiguous:  # (..., m, k) @ (k, n): rows of a
         return matmul(a.reshape(-1, k), b).reshape(batch + (m, n))
-    if 2 * m * n * k * max(1, int(np.prod(batch))) < _MIN_FLOPS or b.shape[:-2] != batch:
+    if sb[:-2] != batch:
         return np.matmul(a, b)
     out = np.empty(batch + (m, n), a.dtype)
     if batch:
