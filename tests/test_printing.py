@@ -40,7 +40,7 @@ def test_grad_fn_names_follow_pytorch():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     assert repr((x + 1).grad_fn) == "<AddBackward0>"
     assert (x.exp().sum()).grad_fn.name() == "SumBackward0"
-    assert type(x.sum().grad_fn.next_functions[0][0]).__name__ == "_AccumulateGrad"
+    assert type(x.sum().grad_fn.next_functions[0][0]).__name__ == "AccumulateGrad"
 
 
 def test_size_and_dtype_repr():

@@ -2,8 +2,9 @@
 saved-tensor hook context managers.
 
 ``Node`` is what ``tensor.grad_fn`` is (every chainrule graph node is a ``Function``
-instance, which ``isinstance(fn, Node)`` accepts); nodes have ``name()``,
-``next_functions``, ``register_hook(fn(grad_inputs, grad_outputs))`` and
+instance, which ``isinstance(fn, Node)`` accepts, as it accepts the ``AccumulateGrad`` a
+leaf shows in ``next_functions``); nodes have ``name()``, ``next_functions``,
+``metadata``, ``register_hook(fn(grad_inputs, grad_outputs))`` and
 ``register_prehook(fn(grad_outputs))``, each returning a handle with ``remove()``.
 
 ``saved_tensors_hooks(pack, unpack)``, ``save_on_cpu`` and ``disable_saved_tensors_hooks``
@@ -17,6 +18,7 @@ from __future__ import annotations
 import abc
 
 from .function import Function
+from .function.base import AccumulateGrad
 
 
 class Node(abc.ABC):
@@ -24,7 +26,7 @@ class Node(abc.ABC):
 
     @classmethod
     def __subclasshook__(cls, C):
-        if cls is Node and issubclass(C, Function):
+        if cls is Node and (issubclass(C, Function) or C is AccumulateGrad):
             return True
         return NotImplemented
 

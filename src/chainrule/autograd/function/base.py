@@ -26,6 +26,8 @@ itself, the hot path of every operation -- is in ``apply.py``.
 
 from __future__ import annotations
 
+import weakref
+
 from threading import get_ident as _ident
 
 from ..._state import STATE
@@ -173,7 +175,12 @@ class Function:
             if e is None:
                 result.append((None, 0))
             elif e[1] < 0:
-                result.append((_AccumulateGrad(e[0]), 0))
+                acc = accumulate_node(e[0])
+                keep = self.__dict__.get("_accumulators")
+                if keep is None:
+                    keep = self.__dict__["_accumulators"] = {}
+                keep[id(acc)] = acc  # alive while this node is: walkers key nodes by id
+                result.append((acc, 0))
             else:
                 result.append((e[0], e[1]))
         return tuple(result)
@@ -226,14 +233,45 @@ def _modified_error(node, s, expected):
     )
 
 
-class _AccumulateGrad:
-    """What ``next_functions`` shows for a leaf tensor (PyTorch's AccumulateGrad)."""
+class AccumulateGrad:
+    """What ``next_functions`` shows for a leaf tensor (PyTorch's AccumulateGrad): the leaf
+    as ``variable``, no ``next_functions`` (a graph walk ends here), a ``metadata`` dict,
+    ``name()`` as PyTorch's. One object per leaf while any is referenced (a graph node keeps
+    the ones its ``next_functions`` showed), so graph walkers that key nodes by identity
+    see each leaf once."""
+
+    __slots__ = ("variable", "_metadata", "__weakref__")
+    next_functions = ()
 
     def __init__(self, variable):
         self.variable = variable
+        self._metadata = None
+
+    @property
+    def metadata(self) -> dict:
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     def name(self):
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
 
     def __repr__(self):
         return "<AccumulateGrad>"
+
+
+_AccumulateGrad = AccumulateGrad  # the name used before
+_ACCUMULATORS: dict = {}  # id(leaf) -> weak reference to its AccumulateGrad
+
+
+def accumulate_node(leaf) -> AccumulateGrad:
+    """The leaf's AccumulateGrad: the live one if any, else a new one."""
+    ref = _ACCUMULATORS.get(id(leaf))
+    node = ref() if ref is not None else None
+    if node is not None and node.variable is leaf:
+        return node
+    node = AccumulateGrad(leaf)
+    key = id(leaf)
+    _ACCUMULATORS[key] = weakref.ref(node, lambda r, k=key: _ACCUMULATORS.get(k) is r
+                                     and _ACCUMULATORS.pop(k))
+    return node

@@ -118,5 +118,14 @@ class _Many:
             h.remove()
 
 
+def _metadata(self) -> dict:
+    """A dict for the user's own data about this node (PyTorch's ``Node.metadata``)."""
+    md = self.__dict__.get("_metadata")
+    if md is None:
+        md = self.__dict__["_metadata"] = {}
+    return md
+
+
+Function.metadata = property(_metadata)
 Function.register_hook = _register_hook
 Function.register_prehook = _register_prehook
