@@ -131,3 +131,5 @@ from .switches import *  # noqa: E402,F401,F403  (set_printoptions, determinism,
 from .toplevel_misc import *  # noqa: E402,F401,F403  (gradient, nonzero_static, abs_, ...)
 from .toplevel_nn import *  # noqa: E402,F401,F403  (torch.conv2d, dropout, layer_norm, cpu, ...)
 from . import _methods_extra  # noqa: E402,F401  (binds the Tensor methods of the above)
+from . import _out_arg  # noqa: E402  (PyTorch's out= on the top-level functions that take it)
+_out_arg.install(globals())  # noqa: E402
