@@ -64,7 +64,38 @@ def test_install_and_uninstall_in_process():
 
         assert sys.modules["torch"].__name__ == "chainrule"
         assert F.__name__ == "chainrule.nn.functional"
+        assert repr(sys.modules["torch"].float32) == "torch.float32"
     finally:
         torch_compat.uninstall()
         sys.modules.update(real)
+    import chainrule as cr
+
+    assert repr(cr.float32) == "chainrule.float32"
     assert "torch" not in sys.modules or sys.modules["torch"].__name__ == "torch"
+
+
+_REPRS = """
+import torch
+x = torch.zeros(2, 3, dtype=torch.float64)
+print(x.dtype, torch.int64, x.shape, x.size(1), torch.Size([4]))
+print(x.type(), torch.ones(2, dtype=torch.int32).type(), x.type() == 'torch.DoubleTensor')
+print(repr(torch.ones(2, dtype=torch.float16)))
+print(torch.strided, torch.contiguous_format, torch.LongTensor)
+print(str(x.dtype).split('.')[-1], torch.typename(x))
+"""
+
+
+def test_reprs_name_torch_under_the_shim(tmp_path, torch):
+    """A program run through the shim prints what it prints on PyTorch (torch.float32,
+    torch.Size, 'torch.FloatTensor'); importing chainrule directly keeps chainrule.*."""
+    script = tmp_path / "reprs.py"
+    script.write_text(_REPRS)
+    ours = subprocess.run([sys.executable, "-m", "chainrule.torch_compat", str(script)],
+                          capture_output=True, text=True, timeout=120)
+    theirs = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=120)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout
+    import chainrule as cr
+
+    assert repr(cr.float32) == "chainrule.float32" and repr(cr.Size([2])) == "chainrule.Size([2])"

@@ -7,6 +7,10 @@ import builtins
 import numpy as np
 
 
+#: the package name reprs show: "torch" while a program runs through chainrule.torch_compat
+DISPLAY = ["chainrule"]
+
+
 class dtype:  # noqa: N801 - mirrors torch.dtype
     """A tensor element type (``chainrule.float32`` ...), wrapping a NumPy dtype."""
 
@@ -20,7 +24,7 @@ class dtype:  # noqa: N801 - mirrors torch.dtype
         self._category = category  # 0 bool, 1 integer, 2 floating (torch's promotion categories)
 
     def __repr__(self) -> str:
-        return f"chainrule.{self.name}"
+        return f"{DISPLAY[0]}.{self.name}"
 
     @property
     def is_complex(self) -> bool:

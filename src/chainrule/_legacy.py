@@ -74,7 +74,7 @@ class _TensorType(type):
         return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype.np
 
     def __repr__(cls):
-        return f"<class 'chainrule.{cls.__name__}'>"
+        return f"<class '{_dtype.DISPLAY[0]}.{cls.__name__}'>"
 
 
 def _typed(name, dt):
@@ -173,7 +173,7 @@ class layout:  # noqa: N801 - mirrors torch.layout
         self.name = name
 
     def __repr__(self):
-        return f"chainrule.{self.name}"
+        return f"{_dtype.DISPLAY[0]}.{self.name}"
 
 
 class memory_format:  # noqa: N801 - mirrors torch.memory_format
@@ -183,7 +183,7 @@ class memory_format:  # noqa: N801 - mirrors torch.memory_format
         self.name = name
 
     def __repr__(self):
-        return f"chainrule.{self.name}"
+        return f"{_dtype.DISPLAY[0]}.{self.name}"
 
 
 strided = layout("strided")

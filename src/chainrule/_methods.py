@@ -85,7 +85,7 @@ def _type(self, dtype=None, non_blocking=False):
     """``t.type()`` names the tensor type ('chainrule.FloatTensor'); ``t.type(dtype)`` converts
     (a dtype, a typed constructor such as ``LongTensor``, or its name, 'torch.LongTensor')."""
     if dtype is None:
-        return "chainrule." + _TYPE_NAMES[self.dtype.name]
+        return _dtype.DISPLAY[0] + "." + _TYPE_NAMES[self.dtype.name]
     if isinstance(getattr(dtype, "dtype", None), _dtype.dtype) and isinstance(dtype, type):
         dtype = dtype.dtype  # a typed constructor: t.type(torch.LongTensor)
     elif isinstance(dtype, str):

@@ -168,7 +168,7 @@ def typename(obj) -> str:
     """'chainrule.FloatTensor'-style names for tensors (as ``t.type()``), else the object's
     qualified type name."""
     if isinstance(obj, Tensor):
-        return "chainrule." + _TYPE_NAMES[obj.dtype.name]
+        return _dtype.DISPLAY[0] + "." + _TYPE_NAMES[obj.dtype.name]
     t = type(obj)
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 

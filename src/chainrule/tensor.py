@@ -20,7 +20,7 @@ class Size(tuple):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return f"chainrule.Size({list(self)})"
+        return f"{_dtype.DISPLAY[0]}.Size({list(self)})"
 
     def numel(self) -> int:
         n = 1

@@ -12,7 +12,9 @@ From the command line::
     python -m chainrule.torch_compat train.py --epochs 3     # runs train.py on chainrule
 
 Only imports are redirected: the program's code runs as written, so whatever chainrule does
-not implement raises its usual clear error.
+not implement raises its usual clear error. Once ``torch`` is imported through the hook,
+reprs name the package as the program does: ``torch.float32``, ``torch.Size([2, 3])``,
+``x.type() == 'torch.FloatTensor'`` (``uninstall()`` restores ``chainrule.``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ class _TorchFinder(importlib.abc.MetaPathFinder):
         name = "chainrule" + fullname[len("torch"):]
         try:
             module = importlib.import_module(name)
+            if fullname == "torch":  # the program sees torch: dtypes print as torch.float32
+                from . import _dtype
+
+                _dtype.DISPLAY[0] = "torch"
         except ModuleNotFoundError as e:
             if e.name != name:
                 raise
@@ -72,6 +78,9 @@ def uninstall() -> None:
     for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
         if getattr(sys.modules[name], "__name__", "").startswith("chainrule"):
             del sys.modules[name]
+    from . import _dtype
+
+    _dtype.DISPLAY[0] = "chainrule"
 
 
 def main(argv=None) -> int:
