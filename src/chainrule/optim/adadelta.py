@@ -33,14 +33,14 @@ class Adadelta(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
-                 weight_decay: float = 0.0, foreach=None, *, capturable: bool = False,
+                 weight_decay: float = 0, foreach=None, *, capturable: bool = False,
                  maximize: bool = False, differentiable: bool = False):
         check("Adadelta", "lr", lr, lr >= 0.0, "must be >= 0")
         check("Adadelta", "rho", rho, 0.0 <= rho <= 1.0, "must be in [0, 1]")
         check("Adadelta", "eps", eps, eps >= 0.0, "must be >= 0")
         check("Adadelta", "weight_decay", weight_decay, weight_decay >= 0.0, "must be >= 0")
-        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, foreach=foreach,
-                        capturable=capturable, maximize=maximize, differentiable=differentiable)
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                        capturable=capturable, foreach=foreach, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def _update(self, group: dict) -> None:

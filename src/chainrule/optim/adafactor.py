@@ -8,7 +8,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._common import lerp, refuse_complex_sparse
-from .optimizer import Optimizer, check
+from .optimizer import Optimizer, advance_step, check, new_step
 
 
 class Adafactor(Optimizer):
@@ -85,13 +85,13 @@ class Adafactor(Optimizer):
                 eps1 = float(np.finfo(w.dtype).eps)
             state = self.state.setdefault(p, {})
             if not state:
-                state["step"] = 0
+                state["step"] = new_step()
                 if g.ndim > 1:
                     state["row_var"] = _zeros(g.shape[:-1] + (1,), w.dtype)
                     state["col_var"] = _zeros(g.shape[:-2] + (1, g.shape[-1]), w.dtype)
                 else:
                     state["variance"] = _zeros(g.shape, w.dtype)
-            t = state["step"] = state["step"] + 1
+            t = advance_step(state)
             beta = float(t) ** decay
             rho = min(lr, 1.0 / math.sqrt(t))
             alpha = max(eps2, _rms(w)) * rho

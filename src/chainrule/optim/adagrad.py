@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check, effective_grad
+from .optimizer import Optimizer, advance_step, check, effective_grad, new_step
 
 
 class Adagrad(Optimizer):
@@ -33,8 +33,8 @@ class Adagrad(Optimizer):
         opt = chainrule.optim.Adagrad(model.parameters(), lr=0.1)
     """
 
-    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
-                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0,
+                 weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, fused=None):
         check("Adagrad", "lr", lr, lr >= 0.0, "must be >= 0")
@@ -52,7 +52,7 @@ class Adagrad(Optimizer):
             init = float(group["initial_accumulator_value"])
             for p in group["params"]:
                 self.state[p] = {
-                    "step": 0,
+                    "step": new_step(),
                     "sum": Tensor._make(np.full_like(p._data, init), False, None, 0),
                 }
 
@@ -68,7 +68,7 @@ class Adagrad(Optimizer):
             s0, s1, _ = self._scratch(w)
             g = effective_grad(p, group["maximize"], wd, s0)
             state = self.state[p]
-            t = state["step"] = state["step"] + 1
+            t = advance_step(state)
             acc = state["sum"]._data
             np.multiply(g, g, out=s1)
             acc += s1

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas
+from .optimizer import Optimizer, check, check_betas, step_count
 
 
 class Adam(Optimizer):
@@ -45,7 +45,7 @@ class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused=None,
                  decoupled_weight_decay: bool | None = None):
@@ -70,7 +70,7 @@ class Adam(Optimizer):
         decoupled = group.get("decoupled_weight_decay", self._decoupled)
         amsgrad = group["amsgrad"]
         for p, w, g, state, s1, _ in self._each(group, wd, decoupled):
-            t = state["step"]
+            t = step_count(state)
             m = self._state_tensor(state, "exp_avg", p)
             v = self._state_tensor(state, "exp_avg_sq", p)
             m *= beta1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas
+from .optimizer import Optimizer, check, check_betas, step_count
 
 
 class Adamax(Optimizer):
@@ -32,7 +32,7 @@ class Adamax(Optimizer):
     """
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, foreach=None, *, maximize: bool = False,
+                 weight_decay: float = 0, foreach=None, *, maximize: bool = False,
                  differentiable: bool = False, capturable: bool = False):
         check("Adamax", "lr", lr, lr >= 0.0, "must be >= 0")
         check("Adamax", "eps", eps, eps >= 0.0, "must be >= 0")
@@ -49,7 +49,7 @@ class Adamax(Optimizer):
         eps = float(group["eps"])
         wd = float(group["weight_decay"])
         for p, w, g, state, s1, _ in self._each(group, wd):
-            t = state["step"]
+            t = step_count(state)
             m = self._state_tensor(state, "exp_avg", p)
             u = self._state_tensor(state, "exp_inf", p)
             m *= beta1

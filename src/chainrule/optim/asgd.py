@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._common import refuse_sparse, scalar_dtype
-from .optimizer import Optimizer, check
+from .optimizer import Optimizer, check, step_count
 
 
 class ASGD(Optimizer):
@@ -44,7 +44,7 @@ class ASGD(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
-                 t0: float = 1e6, weight_decay: float = 0.0, foreach=None,
+                 t0: float = 1e6, weight_decay: float = 0, foreach=None,
                  maximize: bool = False, differentiable: bool = False,
                  capturable: bool = False):
         check("ASGD", "lr", lr, lr >= 0.0, "must be >= 0")
@@ -69,7 +69,7 @@ class ASGD(Optimizer):
             ax = self._state_tensor(state, "ax", p)
             eta_arr, mu_arr = state["eta"]._data, state["mu"]._data
             eta = float(eta_arr)
-            t = state["step"]
+            t = step_count(state)
             w *= 1.0 - lambd * eta
             np.multiply(g, -eta, out=s1)
             w += s1

@@ -58,7 +58,7 @@ class LBFGS(Optimizer):
         opt.step(closure)
     """
 
-    def __init__(self, params, lr: float = 1.0, max_iter: int = 20, max_eval: int | None = None,
+    def __init__(self, params, lr: float = 1, max_iter: int = 20, max_eval: int | None = None,
                  tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
                  history_size: int = 100, line_search_fn: str | None = None):
         check("LBFGS", "lr", lr, lr >= 0.0, "must be >= 0")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, check, check_betas
+from ..tensor import Tensor
+from .optimizer import Optimizer, check, check_betas, new_step, step_count
 
 
 class NAdam(Optimizer):
@@ -41,7 +42,7 @@ class NAdam(Optimizer):
     """
 
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum_decay: float = 4e-3,
+                 weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
@@ -64,12 +65,16 @@ class NAdam(Optimizer):
         psi = float(group["momentum_decay"])
         decoupled = group["decoupled_weight_decay"]
         for p, w, g, state, s1, s2 in self._each(group, wd, decoupled):
-            t = state["step"]
+            t = step_count(state)
+            mp = state.get("mu_product")  # state keys in PyTorch's order: step, mu_product, ...
+            if not isinstance(mp, Tensor):  # a 0-d tensor of the scalar dtype, as PyTorch's
+                mp = state["mu_product"] = new_step(1.0 if mp is None else mp)
             m = self._state_tensor(state, "exp_avg", p)
             v = self._state_tensor(state, "exp_avg_sq", p)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-            mu_prod = state["mu_product"] = state.get("mu_product", 1.0) * mu
+            mp._data *= mu  # in that dtype, as PyTorch's mu_product *= mu
+            mu_prod = float(mp._data)
             m *= beta1
             np.multiply(g, 1.0 - beta1, out=s1)
             m += s1

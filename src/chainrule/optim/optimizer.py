@@ -192,7 +192,7 @@ class Optimizer:
             else:
                 g = effective_grad(p, maximize, weight_decay, s0)
             state = self.state.setdefault(p, {})
-            state["step"] = state.get("step", 0) + 1
+            advance_step(state)
             yield p, w, g, state, s1, s2
             p._version += 1
 
@@ -275,6 +275,31 @@ class Optimizer:
                     lines.append(f"    {k}: {g[k]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def advance_step(state: dict) -> int:
+    """Count one more step in ``state["step"]`` and return the new count as an int. The
+    count is a 0-d float tensor (``new_step``), as PyTorch keeps it (programs call ``.item()`` on it and
+    print it); a plain number (an older state dict) becomes one."""
+    s = state.get("step")
+    if not isinstance(s, Tensor):
+        s = state["step"] = new_step(s or 0)
+    s._data += 1
+    return int(s._data)
+
+
+def new_step(value=0) -> Tensor:
+    """A step count as PyTorch keeps it: a 0-d tensor of its scalar dtype (float32, or
+    float64 when that is the default dtype)."""
+    from ._common import scalar_dtype
+
+    return Tensor._make(np.asarray(value, scalar_dtype()), False, None, 0)
+
+
+def step_count(state: dict) -> int:
+    """``state["step"]`` as an int (a tensor or a plain number)."""
+    s = state["step"]
+    return int(s._data) if isinstance(s, Tensor) else int(s)
 
 
 def _cast_state(value, p: Tensor, key: str):

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ._common import lerp, refuse_sparse
-from .optimizer import Optimizer, check, check_betas
+from .optimizer import Optimizer, check, check_betas, step_count
 
 
 class RAdam(Optimizer):
@@ -47,7 +47,7 @@ class RAdam(Optimizer):
     """
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False, *,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
                  foreach=None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False):
         check("RAdam", "lr", lr, lr >= 0.0, "must be >= 0")
@@ -68,7 +68,7 @@ class RAdam(Optimizer):
         wd = float(group["weight_decay"])
         rho_inf = 2.0 / (1.0 - beta2) - 1.0
         for p, w, g, state, s1, s2 in self._each(group, wd, group["decoupled_weight_decay"]):
-            t = state["step"]
+            t = step_count(state)
             m = self._state_tensor(state, "exp_avg", p)
             v = self._state_tensor(state, "exp_avg_sq", p)
             lerp(m, g, 1.0 - beta1, m, s1)

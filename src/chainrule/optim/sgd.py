@@ -36,8 +36,8 @@ class SGD(Optimizer):
         opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
                  foreach=None, differentiable: bool = False, fused=None):
         check("SGD", "lr", lr, lr >= 0.0, "must be >= 0")
         check("SGD", "momentum", momentum, momentum >= 0.0, "must be >= 0")
