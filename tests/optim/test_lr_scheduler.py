@@ -194,3 +194,25 @@ def test_scheduler_errors():
         ls.CyclicLR(opt, 0.01, 0.1, mode="saw")
     with pytest.raises(TypeError, match="expected a chainrule.optim.Optimizer"):
         ls.StepLR(object(), 2)
+
+
+def test_step_lr_takes_a_float_step_size_as_torch(torch):
+    """PyTorch's Transformer tutorial builds ``StepLR(optimizer, 1.0, gamma=0.95)``."""
+    import chainrule as cr
+
+    seqs = []
+    for lib in (torch, cr):
+        row = []
+        for step_size in (1.0, 2.5):
+            opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1)
+            sched = lib.optim.lr_scheduler.StepLR(opt, step_size, gamma=0.5)
+            for _ in range(6):
+                opt.step()
+                sched.step()
+                row.append(round(opt.param_groups[0]["lr"], 9))
+        seqs.append(row)
+    assert seqs[0] == seqs[1]
+    opt = cr.optim.SGD([cr.nn.Parameter(cr.ones(1))], lr=0.1)
+    for bad in (0, -1, "2", True):
+        with pytest.raises(ValueError, match="step_size must be a positive number"):
+            cr.optim.lr_scheduler.StepLR(opt, bad)
