@@ -82,6 +82,7 @@ print(x.type(), torch.ones(2, dtype=torch.int32).type(), x.type() == 'torch.Doub
 print(repr(torch.ones(2, dtype=torch.float16)))
 print(torch.strided, torch.contiguous_format, torch.LongTensor)
 print(str(x.dtype).split('.')[-1], torch.typename(x))
+print(torch.topk(torch.tensor([1., 5., 3.]), 2))
 """
 
 

@@ -20,8 +20,10 @@ all_return_types: list = []
 
 
 def _repr(self) -> str:
+    from ._dtype import DISPLAY  # "torch" under chainrule.torch_compat
+
     body = ",\n".join(f"{f}={v!r}" for f, v in zip(self._fields, self))
-    return f"{__name__}.{type(self).__name__}(\n{body})"
+    return f"{DISPLAY[0]}.return_types.{type(self).__name__}(\n{body})"
 
 
 def make(name: str, fields) -> type:
