@@ -71,6 +71,11 @@ def tensor_repr(t) -> str:
     arr = t._data
     if arr.__class__ is not np.ndarray and hasattr(arr, "_bdim"):
         return arr._tensor_repr(t)  # inside vmap, as torch.func prints it (func/_batched.py)
+    if arr.__class__ is not np.ndarray:
+        from ._meta import is_meta, meta_repr
+
+        if is_meta(arr):
+            return meta_repr(t)
     prefix = "tensor("
     opts = {}
     o = PRINT_OPTS

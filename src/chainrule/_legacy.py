@@ -195,8 +195,8 @@ channels_last_3d = memory_format("channels_last_3d")
 
 Tensor.__init__ = _init_legacy
 Tensor.layout = property(lambda self: strided)
-Tensor.is_cpu = property(lambda self: True)
-for _flag in ("is_xpu", "is_mps", "is_meta", "is_quantized", "is_sparse", "is_mkldnn",
+Tensor.is_cpu = property(lambda self: not self.is_meta)
+for _flag in ("is_xpu", "is_mps", "is_quantized", "is_sparse", "is_mkldnn",
               "is_nested", "is_vulkan", "is_ipu", "is_sparse_csr", "is_mtia", "is_hpu",
               "is_maia"):
     setattr(Tensor, _flag, property(lambda self: False))

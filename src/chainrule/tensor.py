@@ -14,6 +14,12 @@ from ._dtype import from_np, to_dtype
 from ._state import STATE
 
 
+def _is_meta(arr) -> bool:
+    from ._meta import MetaArray
+
+    return type(arr) is MetaArray
+
+
 class Size(tuple):
     """A tensor's shape: a tuple that prints like ``torch.Size``."""
 
@@ -178,7 +184,13 @@ class Tensor:
     def device(self):
         from ._device import device
 
+        if self._data.__class__ is not np.ndarray and _is_meta(self._data):
+            return device("meta")  # a module moved with .to("meta") (chainrule._meta)
         return device("cpu")
+
+    @property
+    def is_meta(self) -> bool:
+        return self._data.__class__ is not np.ndarray and _is_meta(self._data)
 
     @property
     def is_cuda(self) -> bool:

@@ -155,6 +155,10 @@ def _check_targets(op, x, t, ignore_index):
     if tuple(tt.shape) != exp_shape:
         raise ValueError(f"{op}: expected a target of shape {exp_shape} for an input of shape "
                          f"{tuple(x.shape)} (N, C, d1, ...), got {tuple(tt.shape)}")
+    if tt.__class__ is not np.ndarray:  # under vmap: check every batch element's targets
+        from ..func._batched import physical
+
+        tt = physical(tt)
     bad = (tt != ignore_index) & ((tt < 0) | (tt >= c))
     if bad.any():
         raise IndexError(f"{op}: target {tt[bad].flat[0]} is out of bounds for {c} classes "
@@ -167,6 +171,12 @@ def _index_reduce(loss, t, weight, ignore_index, reduction, op):
         return _reduce(loss, reduction, op)
     tt = t._data
     valid = tt != ignore_index
+    if tt.__class__ is not np.ndarray:  # under vmap: a per-element denominator, no value read
+        # (tensor operations: indexing a plain array with a batched one loses the batch)
+        keep = _const(valid.astype(loss._data.dtype))
+        if weight is not None:
+            keep = keep * weight[_const(np.where(valid, tt, 0))]
+        return loss.sum() / keep.sum()
     if weight is None:
         denom = float(valid.sum())
     else:
@@ -232,9 +242,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,  
     safe = np.where(valid, tt, 0)
     picked = input.gather(1, _const(safe[:, None])).squeeze(1)
     coef = valid.astype(input._data.dtype)
-    if w is not None:
-        coef = coef * w._data[safe]
-    loss = -picked * _const(coef.astype(input._data.dtype))
+    if tt.__class__ is not np.ndarray:  # under vmap: the class weights by tensor indexing
+        coef = _const(coef) if w is None else _const(coef) * w[_const(safe)]
+        loss = -picked * coef
+    else:
+        if w is not None:
+            coef = coef * w._data[safe]
+        loss = -picked * _const(coef.astype(input._data.dtype))
     if unbatched:
         loss, target = loss.squeeze(0), target.squeeze(0)
     return _index_reduce(loss, target, w, ignore_index, reduction, _op)

@@ -239,10 +239,16 @@ class ModuleAPI:
         """Give every parameter and buffer new, uninitialised storage of the same shape."""
         import numpy as np
 
+        from .._meta import meta_like
+
+        if device is not None and str(device).partition(":")[0] == "meta":
+            return self._apply(lambda t: Tensor._make(meta_like(t._data), False, None, 0),
+                               recurse)
         if device is not None:
             check_cpu(device, "Module.to_empty")
-        return self._apply(lambda t: Tensor._make(np.empty_like(t._data), False, None, 0),
-                           recurse)
+        return self._apply(
+            lambda t: Tensor._make(np.empty(t._data.shape, t._data.dtype), False, None, 0),
+            recurse)
 
     # -- devices and dtypes chainrule does not have ----------------------------------------
     def cuda(self, device=None):

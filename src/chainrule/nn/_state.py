@@ -232,7 +232,30 @@ def _parse_to(args, kwargs):
     return np_dt
 
 
+def _to_meta(module):
+    """``module.to("meta")``: shapes and dtypes kept, values dropped (``chainrule._meta``)."""
+    from .._meta import meta_like
+
+    for mod in module.modules():
+        for table in (mod._parameters, mod._buffers):
+            for t in table.values():
+                if t is not None:
+                    t._data = meta_like(t._data)
+                    t.grad = None
+    return module
+
+
+def _wants_meta(args, kwargs) -> bool:
+    devs = [a for a in args if isinstance(a, (str, device_type))] + [kwargs.get("device")]
+    return any(d is not None and str(d).partition(":")[0] == "meta" for d in devs)
+
+
 def to_module(module, args, kwargs):
+    if _wants_meta(args, kwargs):
+        kwargs = {k: v for k, v in kwargs.items() if k != "device"}
+        args = tuple(a for a in args if not isinstance(a, (str, device_type)))
+        to_module(module, args, kwargs)  # a dtype given too
+        return _to_meta(module)
     np_dt = _parse_to(args, dict(kwargs))
     if np_dt is None:
         return module
