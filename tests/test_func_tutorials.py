@@ -106,16 +106,20 @@ def test_per_sample_gradients_through_nll_loss_as_torch(torch):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_weighted_class_losses_under_vmap_equal_the_loop(reduction):
-    """nll_loss and cross_entropy with class weights and ignore_index, per example under
-    vmap, equal the per-example loop (nll_loss's weights were read for the first example
-    only under vmap)."""
+    """nll_loss, cross_entropy (class weights, ignore_index) and multi_margin_loss (class
+    weights), per example under vmap, equal the per-example loop (the class weights were
+    read for the first example only under vmap)."""
     wt = cr.tensor([1.0, 2.0, 0.5, 1.0, 3.0])
     x = cr.randn(6, 5)
     y = cr.tensor([0, 3, 1, 4, 2, 2])
-    for loss in (F.cross_entropy, lambda a, b, **k: F.nll_loss(a.log_softmax(1), b, **k)):
+    losses = (
+        lambda a, b, **k: F.cross_entropy(a, b, ignore_index=2, **k),
+        lambda a, b, **k: F.nll_loss(a.log_softmax(1), b, ignore_index=2, **k),
+        F.multi_margin_loss,
+    )
+    for loss in losses:
         def one(a, b, loss=loss):
-            return loss(a.unsqueeze(0), b.unsqueeze(0), weight=wt, ignore_index=2,
-                        reduction=reduction)
+            return loss(a.unsqueeze(0), b.unsqueeze(0), weight=wt, reduction=reduction)
 
         batched = vmap(one)(x, y).numpy()
         looped = cr.stack([one(x[i], y[i]) for i in range(6)]).numpy()

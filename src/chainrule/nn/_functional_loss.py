@@ -272,9 +272,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     if p == 2:
         h = h * h
     not_y = (np.arange(c)[None, :] != tt[:, None]).astype(x._data.dtype)
-    if w is not None:
-        not_y = not_y * w._data[tt][:, None]
-    loss = (h * _const(not_y)).sum(1) * (1.0 / c)
+    if w is not None and tt.__class__ is not np.ndarray:  # under vmap: tensor indexing
+        coef = _const(not_y) * w[_const(tt)].unsqueeze(1)
+    else:
+        if w is not None:
+            not_y = not_y * w._data[tt][:, None]
+        coef = _const(not_y)
+    loss = (h * coef).sum(1) * (1.0 / c)
     if input.ndim == 1:
         loss = loss.squeeze(0)
     return _reduce(loss, reduction, _op)
