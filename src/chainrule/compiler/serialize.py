@@ -17,6 +17,7 @@ Programs with optimizer steps or user-defined ``autograd.Function`` classes cann
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -44,12 +45,18 @@ GEOMS = {"ConvGeom": ConvGeom, "PoolGeom": PoolGeom}
 _KERNEL = "chainrule:"  # the name prefix of a chainrule kernel node (ops/_parallel.py)
 
 
+@functools.cache
 def _kernel_names() -> dict:
     """Every kernel the intra-op pool records as one node (``_parallel.KERNELS``), by
     function: its saved name."""
     from ..ops._kernels import kernels
 
     return {fn: _KERNEL + name for name, fn in kernels().items()}
+
+
+@functools.cache
+def _kernels_by_name() -> dict:
+    return {name: fn for fn, name in _kernel_names().items()}
 
 
 class FormatError(ValueError):
@@ -214,7 +221,7 @@ class Decoder:
             if not isinstance(fn, np.ufunc):
                 self.fail(f"{d.get('fn')!r} is not a NumPy ufunc")
         elif kind == "func" and isinstance(fn, str) and fn.startswith(_KERNEL):
-            kernel = {v: k for k, v in _kernel_names().items()}.get(fn)
+            kernel = _kernels_by_name().get(fn)
             if kernel is None:
                 self.fail(f"unknown chainrule kernel {fn!r}")
             fn = kernel

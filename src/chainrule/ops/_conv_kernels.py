@@ -200,8 +200,8 @@ def conv_forward(x, w, b, geom, order, keep, out=None, cols=None):
     k = w[0].size * g
     ho, wo = geom.out_hw
     per_sample = order == NHW and _per_sample(geom)
-    ones = per_sample and b is not None and g == 1
-    rows = k + 1 if ones else k
+    rows = forward_rows(w, b, geom, order)
+    ones = rows > k  # the bias rides in the per-sample GEMMs as a row of ones
     keep = cols is not None or (keep and rows * n * ho * wo * x.itemsize <= _KEEP_BYTES)
     xp = _padded(x, geom, order, use)
     units, per_unit, step = _tiles(order, n, geom, rows * x.itemsize, _GATHER_TILE_BYTES)

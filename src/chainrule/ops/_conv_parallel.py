@@ -18,10 +18,10 @@ from . import _parallel as P
 def _split(out_bytes, *arrays):
     """The pool's pieces of the batch for a call on these arrays making ``out_bytes`` of
     results, or None (see ``pieces``)."""
-    if P.threads() == 1 or not all(type(a) is np.ndarray for a in arrays if a is not None):
+    if P.threads() == 1:
         return None
     return P.pieces(arrays[0].shape[0],
-                    out_bytes + sum(a.nbytes for a in arrays if a is not None))
+                    out_bytes + sum(a.nbytes for a in arrays if a is not None), arrays=arrays)
 
 
 def _forward_recorded(x, w, b, geom, order, keep):

@@ -52,12 +52,15 @@ def set_threads(n: int) -> None:
     _N = max(1, int(n))
 
 
-def pieces(units: int, nbytes: int, min_units: int = 1) -> list | None:
+def pieces(units: int, nbytes: int, min_units: int = 1, arrays=()) -> list | None:
     """Even (lo, hi) ranges of ``units`` for the pool, or None when the call should run
     unsplit: one thread, small work (``nbytes`` below 256 KB), fewer than ``min_units``
-    units per piece, or inside a piece already."""
+    units per piece, inside a piece already, or some of ``arrays`` (None entries aside) not
+    a plain ndarray (a recording's arrays, vmap's batched ones)."""
     k = _N
     if k == 1 or nbytes < _MIN_BYTES or getattr(_LOCAL, "inside", False):
+        return None
+    if any(a is not None and type(a) is not _ND for a in arrays):
         return None
     k = min(k, units // max(min_units, 1))
     if k < 2:

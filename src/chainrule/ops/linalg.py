@@ -30,7 +30,8 @@ class MatMul(Function):
     def forward(ctx, x, y, tx=False, ty=False):
         ctx.save_for_backward(x, y)
         ctx.tx, ctx.ty = tx, ty
-        return P.matmul(_t(x) if tx else x, _t(y) if ty else y)
+        a, b = _t(x) if tx else x, _t(y) if ty else y
+        return np.matmul(a, b) if P._N == 1 else P.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):

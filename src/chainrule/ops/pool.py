@@ -199,9 +199,9 @@ def window_scatter(g, arg, geom, out=None):
 
 def _batch_pieces(x):
     """The pool's pieces of x's first axis (pooling is independent along it), or None."""
-    if P._N == 1 or type(x) is not np.ndarray or x.ndim < 3:
+    if P._N == 1 or x.ndim < 3:
         return None
-    return P.pieces(x.shape[0], x.nbytes)
+    return P.pieces(x.shape[0], x.nbytes, arrays=(x,))
 
 
 def split_max(x, geom):

@@ -141,7 +141,7 @@ def _relu(x):
     out = np.empty_like(x)
     flat, res, q = x.reshape(-1), out.reshape(-1), n - n % _ROW
     rows, rres = flat[:q].reshape(-1, _ROW), res[:q].reshape(-1, _ROW)
-    parts = P.pieces(len(rows), x.nbytes) if P._N > 1 and type(x) is np.ndarray else None
+    parts = P.pieces(len(rows), x.nbytes, arrays=(x,)) if P._N > 1 else None
     if parts is None:
         np.maximum(rows, zero, out=rres)
     else:
@@ -183,8 +183,7 @@ def _relu_grad_split(grad, y):
         return _relu_grad(grad, y)
     if P.recording(grad, y):
         return P.record(_relu_grad_split, grad, y)
-    parts = P.pieces(grad.size, grad.nbytes, _ROW) \
-        if type(grad) is np.ndarray and type(y) is np.ndarray else None
+    parts = P.pieces(grad.size, grad.nbytes, _ROW, arrays=(grad, y))
     if parts is None:
         return _relu_grad(grad, y)
     out = np.empty_like(grad)
